@@ -1,0 +1,154 @@
+"""The torch backend: tensors, the numeric Jacobian, and ``y.backward(v)`` itself.
+
+The numeric Jacobian is vectorised (``torch.autograd.functional.jacobian(vectorize=True)``,
+27 ms on its first call here, against 0.6–0.9 s for ``torch.func``'s first call, which
+imports ``torch._dynamo``) — never the tutorials' loop of ``backward(e_i)``. The VJP is
+literally ``y.backward(v)`` on a fresh graph, read back from each leaf's ``.grad``.
+Subscript assignment is an out-of-place ``index_put``, so functional transforms still work.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any, Callable
+
+import torch
+
+from jacli.errors import DeviceError, UsageError
+from jacli.interpret import run
+from jacli.language import ir
+
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+def resolve_device(name: str) -> torch.device:
+    """``cpu`` or ``cuda[:n]``; a clear error when this machine has no such device."""
+    if name == "cpu":
+        return torch.device("cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise DeviceError(f"--device {name}: no CUDA device is available on this machine",
+                              hint="use --device cpu (the default)", where="--device")
+        return torch.device(name)
+    raise UsageError(f"--device {name!r} is not a device jacli knows",
+                     hint="use cpu or cuda", where="--device")
+
+
+class TorchBackend:
+    """Evaluates the IR on tensors of one dtype on one device."""
+
+    kind = "torch"
+
+    def __init__(self, dtype: str = "float64", device: str = "cpu") -> None:
+        if dtype not in DTYPES:
+            raise UsageError(f"--dtype {dtype!r} is not supported", hint="float64 or float32",
+                             where="--dtype")
+        self.dtype = DTYPES[dtype]
+        self.device = resolve_device(device)
+
+    def tensor(self, value) -> torch.Tensor:
+        """Exact nested ``Fraction`` lists to a tensor (rounded once, to nearest)."""
+        return torch.tensor(_floats(value), dtype=self.dtype, device=self.device)
+
+    def constant(self, value: Fraction) -> torch.Tensor:
+        return torch.tensor(_float(value), dtype=self.dtype, device=self.device)
+
+    def named_constant(self, name: str) -> torch.Tensor:
+        return torch.tensor({"pi": math.pi}[name], dtype=self.dtype, device=self.device)
+
+    def full(self, shape, value) -> torch.Tensor:
+        return torch.full(tuple(shape), float(value), dtype=self.dtype, device=self.device)
+
+    def eye(self, n: int, m: int | None = None) -> torch.Tensor:
+        return torch.eye(n, n if m is None else m, dtype=self.dtype, device=self.device)
+
+    def random(self, shape) -> torch.Tensor:
+        # NaN, not random numbers: a value read before it is written must not look plausible
+        return self.full(shape, math.nan)
+
+    def stack(self, items: list) -> torch.Tensor:
+        return torch.stack([torch.as_tensor(i) for i in items])
+
+    def concat(self, items: list) -> torch.Tensor:
+        return torch.cat([i.reshape(-1) for i in items])
+
+    def op(self, op: str, a, b=None) -> torch.Tensor:
+        if op == "neg":
+            return -a
+        if op == "pos":
+            return a
+        return _BINARY[op](a, b)
+
+    def index(self, value, index: tuple) -> torch.Tensor:
+        return value[index]
+
+    def setitem(self, value, index: tuple, item) -> torch.Tensor:
+        """``value[index] = item`` out of place: the positions are found on an index grid."""
+        grid = torch.arange(value.numel(), device=value.device).view(value.shape)
+        positions = grid[index].reshape(-1)
+        target_shape = grid[index].shape
+        item = torch.as_tensor(item, dtype=value.dtype).expand(target_shape).reshape(-1)
+        return value.reshape(-1).index_put((positions,), item).view(value.shape)
+
+    def stop_gradient(self, value) -> torch.Tensor:
+        return value.detach()
+
+    def shape(self, value) -> tuple[int, ...]:
+        return tuple(value.shape)
+
+
+_BINARY: dict[str, Callable] = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b, "pow": lambda a, b: a**b, "matmul": lambda a, b: a @ b,
+}
+
+
+def _float(x: Fraction) -> float:
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
+
+
+def _floats(value):
+    return [_floats(v) for v in value] if isinstance(value, list) else _float(value)
+
+
+def forward(program: ir.Program, backend: TorchBackend, leaves: dict[str, torch.Tensor]):
+    """The output tensor for the given leaf tensors."""
+    return torch.as_tensor(run(program, backend, leaves))
+
+
+def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
+             wrt: list[str]) -> torch.Tensor:
+    """J as an (m, n) tensor: m output elements, n = total elements of the ``wrt`` variables,
+    both flattened row-major, variables in ``wrt`` order."""
+    fixed = {k: v for k, v in point.items() if k not in wrt}
+
+    def f(*xs):
+        return forward(program, backend, {**fixed, **dict(zip(wrt, xs))}).reshape(-1)
+
+    inputs = tuple(point[name] for name in wrt)
+    blocks = torch.autograd.functional.jacobian(f, inputs, vectorize=True)
+    m = f(*inputs).numel()
+    return torch.cat([b.reshape(m, -1) for b in blocks], dim=1)
+
+
+def backward(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
+             v: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
+    """Exactly ``y.backward(v)``: returns y and each variable's ``.grad`` (zeros when autograd
+    left it ``None``, i.e. the output does not depend on it), plus which ones were ``None``."""
+    leaves = {k: t.detach().clone().requires_grad_(True) for k, t in point.items()}
+    y = forward(program, backend, leaves)
+    if y.requires_grad:
+        y.backward(v.reshape(y.shape))
+    grads = {k: (t.grad if t.grad is not None else torch.zeros_like(t)) for k, t in leaves.items()}
+    untouched = [k for k, t in leaves.items() if t.grad is None]
+    return y.detach(), {"grads": grads, "untouched": untouched}
+
+
+def torch_repr(t: torch.Tensor) -> str:
+    """What ``print(x.grad)`` shows, without the dtype suffix jacli's float64 would add."""
+    text = repr(t.detach().cpu())
+    return text.replace(", dtype=torch.float64", "").replace(", dtype=torch.float32", "")

@@ -1,0 +1,99 @@
+"""Autograd against SymPy's exact values, entry by entry, with a reason for each mismatch.
+
+Tolerances (documented in the README): an entry agrees when
+``|numeric - exact| <= ATOL + RTOL * |exact|`` with (RTOL, ATOL) = (1e-9, 1e-12) in float64
+and (1e-4, 1e-5) in float32. Non-finite values agree only with their kind: an infinity with an
+infinity of the same sign (SymPy's unsigned ``zoo`` matches either), NaN with NaN. A complex
+exact value never agrees: the function has left the real numbers, PyTorch says NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from jacli.result import Check
+
+TOLERANCES = {"float64": (1e-9, 1e-12), "float32": (1e-4, 1e-5)}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One compared quantity: its label, autograd's float, and the classified exact value."""
+
+    label: str
+    numeric: float
+    exact: float | None
+    kind: str  # real | inf | zoo | nan | complex | symbolic
+    exact_text: str
+
+
+def compare(entries: list[Entry], dtype: str) -> tuple[Check, list[str]]:
+    """A ``Check`` over ``entries`` and the notices that explain each disagreement."""
+    rtol, atol = TOLERANCES[dtype]
+    worst, worst_diff, compared = None, 0.0, 0
+    bad: list[str] = []
+    notices: list[str] = []
+    for e in entries:
+        verdict = _agree(e, rtol, atol)
+        if verdict is None:
+            notices.append(f"{e.label}: the exact value {e.exact_text} could not be evaluated "
+                           "in time to compare; autograd gives " + _num(e.numeric))
+            continue
+        compared += 1
+        if e.kind == "real" and math.isfinite(e.numeric) and math.isfinite(e.exact):
+            diff = abs(e.numeric - e.exact)
+            if diff > worst_diff or worst is None:
+                worst, worst_diff = e.label, diff
+        if not verdict:
+            bad.append(e.label)
+            notices.append(explain(e))
+    agree = None if compared == 0 else not bad
+    check = Check(agree=agree, max_abs_diff=worst_diff if compared else None, compared=compared,
+                  tolerance=f"|Δ| <= {atol:g} + {rtol:g}·|exact| ({dtype})",
+                  worst=bad[0] if bad else worst, disagreements=tuple(bad))
+    return check, notices
+
+
+def _agree(e: Entry, rtol: float, atol: float) -> bool | None:
+    n = e.numeric
+    if e.kind == "symbolic":
+        return None
+    if e.kind == "complex":
+        return False
+    if e.kind == "nan":
+        return math.isnan(n)
+    if e.kind == "zoo":
+        return math.isinf(n)
+    if math.isnan(n) or e.exact is None:
+        return False
+    if math.isinf(e.exact) or math.isinf(n):
+        return e.exact == n
+    return abs(n - e.exact) <= atol + rtol * abs(e.exact)
+
+
+def explain(e: Entry) -> str:
+    """Why autograd and SymPy part ways at this entry, in words a user can act on."""
+    got = f"{e.label}: autograd gives {_num(e.numeric)}, SymPy gives {e.exact_text}"
+    if e.kind == "complex":
+        return got + " — the function leaves the real numbers here (e.g. sqrt or log of a " \
+                     "negative number); PyTorch computes in reals and says nan"
+    if e.kind in ("nan", "zoo") and math.isfinite(e.numeric):
+        return got + " — the derivative is undefined at this point; PyTorch returns the value " \
+                     "of its convention for this operation"
+    if math.isnan(e.numeric):
+        return got + " — autograd met 0/0, 0·inf or inf-inf in the chain rule where the exact " \
+                     "derivative is finite (a removable singularity, or a form SymPy simplified " \
+                     "away, like x/x)"
+    if math.isinf(e.numeric) != (e.exact is not None and math.isinf(e.exact)):
+        return got + " — one side overflowed float64"
+    return got + " — a difference beyond rounding: float32 rounding, catastrophic " \
+                 "cancellation, or a function whose two meanings differ"
+
+
+def _num(x: float) -> str:
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return f"{x:.17g}"

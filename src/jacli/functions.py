@@ -1,0 +1,268 @@
+"""The function table: every function of the language is one ``Row`` with both meanings.
+
+``sym`` computes on NumPy object arrays of SymPy expressions, ``torch`` on tensors; both take
+the backend ``B`` first (for constants, dtype, device), then the tensor operands, then the
+static parameters by name. A test walks every row and checks that the two meanings agree in
+value and derivative, and with central finite differences.
+
+Conventions chosen so that SymPy and autograd agree exactly away from kinks and, where
+PyTorch has a convention at a kink, at the kink too:
+  * ``abs`` is ``Abs``: d/dx = sign(x), and sign(0) = 0 like torch.
+  * ``relu`` is its own SymPy function whose derivative is ``Heaviside(x, 0)`` (H(0) = 0),
+    matching torch's relu'(0) = 0. The true derivative is undefined at 0.
+  * ``maximum``/``minimum`` are ``Max``/``Min``: at a tie SymPy's Heaviside(0) = 1/2 and torch
+    also splits the gradient 1/2, 1/2.
+  * ``detach`` is its own SymPy function with derivative 0 whose value is its argument.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import sympy as sp
+
+from jacli.lazy import torch
+
+
+class detach(sp.Function):
+    """Gradient stop: the value flows through, the derivative is zero (like ``.detach()``)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_number:
+            return arg
+        return None
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+
+class relu(sp.Function):
+    """max(x, 0) with torch's convention relu'(0) = 0."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_number and arg.is_extended_real:
+            return sp.Max(arg, 0)
+        return None
+
+    def fdiff(self, argindex=1):
+        return sp.Heaviside(self.args[0], 0)
+
+
+def obj(value) -> np.ndarray:
+    """Wrap a SymPy scalar (or an array) as an object ndarray; 0-d for scalars.
+
+    NumPy returns bare objects from ufuncs on 0-d object arrays, so every symbolic result
+    passes through here to stay an array.
+    """
+    if isinstance(value, np.ndarray):
+        return value if value.dtype == object else value.astype(object)
+    out = np.empty((), dtype=object)
+    out[()] = sp.sympify(value) if isinstance(value, (int, float)) else value
+    return out
+
+
+def elementwise(f: Callable) -> Callable:
+    """Lift a SymPy scalar function to object arrays (any shape, 0-d included)."""
+    ufunc = np.frompyfunc(f, 1, 1)
+    return lambda B, x: obj(ufunc(x))
+
+
+def binary_elementwise(f: Callable) -> Callable:
+    ufunc = np.frompyfunc(f, 2, 1)
+    return lambda B, x, y: obj(ufunc(x, y))
+
+
+def _sym_reduce(combine: Callable, a, dim, keepdim):
+    if dim is None:
+        total = obj(combine(*a.flat))
+        return total.reshape((1,) * a.ndim) if keepdim else total
+    return obj(np.apply_along_axis(lambda v: combine(*v), dim, a)).reshape(
+        _reduced_shape(a.shape, dim, keepdim)
+    )
+
+
+def _reduced_shape(shape, dim, keepdim):
+    dim = dim % len(shape)
+    return tuple(1 if i == dim else n for i, n in enumerate(shape) if keepdim or i != dim)
+
+
+def _torch_reduce(name: str):
+    def run(B, x, dim=None, keepdim=False):
+        f = getattr(x, name)
+        return f() if dim is None else f(dim=dim, keepdim=keepdim)
+
+    return run
+
+
+def _sym_mean(B, a, dim=None, keepdim=False):
+    count = a.size if dim is None else a.shape[dim]
+    return obj(_sym_reduce(sp.Add, a, dim, keepdim) * sp.Rational(1, count))
+
+
+def _sym_norm(B, a):
+    return obj(sp.sqrt(sp.Add(*(x**2 for x in a.flat))))
+
+
+def _shape_arg(shape) -> tuple[int, ...]:
+    """``view(2, 2)`` and ``view((2, 2))`` both mean shape (2, 2)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One function of the language.
+
+    ``tensors``: (min, max) tensor operands; ``(-1, -1)`` takes one list of tensors
+    (``stack([a, b])``). ``params``: names of the static (int) parameters after them, in
+    positional order; a leading ``*`` collects the rest (``*shape``). ``keywords``: static
+    keyword arguments accepted (and ignored when not in ``params``, like ``dtype``).
+    ``domain``: where the table test samples points: (low, high).
+    """
+
+    name: str
+    kind: str
+    sym: Callable
+    torch: Callable
+    doc: str
+    tensors: tuple[int, int] = (1, 1)
+    params: tuple[str, ...] = ()
+    keywords: frozenset[str] = field(default_factory=frozenset)
+    domain: tuple[float, float] = (-2.0, 2.0)
+
+
+def _ew(name, sym_f, torch_f, doc, domain=(-2.0, 2.0)) -> Row:
+    return Row(name, "elementwise", elementwise(sym_f), lambda B, x: torch_f(x), doc,
+               domain=domain)
+
+
+_DIMS = frozenset({"dim", "keepdim", "axis"})
+_CTOR = frozenset({"requires_grad", "dtype", "device"})
+
+ROWS: tuple[Row, ...] = (
+    # --- elementwise math -------------------------------------------------------------
+    _ew("sin", sp.sin, lambda x: torch.sin(x), "sine"),
+    _ew("cos", sp.cos, lambda x: torch.cos(x), "cosine"),
+    _ew("tan", sp.tan, lambda x: torch.tan(x), "tangent", (-1.2, 1.2)),
+    _ew("asin", sp.asin, lambda x: torch.asin(x), "inverse sine", (-0.9, 0.9)),
+    _ew("acos", sp.acos, lambda x: torch.acos(x), "inverse cosine", (-0.9, 0.9)),
+    _ew("atan", sp.atan, lambda x: torch.atan(x), "inverse tangent"),
+    _ew("sinh", sp.sinh, lambda x: torch.sinh(x), "hyperbolic sine"),
+    _ew("cosh", sp.cosh, lambda x: torch.cosh(x), "hyperbolic cosine"),
+    _ew("tanh", sp.tanh, lambda x: torch.tanh(x), "hyperbolic tangent"),
+    _ew("asinh", sp.asinh, lambda x: torch.asinh(x), "inverse hyperbolic sine"),
+    _ew("acosh", sp.acosh, lambda x: torch.acosh(x), "inverse hyperbolic cosine", (1.1, 3.0)),
+    _ew("atanh", sp.atanh, lambda x: torch.atanh(x), "inverse hyperbolic tangent", (-0.9, 0.9)),
+    _ew("exp", sp.exp, lambda x: torch.exp(x), "e to the x"),
+    _ew("log", sp.log, lambda x: torch.log(x), "natural logarithm", (0.1, 3.0)),
+    _ew("log2", lambda x: sp.log(x, 2), lambda x: torch.log2(x), "base-2 logarithm", (0.1, 3.0)),
+    _ew("log10", lambda x: sp.log(x, 10), lambda x: torch.log10(x), "base-10 logarithm",
+        (0.1, 3.0)),
+    _ew("sqrt", sp.sqrt, lambda x: torch.sqrt(x), "square root", (0.1, 3.0)),
+    _ew("abs", sp.Abs, lambda x: torch.abs(x), "absolute value; d/dx = sign(x), 0 at 0"),
+    _ew("square", lambda x: x**2, lambda x: torch.square(x), "x**2"),
+    _ew("sigmoid", lambda x: 1 / (1 + sp.exp(-x)), lambda x: torch.sigmoid(x),
+        "logistic 1/(1+exp(-x))"),
+    _ew("relu", relu, lambda x: torch.relu(x), "max(x, 0); derivative 0 at 0 (torch's convention)"),
+    _ew("softplus", lambda x: sp.log(1 + sp.exp(x)), lambda x: torch.nn.functional.softplus(x),
+        "log(1 + exp(x))"),
+    Row("pow", "elementwise", binary_elementwise(lambda x, p: x**p),
+        lambda B, x, p: torch.pow(x, p), "x**p", tensors=(2, 2), domain=(0.5, 2.0)),
+    Row("maximum", "elementwise", binary_elementwise(sp.Max),
+        lambda B, x, y: torch.maximum(x, y), "elementwise max; a tie splits the gradient",
+        tensors=(2, 2)),
+    Row("minimum", "elementwise", binary_elementwise(sp.Min),
+        lambda B, x, y: torch.minimum(x, y), "elementwise min; a tie splits the gradient",
+        tensors=(2, 2)),
+    # --- gradient stop ----------------------------------------------------------------
+    Row("detach", "gradient", elementwise(detach), lambda B, x: x.detach(),
+        "value flows, derivative is zero"),
+    # --- reductions -------------------------------------------------------------------
+    Row("sum", "reduction", lambda B, a, dim=None, keepdim=False: _sym_reduce(sp.Add, a, dim, keepdim),
+        _torch_reduce("sum"), "sum of elements (dim=, keepdim=)", params=("dim",), keywords=_DIMS),
+    Row("mean", "reduction", _sym_mean, _torch_reduce("mean"), "mean of elements (dim=, keepdim=)",
+        params=("dim",), keywords=_DIMS),
+    Row("prod", "reduction", lambda B, a, dim=None, keepdim=False: _sym_reduce(sp.Mul, a, dim, keepdim),
+        _torch_reduce("prod"), "product of elements (dim=, keepdim=)", params=("dim",),
+        keywords=_DIMS),
+    Row("norm", "reduction", _sym_norm, lambda B, x: torch.linalg.vector_norm(x),
+        "Euclidean norm of all elements", domain=(0.5, 2.0)),
+    Row("dot", "product", lambda B, a, b: obj(sp.Add(*(a * b).flat)), lambda B, a, b: torch.dot(a, b),
+        "inner product of two 1-D tensors", tensors=(2, 2)),
+    # --- products ---------------------------------------------------------------------
+    Row("matmul", "product", lambda B, a, b: obj(np.matmul(a, b)), lambda B, a, b: torch.matmul(a, b),
+        "matrix product, same as @", tensors=(2, 2)),
+    Row("mm", "product", lambda B, a, b: obj(np.matmul(a, b)), lambda B, a, b: torch.mm(a, b),
+        "matrix-matrix product", tensors=(2, 2)),
+    Row("mv", "product", lambda B, a, b: obj(np.matmul(a, b)), lambda B, a, b: torch.mv(a, b),
+        "matrix-vector product", tensors=(2, 2)),
+    # --- shape ------------------------------------------------------------------------
+    Row("view", "shape", lambda B, a, *shape: obj(a.reshape(_shape_arg(shape))),
+        lambda B, x, *shape: x.view(_shape_arg(shape)), "same elements, new shape (-1 infers)",
+        params=("*shape",)),
+    Row("reshape", "shape", lambda B, a, *shape: obj(a.reshape(_shape_arg(shape))),
+        lambda B, x, *shape: x.reshape(_shape_arg(shape)), "same elements, new shape",
+        params=("*shape",)),
+    Row("flatten", "shape", lambda B, a: obj(a.reshape(-1)), lambda B, x: x.flatten(),
+        "all elements as a 1-D tensor"),
+    Row("T", "shape", lambda B, a: obj(a.T), lambda B, x: x.T if x.ndim == 2 else x.permute(
+        *reversed(range(x.ndim))), "transpose (reverse all axes)"),
+    Row("t", "shape", lambda B, a: obj(a.T), lambda B, x: x.t(), "transpose of a 2-D tensor"),
+    Row("transpose", "shape", lambda B, a, dim0, dim1: obj(np.swapaxes(a, dim0, dim1)),
+        lambda B, x, dim0, dim1: x.transpose(dim0, dim1), "swap two axes",
+        params=("dim0", "dim1")),
+    Row("unsqueeze", "shape", lambda B, a, dim: obj(np.expand_dims(a, dim)),
+        lambda B, x, dim: x.unsqueeze(dim), "insert an axis of length 1", params=("dim",)),
+    Row("squeeze", "shape", lambda B, a: obj(np.squeeze(a)), lambda B, x: x.squeeze(),
+        "drop axes of length 1"),
+    Row("stack", "shape", lambda B, seq, dim=0: obj(np.stack(seq, axis=dim)),
+        lambda B, seq, dim=0: torch.stack(seq, dim=dim), "stack tensors along a new axis",
+        tensors=(-1, -1), params=("dim",), keywords=_DIMS),
+    Row("cat", "shape", lambda B, seq, dim=0: obj(np.concatenate(seq, axis=dim)),
+        lambda B, seq, dim=0: torch.cat(seq, dim=dim), "concatenate tensors along an axis",
+        tensors=(-1, -1), params=("dim",), keywords=_DIMS),
+    # --- constructors -----------------------------------------------------------------
+    Row("zeros", "constructor", lambda B, *shape: B.full(_shape_arg(shape), 0),
+        lambda B, *shape: B.full(_shape_arg(shape), 0), "a tensor of zeros",
+        tensors=(0, 0), params=("*shape",), keywords=_CTOR),
+    Row("ones", "constructor", lambda B, *shape: B.full(_shape_arg(shape), 1),
+        lambda B, *shape: B.full(_shape_arg(shape), 1), "a tensor of ones",
+        tensors=(0, 0), params=("*shape",), keywords=_CTOR),
+    Row("eye", "constructor", lambda B, n, m=None: B.eye(n, m), lambda B, n, m=None: B.eye(n, m),
+        "identity matrix", tensors=(0, 0), params=("n", "m"), keywords=_CTOR),
+    *(Row(name, "constructor", lambda B, *shape: B.random(_shape_arg(shape)),
+          lambda B, *shape: B.random(_shape_arg(shape)),
+          "random values: every element must be written before it is read",
+          tensors=(0, 0), params=("*shape",), keywords=_CTOR) for name in ("randn", "rand", "empty")),
+    Row("tensor", "constructor", lambda B, a: elementwise(detach)(B, a),
+        lambda B, x: x.detach(), "a tensor from data; like torch.tensor it copies (no gradient)",
+        keywords=_CTOR),
+)
+
+_ALIASES = {
+    "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
+    "arccosh": "acosh", "arctanh": "atanh", "absolute": "abs", "Tensor": "tensor",
+    "FloatTensor": "tensor", "DoubleTensor": "tensor", "as_tensor": "tensor",
+    "max": "maximum", "min": "minimum",
+}
+
+TABLE: dict[str, Row] = {row.name: row for row in ROWS}
+
+
+def lookup(name: str) -> Row | None:
+    """The row for a function name or alias, or ``None``."""
+    return TABLE.get(_ALIASES.get(name, name))
+
+
+def known_names() -> list[str]:
+    """Every name a user may call, for "did you mean" hints and the README."""
+    return sorted(set(TABLE) | set(_ALIASES))

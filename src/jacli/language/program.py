@@ -1,0 +1,356 @@
+"""Programs: statements, pasted PyTorch, the output and the free variables.
+
+Owns the statement forms of DESIGN §2: assignments, subscript assignments, ``with
+torch.no_grad():`` blocks, leaves declared with ``requires_grad=True``, one ``y.backward(v)``
+call, and the lines of pasted tutorial code that are accepted and ignored (imports of torch,
+``print(...)``, notebook display lines). Expressions are delegated to ``ExprParser``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from fractions import Fraction
+
+from jacli.errors import LimitError, NameLookupError, ParseError
+from jacli.language import ir
+from jacli.language.parse import ExprParser, dotted, NAMESPACES
+from jacli.language.text import clean
+from jacli.limits import Limits, DEFAULT_LIMITS
+
+_LEAF_CTORS = {"tensor", "Tensor", "FloatTensor", "DoubleTensor", "as_tensor", "ones", "zeros",
+               "randn", "rand", "empty", "full", "Variable", "ones_like", "zeros_like"}
+_RANDOM = {"randn", "rand", "empty"}
+_REFUSED_STMT = {
+    ast.FunctionDef: "'def' is not supported: write the body as statements",
+    ast.For: "loops are not supported; jacli shows the whole Jacobian at once (`jacli jacobian`)",
+    ast.While: "loops are not supported; jacli shows the whole Jacobian at once (`jacli jacobian`)",
+    ast.If: "'if' is not supported; use relu, abs, maximum or minimum for piecewise functions",
+    ast.ClassDef: "'class' is not supported",
+    ast.Return: "'return' is not supported: the output is the last expression",
+    ast.Delete: "'del' is not supported",
+    ast.Global: "'global' is not supported",
+    ast.Try: "'try' is not supported",
+    ast.Raise: "'raise' is not supported",
+    ast.Assert: "'assert' is not supported",
+}
+
+
+def natural_key(name: str):
+    """``x2`` before ``x10``: digit runs compare as numbers."""
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", name) if p]
+
+
+def parse_program(text: str, *, output: str | None = None,
+                  limits: Limits = DEFAULT_LIMITS) -> ir.Program:
+    """Parse and validate ``text``; raise ``JacliError`` (with a position) if it is not jacli.
+
+    ``output`` names the output (``--output``), overriding the program's own choice.
+    """
+    rewritten, cmap = clean(text, limits)
+    try:
+        module = ast.parse(rewritten, mode="exec")
+    except SyntaxError as e:
+        raise _syntax_error(e, text, cmap) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise LimitError("the expression is too deeply nested to parse",
+                         hint="simplify it", where="expression") from None
+    _check_size(module, limits)
+    return _Builder(ExprParser(text, rewritten, cmap, limits)).build(module, output)
+
+
+def _syntax_error(e: SyntaxError, source: str, cmap) -> ParseError:
+    line = e.lineno or 1
+    column = cmap.original(line, max((e.offset or 1) - 1, 0))
+    msg = (e.msg or "invalid syntax").split(" (")[0]
+    text = source.split("\n")[line - 1] if line - 1 < len(source.split("\n")) else ""
+    hint = "check the operators and brackets"
+    if "decimal literal" in msg or "forgot a comma" in msg or re.search(r"\d[A-Za-z_]|\w \w", text):
+        hint = "write * for multiplication (2*x, x*y); separate outputs with commas"
+    elif "was never closed" in msg or "unmatched" in msg:
+        hint = "the brackets do not match"
+    elif column > len(text.rstrip()) or msg.startswith("invalid syntax") and text.rstrip().endswith(
+            tuple("+-*/^@,(")):
+        hint = "the expression ends early: an operand is missing"
+    if "keyword" in msg or re.match(r"\s*(lambda|if|for|while|def|class|import)\b", text[column - 1:]):
+        hint = "Python keywords (lambda, if, for, ...) are not names or values in jacli"
+    return ParseError(f"syntax error: {msg}", hint=hint, line=line, column=column, source=source,
+                      where="expression")
+
+
+def _check_size(module: ast.Module, limits: Limits) -> None:
+    """Node count and depth, walked iteratively so a deep tree cannot blow the stack."""
+    stack, count = [(module, 0)], 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > limits.nodes:
+            raise LimitError(f"the program has more than {limits.nodes} syntax nodes",
+                             hint="jacli reads formulas, not generated code; use tensors (x @ W)")
+        if depth > limits.depth:
+            raise LimitError(f"the program nests more than {limits.depth} levels deep",
+                             line=getattr(node, "lineno", None), hint="simplify the expression")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+class _Builder:
+    """Walks module statements once, collecting IR statements, leaves, outputs and v."""
+
+    def __init__(self, p: ExprParser) -> None:
+        self.p = p
+        self.statements: list[ir.Statement] = []
+        self.leaves: dict[str, ir.Leaf] = {}
+        self.bare: list[ir.Node] = []
+        self.assigned: list[str] = []
+        self.backward: tuple[str, ir.Node | None] | None = None
+        self.ignored: list[str] = []
+
+    def build(self, module: ast.Module, output: str | None) -> ir.Program:
+        for stmt in module.body:
+            self.statement(stmt, no_grad=False)
+        out, label = self.choose_output(output)
+        variables = self.free_variables(out)
+        return ir.Program(
+            source=self.p.source, statements=tuple(self.statements), output=out,
+            output_label=label, variables=variables, leaves=tuple(self.leaves.values()),
+            v=self.backward[1] if self.backward else None,
+            backward_called=self.backward is not None, ignored=tuple(self.ignored))
+
+    # -- statements -----------------------------------------------------------------
+    def statement(self, stmt: ast.stmt, no_grad: bool) -> None:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            return self.import_(stmt)
+        if isinstance(stmt, ast.Expr):
+            return self.expression_statement(stmt)
+        if isinstance(stmt, ast.Assign):
+            return self.assign(stmt, no_grad)
+        if isinstance(stmt, ast.AugAssign):
+            return self.aug_assign(stmt, no_grad)
+        if isinstance(stmt, ast.With):
+            return self.with_block(stmt)
+        if isinstance(stmt, ast.Pass):
+            return None
+        reason = _REFUSED_STMT.get(type(stmt), f"{type(stmt).__name__} statements are not supported")
+        raise self.p.fail(stmt, reason, "jacli reads assignments, expressions and one backward()")
+
+    def import_(self, stmt) -> None:
+        names = [stmt.module or ""] if isinstance(stmt, ast.ImportFrom) else [a.name for a in stmt.names]
+        if all(n == "torch" or n.startswith("torch.") for n in names):
+            self.ignored.append(f"line {stmt.lineno}: import (ignored)")
+            return
+        raise self.p.fail(stmt, f"import of {', '.join(names)!s} is refused",
+                          "only `import torch` lines are accepted (and ignored)")
+
+    def expression_statement(self, stmt: ast.Expr) -> None:
+        node = stmt.value
+        if isinstance(node, ast.Call) and _is_name(node.func, "print"):
+            self.ignored.append(f"line {stmt.lineno}: print (ignored)")
+            return
+        if isinstance(node, ast.Call) and _is_backward(node):
+            return self.backward_call(node)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in ("zero_", "retain_grad", "requires_grad_"):
+            raise self.p.fail(node, f".{node.func.attr}() is not needed in jacli",
+                              "jacli computes each gradient fresh, as if .grad started at zero")
+        if _is_display(node):
+            self.ignored.append(f"line {stmt.lineno}: display (ignored)")
+            return
+        if isinstance(node, ast.Tuple):
+            items = tuple(self.p.expr(e) for e in node.elts)
+            self.bare.append(ir.Outputs(items, self.p.pos(node)))
+        else:
+            self.bare.append(self.p.expr(node))
+
+    def backward_call(self, node: ast.Call) -> None:
+        if self.backward is not None:
+            raise self.p.fail(node, "a second backward() call",
+                              "PyTorch would add both gradients into .grad; jacli shows one "
+                              "backward(v) at a time, or the whole Jacobian: `jacli jacobian`")
+        args = list(node.args)
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "backward" and \
+                dotted(node.func) not in (["torch", "autograd", "backward"],):
+            target = node.func.value
+        else:  # torch.autograd.backward(y, v)
+            if not args:
+                raise self.p.fail(node, "torch.autograd.backward needs the output tensor")
+            target = args.pop(0)
+        if not isinstance(target, ast.Name):
+            raise self.p.fail(target, "backward() must be called on a named tensor",
+                              "assign the output first: out = ...; out.backward()")
+        v = args[0] if args else None
+        for kw in node.keywords:
+            if kw.arg in ("gradient", "grad_tensors"):
+                v = kw.value
+            elif kw.arg not in ("retain_graph", "create_graph", "inputs"):
+                raise self.p.fail(kw.value, f"backward() takes no keyword {kw.arg!r}")
+        self.backward = (target.id, None if v is None else self.p.expr(v))
+
+    def assign(self, stmt: ast.Assign, no_grad: bool) -> None:
+        if len(stmt.targets) != 1:
+            raise self.p.fail(stmt, "chained assignment (a = b = ...) is not supported")
+        target, value = stmt.targets[0], stmt.value
+        if isinstance(target, ast.Name):
+            self.check_name(target)
+            if _declares_leaf(value):
+                return self.declare_leaf(target.id, value)
+            self.statements.append(ir.Assign(target.id, self.p.expr(value), no_grad, self.p.pos(stmt)))
+            self.assigned.append(target.id)
+            return None
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            self.statements.append(ir.SetItem(target.value.id, self.p.index(target.slice),
+                                              self.p.expr(value), no_grad, self.p.pos(stmt)))
+            return None
+        if isinstance(target, ast.Attribute):
+            raise self.p.fail(target, f"assigning to .{target.attr} is not supported",
+                              "autograd does not record such writes; write the function as formulas")
+        raise self.p.fail(target, "only names and name[index] can be assigned")
+
+    def aug_assign(self, stmt: ast.AugAssign, no_grad: bool) -> None:
+        if not isinstance(stmt.target, ast.Name):
+            raise self.p.fail(stmt.target, "in-place update of an attribute or slice is not supported",
+                              "autograd does not record writes to .data; write the function as formulas")
+        binop = ast.BinOp(left=ast.Name(stmt.target.id, ast.Load()), op=stmt.op, right=stmt.value)
+        ast.copy_location(binop, stmt)
+        ast.copy_location(binop.left, stmt)
+        self.statements.append(ir.Assign(stmt.target.id, self.p.expr(binop), no_grad, self.p.pos(stmt)))
+        self.assigned.append(stmt.target.id)
+
+    def with_block(self, stmt: ast.With) -> None:
+        ok = len(stmt.items) == 1 and isinstance(stmt.items[0].context_expr, ast.Call) and \
+            (dotted(stmt.items[0].context_expr.func) or [""])[-1] == "no_grad" and \
+            stmt.items[0].optional_vars is None
+        if not ok:
+            raise self.p.fail(stmt, "only `with torch.no_grad():` blocks are supported")
+        for inner in stmt.body:
+            self.statement(inner, no_grad=True)
+
+    def check_name(self, target: ast.Name) -> None:
+        if "__" in target.id:
+            raise self.p.fail(target, f"name {target.id!r} is refused")
+
+    # -- leaves ---------------------------------------------------------------------
+    def declare_leaf(self, name: str, call: ast.Call) -> None:
+        if name in self.leaves or name in self.assigned:
+            raise self.p.fail(call, f"{name!r} is declared twice")
+        ctor, data = _leaf_ctor(call)
+        pos = self.p.pos(call)
+        if ctor in _RANDOM:
+            self.leaves[name] = ir.Leaf(name, None, pos, f"{name} = torch.{ctor}(...) is random")
+        elif ctor in ("ones", "zeros", "full"):
+            shape = _flat_shape(tuple(self.p.static(a) for a in data))
+            self.p.check_elements(call, shape)
+            fill = 1 if ctor == "ones" else 0
+            self.leaves[name] = ir.Leaf(name, _filled(shape, Fraction(fill)), pos)
+        else:
+            self.leaves[name] = ir.Leaf(name, self.literal(data[0] if data else call), pos)
+
+    def literal(self, node: ast.expr):
+        """A nested list of numbers from the source, exactly."""
+        if isinstance(node, ast.Call) and (dotted(node.func) or [""])[-1] in _LEAF_CTORS and node.args:
+            return self.literal(node.args[0])  # Variable(torch.Tensor([...]))
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [self.literal(e) for e in node.elts]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            v = self.literal(node.operand)
+            if isinstance(v, Fraction):
+                return -v if isinstance(node.op, ast.USub) else v
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            return self.p.number(node)
+        raise self.p.fail(node, "a variable's declared value must be numbers",
+                          "e.g. x = torch.tensor([1.0, 2.0], requires_grad=True); or give it with --at")
+
+    # -- output and variables -------------------------------------------------------------
+    def choose_output(self, output: str | None) -> tuple[ir.Node, str]:
+        if output is not None:
+            if output not in self.assigned and output not in self.leaves:
+                known = self.assigned + list(self.leaves)
+                raise NameLookupError(f"--output {output!r} is not a name in the program",
+                                      hint=f"names assigned: {', '.join(known) or 'none'}",
+                                      where="--output")
+            return ir.Name(output, (1, 1)), output
+        if self.backward is not None:
+            return ir.Name(self.backward[0], (1, 1)), self.backward[0]
+        if self.bare:
+            return self.bare[-1], "y"
+        if self.assigned:
+            return ir.Name(self.assigned[-1], (1, 1)), self.assigned[-1]
+        raise ParseError("the program has no output",
+                         hint="end with an expression, or name one with --output")
+
+    def free_variables(self, out: ir.Node) -> tuple[str, ...]:
+        seen: dict[str, None] = {name: None for name in self.leaves}
+        bound = set(self.leaves)
+        for stmt in self.statements:
+            _collect(stmt.value, bound, seen)
+            if isinstance(stmt, ir.SetItem) and stmt.name not in bound:
+                raise self.p.fail_at(stmt.pos, f"{stmt.name!r} is written into before it exists",
+                                     f"create it first, e.g. {stmt.name} = zeros(2)")
+            bound.add(stmt.name)
+        _collect(out, bound, seen)
+        if self.backward and self.backward[1] is not None:
+            _collect(self.backward[1], bound, seen)
+        return tuple(sorted(seen, key=natural_key))
+
+
+def _collect(node: ir.Node, bound: set[str], seen: dict[str, None]) -> None:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ir.Name):
+            if n.id not in bound:
+                seen.setdefault(n.id, None)
+        elif isinstance(n, (ir.Op, ir.Call)):
+            stack.extend(n.args)
+        elif isinstance(n, (ir.ListLit, ir.Outputs)):
+            stack.extend(n.items)
+        elif isinstance(n, ir.Index):
+            stack.append(n.base)
+
+
+def _is_name(node: ast.expr, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _is_backward(node: ast.Call) -> bool:
+    chain = dotted(node.func) or []
+    return (isinstance(node.func, ast.Attribute) and node.func.attr == "backward") or \
+        chain == ["torch", "autograd", "backward"]
+
+
+def _is_display(node: ast.expr) -> bool:
+    """Notebook lines that only show a value: ``x.grad``, ``x.data``, ``x.grad_fn``."""
+    return isinstance(node, ast.Attribute) and node.attr in ("grad", "grad_fn", "is_leaf",
+                                                             "requires_grad", "shape")
+
+
+def _declares_leaf(value: ast.expr) -> bool:
+    if not isinstance(value, ast.Call):
+        return False
+    chain = dotted(value.func) or []
+    if not chain or chain[-1] not in _LEAF_CTORS:
+        return False
+    if chain[-1] == "Variable":
+        return True
+    return any(kw.arg == "requires_grad" and isinstance(kw.value, ast.Constant)
+               and kw.value.value is True for kw in value.keywords)
+
+
+def _leaf_ctor(call: ast.Call) -> tuple[str, list]:
+    name = (dotted(call.func) or [""])[-1]
+    if name == "Variable" and call.args and isinstance(call.args[0], ast.Call):
+        inner = (dotted(call.args[0].func) or [""])[-1]
+        if inner in _LEAF_CTORS:
+            return inner, list(call.args[0].args)
+    return name, list(call.args)
+
+
+def _flat_shape(shape: tuple) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], tuple):
+        return shape[0]
+    return shape
+
+
+def _filled(shape: tuple, value: Fraction):
+    if not shape:
+        return value
+    return [_filled(shape[1:], value) for _ in range(shape[0])]

@@ -1,0 +1,121 @@
+"""The ``Result``: everything a renderer may show, and ``to_dict()``, the JSON contract.
+
+Plain Python only (strings, floats, lists); no torch, no SymPy, no other jacli module, so
+renderers and scripts depend on nothing heavy. Keys of ``to_dict()`` are a contract
+(DESIGN §4): add keys, never rename them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA = "jacli/1"
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """A Jacobian (or Hessian): formulas, exact values at the point, and autograd's floats.
+    Each is a list of rows, or ``None`` when that side was not computed."""
+
+    symbolic: list[list[str]] | None = None
+    exact: list[list[str]] | None = None
+    numeric: list[list[float]] | None = None
+
+
+@dataclass(frozen=True)
+class VJP:
+    """``vᵀJ``, flat over the inputs, and each variable's ``.grad`` shaped like it."""
+
+    v: list[float]
+    v_exact: list[str]
+    exact: list[str] | None = None
+    numeric: list[float] | None = None
+    symbolic: list[str] | None = None
+    grad: dict[str, Any] | None = None  # name -> nested floats (a float for a scalar)
+    grad_repr: dict[str, str] | None = None  # name -> what print(x.grad) shows
+
+
+@dataclass(frozen=True)
+class Check:
+    """Autograd against SymPy's exact values at the point, entry by entry."""
+
+    agree: bool | None
+    max_abs_diff: float | None
+    compared: int
+    tolerance: str
+    worst: str | None = None
+    disagreements: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Result:
+    """What ``compute`` found. ``inputs``/``outputs`` are the flat column/row labels."""
+
+    command: str
+    source: str
+    variables: tuple[Variable, ...]
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    output_shape: tuple[int, ...]
+    output_label: str
+    order: str  # how the variable order was chosen, for the header
+    point: dict[str, Any] | None = None
+    point_text: dict[str, str] | None = None
+    value_exact: list[str] | None = None
+    value_numeric: list[float] | None = None
+    jacobian: Matrix | None = None
+    vjp: VJP | None = None
+    check: Check | None = None
+    notices: tuple[str, ...] = ()
+    dtype: str = "float64"
+    device: str = "cpu"
+    strategy: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract (strict JSON: non-finite numbers become strings)."""
+        out: dict[str, Any] = {
+            "schema": SCHEMA,
+            "command": self.command,
+            "variables": [{"name": v.name, "shape": list(v.shape)} for v in self.variables],
+            "inputs": list(self.inputs),
+            "outputs": list(self.outputs),
+            "output_shape": list(self.output_shape),
+            "point": self.point,
+            "value": {"exact": self.value_exact, "numeric": self.value_numeric},
+            "jacobian": None if self.jacobian is None else vars(self.jacobian),
+            "notices": list(self.notices),
+            "dtype": self.dtype,
+            "device": self.device,
+            "strategy": self.strategy,
+        }
+        if self.vjp is not None:
+            out["vjp"] = {"v": self.vjp.v, "v_exact": self.vjp.v_exact, "exact": self.vjp.exact,
+                          "numeric": self.vjp.numeric, "symbolic": self.vjp.symbolic,
+                          "grad": self.vjp.grad}
+        if self.check is not None:
+            out["check"] = {"agree": self.check.agree, "max_abs_diff": self.check.max_abs_diff,
+                            "compared": self.check.compared, "tolerance": self.check.tolerance,
+                            "worst": self.check.worst,
+                            "disagreements": list(self.check.disagreements)}
+        out.update(self.extras)
+        return strict(out)
+
+
+def strict(value: Any) -> Any:
+    """Replace non-finite floats by the strings "NaN", "Infinity", "-Infinity" (RFC 8259)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict(v) for v in value]
+    return value

@@ -1,0 +1,219 @@
+"""``--at`` / ``--v`` / ``--u`` text to exact values: ``Fraction`` or nested lists of them.
+
+Grammar (a tiny recursive-descent parser; nothing is evaluated):
+
+    point  := item ("," item)*          item := [NAME "="] value
+    value  := number | "[" value ("," value)* "]"
+    number := [+-] decimal ["/" decimal]    decimal := 12 | 1.5 | .5 | 1e-3
+
+``0.1`` is exactly 1/10 and ``1/3`` is exactly one third. Non-finite numbers are refused:
+the point must be where the function can be evaluated.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from fractions import Fraction
+from typing import Any
+
+from jacli.errors import LimitError, ShapeError, ValueInputError
+from jacli.limits import Limits, DEFAULT_LIMITS
+
+Value = Any  # Fraction | list[Value]
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE]([+-]?\d+))?(/(\d+\.?\d*|\.\d+))?")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MAX_NEST = 32
+
+
+class _Reader:
+    """Cursor over one option's text; every error names the option and the column."""
+
+    def __init__(self, text: str, where: str, limits: Limits) -> None:
+        self.text, self.where, self.limits, self.i = text, where, limits, 0
+        self.count = 0
+
+    def fail(self, message: str, hint: str | None = None, cls=ValueInputError):
+        return cls(f"{self.where}: {message}", hint=hint, line=1, column=self.i + 1,
+                   source=self.text, where=self.where)
+
+    def skip(self) -> None:
+        while self.i < len(self.text) and self.text[self.i] in " \t":
+            self.i += 1
+
+    def peek(self) -> str:
+        self.skip()
+        return self.text[self.i] if self.i < len(self.text) else ""
+
+    def expect(self, ch: str) -> None:
+        if self.peek() != ch:
+            found = repr(self.peek()) if self.peek() else "the end"
+            raise self.fail(f"expected {ch!r}, found {found}")
+        self.i += 1
+
+    def value(self, depth: int = 0) -> Value:
+        if depth > _MAX_NEST:
+            raise self.fail(f"lists nest more than {_MAX_NEST} deep", cls=LimitError)
+        if self.peek() == "[":
+            self.i += 1
+            items = [self.value(depth + 1)]
+            while self.peek() == ",":
+                self.i += 1
+                items.append(self.value(depth + 1))
+            self.expect("]")
+            return items
+        return self.number()
+
+    def number(self) -> Fraction:
+        self.skip()
+        m = _NUMBER.match(self.text, self.i)
+        if not m:
+            raise self.fail(f"expected a number, found {self._found()}",
+                            "numbers are decimals or fractions (1, -0.5, 1e-3, 1/3); "
+                            "tensors are [..] lists")
+        if m.group(3) and abs(int(m.group(3))) > 400:
+            raise self.fail(f"{m.group()} is outside float64's range", cls=ValueInputError)
+        self.count += 1
+        if self.count > self.limits.tensor_elements:
+            raise self.fail(f"more than {self.limits.tensor_elements} numbers", cls=LimitError)
+        self.i = m.end()
+        num, _, den = m.group().partition("/")
+        value = Fraction(num) / Fraction(den) if den else Fraction(num)
+        if den and Fraction(den) == 0:
+            raise self.fail(f"{m.group()} divides by zero")
+        if abs(value) > Fraction(2) ** 1024:
+            raise self.fail(f"{m.group()} is outside float64's range (about 1.8e308)")
+        return value
+
+    def _found(self) -> str:
+        rest = self.text[self.i:self.i + 12]
+        if not rest:
+            return "the end"
+        word = re.match(r"[A-Za-z_]+", rest)
+        if word and word.group().lower() in ("nan", "inf", "infinity"):
+            return f"{word.group()!r} (the point must be finite)"
+        return repr(rest)
+
+    def done(self) -> bool:
+        return self.peek() == ""
+
+
+def _check_ascii(text: str, where: str) -> None:
+    for i, ch in enumerate(text):
+        if not (" " <= ch <= "~" or ch == "\t"):
+            raise ValueInputError(f"{where}: character U+{ord(ch):04X} is not allowed",
+                                  hint="type plain ASCII digits, e.g. 1,2 or x=[1,2]",
+                                  line=1, column=i + 1, source=text, where=where)
+
+
+def _reader(text: str, where: str, limits: Limits) -> _Reader:
+    if len(text) > limits.value_chars:
+        raise LimitError(f"{where}: {len(text)} characters; the limit is {limits.value_chars}",
+                         where=where)
+    _check_ascii(text, where)
+    r = _Reader(text, where, limits)
+    if r.done():
+        raise r.fail("the value is empty", "e.g. --at 1,2 or --at x=[1,2]")
+    return r
+
+
+def parse_point(texts: list[str], limits: Limits = DEFAULT_LIMITS
+                ) -> tuple[dict[str, Value], list[Value]]:
+    """All ``--at`` texts: named bindings (``x=..``) and positional values, in order."""
+    named: dict[str, Value] = {}
+    positional: list[Value] = []
+    for text in texts:
+        r = _reader(text, "--at", limits)
+        while True:
+            name = _item_name(r)
+            value = r.value()
+            if name is None:
+                positional.append(value)
+            elif name in named:
+                raise r.fail(f"{name!r} is given twice")
+            else:
+                named[name] = value
+            if r.done():
+                break
+            r.expect(",")
+            if r.peek() in (",", ""):
+                raise r.fail("an empty item", "separate values by single commas: 1,2")
+    if named and positional:
+        raise ValueInputError("--at: mix of named (x=1) and positional (1) values",
+                              hint="name every value, or give them all in variable order",
+                              where="--at")
+    return named, positional
+
+
+def _item_name(r: _Reader) -> str | None:
+    r.skip()
+    m = _NAME.match(r.text, r.i)
+    if not m:
+        if r.peek() == "=":
+            raise r.fail("a value without a name before '='", "write name=value, e.g. x=1")
+        return None
+    r.i = m.end()
+    r.expect("=")
+    return m.group()
+
+
+def parse_vector(text: str, where: str = "--v", limits: Limits = DEFAULT_LIMITS) -> Value:
+    """``--v``: one nested list (``[[1,0.1],[0.01,0.001]]``), or numbers ``1,2,3`` (a 1-D list),
+    or one number (a scalar)."""
+    r = _reader(text, where, limits)
+    items = [r.value()]
+    while not r.done():
+        r.expect(",")
+        items.append(r.value())
+    return items[0] if len(items) == 1 else items
+
+
+def shape_of(value: Value, where: str = "value") -> tuple[int, ...]:
+    """Shape of a nested list; raises ``ShapeError`` for ragged lists."""
+    if not isinstance(value, list):
+        return ()
+    inner = [shape_of(v, where) for v in value]
+    if any(s != inner[0] for s in inner):
+        raise ShapeError(f"{where}: the nested lists are ragged (rows of different shapes)",
+                         hint="every row of a tensor needs the same length", where=where)
+    return (len(value),) + inner[0]
+
+
+def flatten(value: Value) -> list[Fraction]:
+    """Row-major (C order) list of the numbers in ``value``."""
+    if not isinstance(value, list):
+        return [value]
+    return [x for item in value for x in flatten(item)]
+
+
+def bind(variables: tuple[str, ...], named: dict[str, Value], positional: list[Value],
+         declared: dict[str, Value]) -> dict[str, Value]:
+    """Values for every variable: ``--at`` overrides what the program declared.
+
+    Raises ``ValueInputError`` naming the unknown, missing or surplus values.
+    """
+    for name in named:
+        if name not in variables:
+            near = difflib.get_close_matches(name, variables, n=2, cutoff=0.5)
+            raise ValueInputError(
+                f"--at: {name!r} is not a variable of this function",
+                hint=f"variables: {', '.join(variables) or 'none'}"
+                + (f"; did you mean {' or '.join(map(repr, near))}?" if near else ""),
+                where="--at")
+    if positional:
+        free = [v for v in variables if v not in declared]
+        order = free if len(positional) == len(free) else list(variables)
+        if len(positional) != len(order):
+            raise ValueInputError(
+                f"--at: {len(positional)} value(s) for {len(variables)} variable(s) "
+                f"({', '.join(variables)})",
+                hint="give one value per variable in this order, or name them: --at x1=1",
+                where="--at")
+        named = dict(zip(order, positional))
+    point = {**declared, **named}
+    missing = [v for v in variables if v not in point]
+    if missing:
+        raise ValueInputError(f"--at: no value for {', '.join(missing)}",
+                              hint=f"variables in order: {', '.join(variables)}; "
+                              f"e.g. --at {missing[0]}=1", where="--at")
+    return {v: point[v] for v in variables}
