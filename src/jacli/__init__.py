@@ -1,0 +1,50 @@
+"""jacli: the Jacobian behind ``y.backward(v)``, symbolic and numeric, side by side.
+
+The importable API returns the same ``Result`` the CLI renders::
+
+    from jacli import jacobian, vjp, grad
+    r = vjp("2*x1+x2**2, x1**2+2*x2**3", at="1,2", v="1,2")
+    r.vjp.numeric        # [6.0, 52.0]
+
+Importing ``jacli`` is cheap: torch and SymPy load on the first computation.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+__all__ = ["Problem", "compute", "jacobian", "vjp", "grad", "JacliError", "__version__"]
+
+
+def __getattr__(name: str):
+    # Lazy: `jacli --help` imports this package and must not pay for SymPy or torch.
+    if name in ("Problem", "compute"):
+        from jacli import compute as module
+
+        return getattr(module, name)
+    if name == "JacliError":
+        from jacli.errors import JacliError
+
+        return JacliError
+    raise AttributeError(f"module 'jacli' has no attribute {name!r}")
+
+
+def _call(command: str, source: str, at=None, v=None, **options):
+    from jacli.compute import Problem, compute
+
+    points = (at,) if isinstance(at, str) else tuple(at or ())
+    return compute(Problem(source=source, command=command, at=points, v=v, **options))
+
+
+def jacobian(source: str, at=None, **options):
+    """J of ``source`` (at ``at``, e.g. ``"1,2"`` or ``["x=[1,2]"]``); returns a ``Result``."""
+    return _call("jacobian", source, at, None, **options)
+
+
+def vjp(source: str, at=None, v=None, **options):
+    """vᵀJ, i.e. what ``y.backward(v)`` leaves in ``.grad``; returns a ``Result``."""
+    return _call("vjp", source, at, v, **options)
+
+
+def grad(source: str, at=None, **options):
+    """The gradient of a scalar output (``y.backward()``); returns a ``Result``."""
+    return _call("grad", source, at, None, **options)

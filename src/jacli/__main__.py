@@ -1,0 +1,5 @@
+"""``python -m jacli``."""
+
+from jacli.cli import run
+
+run()

@@ -1,0 +1,294 @@
+"""The command line: options → ``Problem`` → ``compute`` → renderer; errors → exit codes.
+
+No maths here, and no torch or SymPy at module top: ``--help`` and ``--version`` must stay
+fast (torch alone costs ~1.7 s to import). The only place that prints and exits.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from typing import List, Optional
+
+import typer
+from typing_extensions import Annotated
+
+from jacli import __version__
+from jacli.errors import ExitCode, JacliError, UsageError
+
+EPILOG_LANGUAGE = (
+    "Language: + - * / ** (or ^) @, sin cos tan exp log sqrt abs sigmoid relu softplus tanh …, "
+    "sum mean prod dot norm, view reshape T transpose flatten, mm mv matmul, detach, "
+    "x[0], x[:,0], zeros/ones/eye, statements separated by ';' or newlines. "
+    "`jacli functions` lists every function."
+)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class Symbolic(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+app = typer.Typer(
+    name="jacli",
+    help="Inspect Jacobians and vector-Jacobian products: SymPy's formulas and PyTorch "
+    "autograd's numbers side by side, checked against each other.\n\n"
+    "Why y.backward(v) needs v, and what it computes: x.grad = vᵀJ.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=EPILOG_LANGUAGE,
+)
+
+# -- shared options -------------------------------------------------------------------------
+ExprArg = Annotated[Optional[str], typer.Argument(
+    metavar="EXPR", show_default=False,
+    help="The function: 'x1**2 + 2*x2', a comma list of outputs 'f1, f2', statements "
+    "'y = 2*x; y.view(2,2)', or '-' to read stdin.")]
+FileOpt = Annotated[Optional[str], typer.Option(
+    "--file", "-f", metavar="FILE", show_default=False, help="Read the function from FILE.")]
+AtOpt = Annotated[Optional[List[str]], typer.Option(
+    "--at", "-a", metavar="POINT", show_default=False,
+    help="The point: '1,2' (variables in order) or 'x=[1,2]' (repeatable). Exact: 0.1 is "
+    "1/10, 1/3 is allowed. Without it: formulas only.")]
+VOpt = Annotated[Optional[str], typer.Option(
+    "--v", "-v", metavar="V", show_default=False,
+    help="The weight vector of y.backward(v): the output's shape, e.g. '1,2' or '[[1,1]]'.")]
+VarsOpt = Annotated[Optional[str], typer.Option(
+    "--vars", metavar="NAMES", show_default=False,
+    help="Variable order, comma-separated (default: natural order, x2 before x10).")]
+WrtOpt = Annotated[Optional[str], typer.Option(
+    "--wrt", metavar="NAMES", show_default=False,
+    help="Differentiate only with respect to these variables (the columns of J).")]
+OutputOpt = Annotated[Optional[str], typer.Option(
+    "--output", "-o", metavar="NAME", show_default=False,
+    help="Which assigned name is the output (default: the last expression).")]
+DtypeOpt = Annotated[str, typer.Option(
+    "--dtype", metavar="DTYPE", help="float64 or float32 (PyTorch's own default).")]
+DeviceOpt = Annotated[str, typer.Option("--device", metavar="DEVICE", help="cpu or cuda.")]
+SymOpt = Annotated[Symbolic, typer.Option(
+    "--symbolic", help="SymPy side: auto (skipped with a notice when too big), always, never.")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-F", help="Output format.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
+TimeoutOpt = Annotated[float, typer.Option(
+    "--timeout", metavar="SECONDS", help="Time budget per stage (autograd, SymPy).")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"jacli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False
+          ) -> None:
+    """jacli: the Jacobian behind y.backward(v), shown and checked."""
+
+
+def _command(name: str, summary: str, examples: str):
+    """Register one command; all commands share the options and ``_run``."""
+
+    @app.command(name, help=summary, epilog="Examples:\n\n" + examples + "\n\n" + EPILOG_LANGUAGE)
+    def command(expr: ExprArg = None, file: FileOpt = None, at: AtOpt = None, v: VOpt = None,
+                vars: VarsOpt = None, wrt: WrtOpt = None, output: OutputOpt = None,
+                dtype: DtypeOpt = "float64", device: DeviceOpt = "cpu",
+                symbolic: SymOpt = Symbolic.auto, format: FormatOpt = Format.table,
+                json: JsonOpt = False, timeout: TimeoutOpt = 10.0, debug: DebugOpt = False) -> None:
+        fmt = Format.json if json else format
+        source = _read_source(expr, file)
+        problem = _problem(name, source, at, v, vars, wrt, output, dtype, device, symbolic, timeout)
+        raise typer.Exit(_emit(problem, fmt))
+
+    return command
+
+
+_command("jacobian", "The Jacobian J = ∂y/∂x: SymPy's formulas, and at --at, autograd's numbers "
+         "checked against the exact values.",
+         '  jacli jacobian "x1**2+2*x2" --at 1,2\n\n'
+         '  jacli jacobian "2*x1+x2**2, x1**2+2*x2**3" --at 1,2\n\n'
+         '  jacli jacobian "sin(x)*y, exp(x*y)"          (formulas only: no torch)\n\n'
+         '  echo "x1**2 + x2" | jacli jacobian - --at 1,2')
+_command("vjp", "The vector-Jacobian product vᵀJ: exactly what y.backward(v) leaves in x.grad, "
+         "with the identity vᵀJ = Σ vᵢ·(row i of J) written out.",
+         '  jacli vjp "2*x1+x2**2, x1**2+2*x2**3" --at 1,2 --v 1,2\n\n'
+         '  jacli vjp "a @ w" --at "a=[[2,3],[1,2]]" --at "w=[[0],[0]]" --v "[[1],[1]]"\n\n'
+         '  jacli vjp "y = 2*x; y.view(2,2)" --at "x=[1,2,3,4]" --v "[[1,0.1],[0.01,0.001]]"\n\n'
+         '  jacli vjp "x1*x2, x1+x2" --at 1,2 --v 1,1 --json | jq .vjp.numeric')
+_command("grad", "The gradient of a scalar output: what y.backward() leaves in x.grad.",
+         '  jacli grad "sum(x**2 + 2)" --at "x=[1,2,3]"\n\n'
+         '  jacli grad "y = x + 2; z = y*y*3; z.mean()" --at "x=[[1,1],[1,1]]"\n\n'
+         '  jacli grad "x**2 + detach(x**3)" --at x=1')
+
+
+@app.command("functions", help="List every function jacli knows, with both meanings' summary.")
+def functions_command() -> None:
+    from jacli.functions import ROWS, _ALIASES
+
+    for row in ROWS:
+        aliases = sorted(a for a, n in _ALIASES.items() if n == row.name)
+        extra = f" (also {', '.join(aliases)})" if aliases else ""
+        typer.echo(f"{row.name:<10} {row.kind:<12} {row.doc}{extra}")
+
+
+# -- running -----------------------------------------------------------------------------------
+def _read_source(expr: str | None, file: str | None) -> str:
+    if expr is not None and file is not None:
+        raise UsageError("give the function either as EXPR or with --file, not both")
+    if file is not None:
+        return _read_bytes(lambda: open(file, "rb").read(400_001), f"--file {file}")
+    if expr == "-":
+        return _read_bytes(lambda: sys.stdin.buffer.read(400_001), "stdin")
+    if expr is None:
+        raise UsageError("no function given", hint='e.g. jacli jacobian "x1**2 + 2*x2" --at 1,2')
+    return expr
+
+
+def _read_bytes(read, where: str) -> str:
+    try:
+        data = read()
+    except OSError as e:
+        raise UsageError(f"cannot read {where}: {e.strerror or e}", where=where) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{where} is not valid UTF-8 (byte {e.start + 1})",
+                         hint="save the file as UTF-8 text", where=where) from None
+
+
+def _problem(command, source, at, v, vars, wrt, output, dtype, device, symbolic, timeout):
+    from dataclasses import replace
+
+    from jacli.compute import Problem
+    from jacli.limits import DEFAULT_LIMITS
+
+    if not timeout > 0:
+        raise UsageError("--timeout must be a positive number of seconds", where="--timeout")
+    return Problem(source=source, command=command, at=tuple(at or ()), v=v,
+                   vars=_names(vars), wrt=_names(wrt), output=output, dtype=dtype,
+                   device=device, symbolic=symbolic.value,
+                   limits=replace(DEFAULT_LIMITS, timeout=timeout))
+
+
+def _names(text: str | None) -> tuple[str, ...] | None:
+    return tuple(n.strip() for n in text.split(",") if n.strip()) if text else None
+
+
+def _emit(problem, fmt: Format) -> int:
+    from jacli.compute import compute
+
+    result = compute(problem)
+    if fmt is Format.json:
+        from jacli.render.json import render
+
+        sys.stdout.write(render(result) + "\n")
+    else:
+        from rich.console import Console
+
+        from jacli.render.table import render
+
+        Console(highlight=False, soft_wrap=False).print(render(result))
+    if result.check is not None and result.check.agree is False:
+        return ExitCode.DISAGREE
+    return ExitCode.OK
+
+
+# -- errors: converted here, once ------------------------------------------------------------
+def format_error(err: JacliError) -> str:
+    """``error: …`` with the source line and a caret under the column, then ``hint: …``."""
+    where = f" (line {err.line}, column {err.column})" if err.line and err.column else ""
+    lines = [f"error: {err.message}{where}"]
+    if err.source is not None and err.line and err.column:
+        text = err.source.split("\n")[err.line - 1] if err.line <= err.source.count("\n") + 1 else ""
+        start = max(0, err.column - 60)
+        lines.append("  " + text[start:start + 100].replace("\t", " "))
+        lines.append("  " + " " * (err.column - 1 - start) + "^")
+    if err.hint:
+        lines.append(f"hint: {err.hint}")
+    return "\n".join(lines)
+
+
+def _json_mode(argv: list[str]) -> bool:
+    if "--json" in argv:
+        return True
+    for i, arg in enumerate(argv):
+        if arg in ("--format", "-F") and i + 1 < len(argv) and argv[i + 1] == "json":
+            return True
+        if arg == "--format=json":
+            return True
+    return False
+
+
+def _report(err: JacliError, json_mode: bool) -> int:
+    if json_mode:
+        from jacli.render.json import render_error
+
+        sys.stdout.write(render_error(err) + "\n")
+    sys.stderr.write(format_error(err) + "\n")
+    return int(err.exit_code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The console script: run the app, map every outcome to a documented exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    json_mode = _json_mode(argv)
+    debug = "--debug" in argv
+    try:
+        code = app(args=argv, prog_name="jacli", standalone_mode=False)
+    except JacliError as e:
+        code = _report(e, json_mode)
+    except _click_errors("UsageError") as e:
+        ctx = getattr(e, "ctx", None)
+        name = getattr(getattr(ctx, "command", None), "name", "") or ""
+        hint = f"see `jacli {name} --help`".replace("jacli jacli", "jacli").replace("  ", " ")
+        code = _report(UsageError(e.format_message(), hint=hint), json_mode)
+    except (KeyboardInterrupt, typer.Abort, *_click_errors("Abort")):
+        sys.stderr.write("interrupted\n")
+        code = ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        code = ExitCode.OK
+    except Exception as e:  # a bug in jacli, not the user's input
+        if debug:
+            raise
+        err = JacliError(f"internal error: {type(e).__name__}: {e}",
+                         hint="this is a bug in jacli; rerun with --debug for the traceback")
+        err.kind, err.exit_code = "internal", 4
+        code = _report(err, json_mode)
+    return int(code or 0)
+
+
+def _click_errors(name: str) -> tuple[type, ...]:
+    """``name`` from click and from the copy of click that newer Typer versions vendor."""
+    import importlib
+
+    found = []
+    for module in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            found.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            pass
+    return tuple(found)
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe (jacli ... | head), stop Python's exit-time flush from failing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Renderers: a ``Result`` in, a Rich renderable or a string out. None of them print."""

@@ -1,0 +1,60 @@
+"""Number and vector formatting shared by the renderers (pure ``str`` functions)."""
+
+from __future__ import annotations
+
+import math
+
+MAX_ROWS = 12  # rows shown before a matrix is elided (its shape is always stated)
+MAX_COLS = 8
+MAX_TERMS = 4  # terms of vᵀJ = Σ vᵢ·Jᵢ written out before "…"
+
+
+def num(x: float | str | None) -> str:
+    """``8``, ``0.2``, ``1.23457e+10``, ``nan``; JSON's non-finite strings pass through."""
+    if x is None:
+        return "—"
+    if isinstance(x, str):
+        return {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf"}.get(x, x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.6g}"
+
+
+def with_exact(x: float | None, exact: str | None) -> str:
+    """The float, plus the exact value when it says more (``4.5 = 9/2``, ``0.841471 = sin(1)``)."""
+    shown = num(x)
+    if exact is None or exact == shown or _same_decimal(shown, exact):
+        return shown
+    if len(exact) > 24:
+        exact = exact[:21] + "…"
+    return f"{shown} = {exact}"
+
+
+def _same_decimal(shown: str, exact: str) -> bool:
+    try:
+        return float(exact) == float(shown) and len(exact) <= len(shown) + 2
+    except ValueError:
+        return False
+
+
+def vector(items: list[str]) -> str:
+    """``[2, 4]``, or ``[2, 4, 6, …, 100]`` (n = 50) past ``MAX_COLS`` items."""
+    if len(items) > MAX_COLS:
+        return "[" + ", ".join(items[: MAX_COLS - 2]) + f", …, {items[-1]}] (n = {len(items)})"
+    return "[" + ", ".join(items) + "]"
+
+
+def elide(n: int, limit: int) -> list[int | None]:
+    """Indices to show out of ``n``: all when ``n <= limit``, else the head, ``None``, the tail."""
+    if n <= limit:
+        return list(range(n))
+    head = limit - 2
+    return list(range(head)) + [None, n - 1]
+
+
+def shape_text(shape) -> str:
+    return "scalar" if not shape else "×".join(map(str, shape))

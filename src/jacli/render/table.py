@@ -1,0 +1,160 @@
+"""The Rich view: symbolic J, J at the point, v and vᵀJ side by side, and the agreement line.
+
+``render(result)`` returns a renderable; it prints nothing. Every label and formula is a
+``Text`` object, never markup, because labels contain brackets (``a[0,1]``) that Rich would
+silently swallow as markup tags. Panels sit side by side when the terminal is wide enough
+(``Columns`` wraps them onto separate lines otherwise).
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.columns import Columns
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from jacli.render.format import MAX_COLS, MAX_ROWS, MAX_TERMS, elide, num, shape_text, vector, with_exact
+from jacli.result import Result
+
+
+def render(result: Result) -> RenderableType:
+    parts: list[RenderableType] = [header(result)]
+    panels = [p for p in (symbolic_panel(result), numeric_panel(result)) if p is not None]
+    if panels:
+        parts.append(Columns(panels, padding=(0, 1)))
+    if result.vjp is not None:
+        parts.append(vjp_panel(result))
+    parts.append(check_line(result))
+    parts.extend(Text("note: " + n, style="yellow") for n in result.notices)
+    return Group(*parts)
+
+
+def header(r: Result) -> Text:
+    n = sum(len(_labels_of(v)) for v in r.variables)
+    m = len(r.outputs)
+    t = Text()
+    t.append(f"jacli {r.command}", style="bold")
+    t.append(f" · f: R^{n} → R^{m}" + (f" (output {r.output_label} is {shape_text(r.output_shape)})"
+                                      if len(r.output_shape) > 1 else ""))
+    t.append(f"\nvariables ({r.order}): ")
+    t.append(", ".join(f"{v.name}" + (f" ({shape_text(v.shape)})" if v.shape else "")
+                       for v in r.variables), style="cyan")
+    if r.point_text:
+        t.append("\nat ")
+        t.append(", ".join(f"{k} = {v}" for k, v in r.point_text.items()), style="cyan")
+    else:
+        t.append("\nno point given (--at): formulas only")
+    if r.value_numeric is not None:
+        t.append(f" · {r.dtype} on {r.device}")
+    return t
+
+
+def _labels_of(v) -> list[str]:
+    count = 1
+    for n in v.shape:
+        count *= n
+    return [v.name] * count
+
+
+def _grid(r: Result, cell, extra: list[tuple[str, callable]] = ()) -> Table:
+    """A table with one row per output and one column per input; ``extra`` columns first."""
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    t.add_column(Text(""), style="bold")
+    for title, _ in extra:
+        t.add_column(Text(title), justify="right", style="magenta")
+    cols = elide(len(r.inputs), MAX_COLS)
+    for j in cols:
+        t.add_column(Text("…" if j is None else r.inputs[j]), justify="right")
+    for i in elide(len(r.outputs), MAX_ROWS):
+        if i is None:
+            t.add_row(*[Text("⋮")] * (1 + len(extra) + len(cols)))
+            continue
+        row = [Text(r.outputs[i])] + [Text(f(i)) for _, f in extra]
+        row += [Text("…") if j is None else cell(i, j) for j in cols]
+        t.add_row(*row)
+    return t
+
+
+def symbolic_panel(r: Result) -> Panel | None:
+    J = r.jacobian
+    if J is None or J.symbolic is None:
+        return None
+    table = _grid(r, lambda i, j: Text(J.symbolic[i][j]))
+    return Panel(table, title=Text("symbolic J = ∂y/∂x (SymPy)"), subtitle=_shape(r),
+                 expand=False)
+
+
+def numeric_panel(r: Result) -> Panel | None:
+    J = r.jacobian
+    if J is None or (J.numeric is None and J.exact is None):
+        return None
+    bad = set(r.check.disagreements) if r.check else set()
+
+    def cell(i, j):
+        x = J.numeric[i][j] if J.numeric else None
+        exact = J.exact[i][j] if J.exact else None
+        style = "red" if f"d{r.outputs[i]}/d{r.inputs[j]}" in bad else ""
+        return Text(with_exact(x, exact), style=style)
+
+    extra = []
+    if r.vjp is not None:
+        extra.append(("v", lambda i: with_exact(r.vjp.v[i], r.vjp.v_exact[i])))
+    if r.value_numeric is not None or r.value_exact is not None:
+        extra.append(("value", lambda i: with_exact(
+            r.value_numeric[i] if r.value_numeric else None,
+            r.value_exact[i] if r.value_exact else None)))
+    title = "J at the point (autograd)" if J.numeric else "J at the point (exact)"
+    return Panel(_grid(r, cell, extra), title=Text(title), subtitle=_shape(r), expand=False)
+
+
+def _shape(r: Result) -> Text:
+    return Text(f"{len(r.outputs)}×{len(r.inputs)}", style="dim")
+
+
+def identity(r: Result) -> str:
+    """``vᵀJ = 1·[2, 4] + 2·[2, 24] = [6, 52]``: the sum behind what backward(v) computes."""
+    vj, J = r.vjp, r.jacobian
+    rows = J.exact or (J.numeric and [[num(x) for x in row] for row in J.numeric]) or J.symbolic
+    answer = vj.exact or [num(x) for x in (vj.numeric or [])] or vj.symbolic
+    if rows is None or answer is None:
+        return ""
+    terms = [f"{_factor(vj.v_exact[i])}·{vector(rows[i])}" for i in range(len(rows))]
+    if len(terms) > MAX_TERMS:
+        terms = terms[:2] + ["…"] + terms[-1:]
+    return "vᵀJ = " + " + ".join(terms) + " = " + vector(answer)
+
+
+def _factor(text: str) -> str:
+    return f"({text})" if any(c in text for c in "+-/ ") and not text.startswith("-") else text
+
+
+def vjp_panel(r: Result) -> Panel:
+    vj = r.vjp
+    lines: list[RenderableType] = [Text(identity(r), style="bold")]
+    if vj.grad_repr:
+        lines.append(Text(f"after {r.output_label}.backward(v), what print(x.grad) shows:",
+                          style="dim"))
+        for name, text in vj.grad_repr.items():
+            lines.append(Text(f"{name}.grad = {text}"))
+    elif vj.symbolic:
+        for x, f in zip(r.inputs, vj.symbolic):
+            lines.append(Text(f"(vᵀJ)[{x}] = {f}"))
+    title = "vᵀJ — what y.backward(v) leaves in .grad"
+    return Panel(Group(*lines), title=Text(title), expand=False)
+
+
+def check_line(r: Result) -> Text:
+    c = r.check
+    if c is None:
+        if r.value_numeric is None:
+            return Text("formulas only: give --at to evaluate and check them", style="dim")
+        return Text("not checked: the symbolic side was skipped", style="yellow")
+    if c.agree:
+        return Text(f"✓ autograd and SymPy agree on all {c.compared} entries "
+                    f"(max |Δ| = {num(c.max_abs_diff)}; {c.tolerance})", style="green")
+    if c.agree is None:
+        return Text("not compared: no exact value could be evaluated", style="yellow")
+    return Text(f"✗ autograd and SymPy disagree on {len(c.disagreements)} of {c.compared} "
+                f"entries, first {c.worst}", style="bold red")
