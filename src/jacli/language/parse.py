@@ -148,7 +148,8 @@ class ExprParser:
         if name in ("torch", "F", "nn", "np", "math"):
             raise self.fail(node, f"{name!r} is a namespace, not a value",
                             f"call a function from it, e.g. {name}.sin(x)")
-        if lookup(name) is not None:
+        row = lookup(name)
+        if row is not None and row.kind == "elementwise":  # t, sum, dot stay usable as names
             raise self.fail(node, f"{name!r} is a function, not a value",
                             f"call it: {name}(x)", cls=NameLookupError)
         return ir.Name(name, self.pos(node))

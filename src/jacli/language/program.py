@@ -286,7 +286,8 @@ class _Builder:
                 raise self.p.fail_at(stmt.pos, f"{stmt.name!r} is written into before it exists",
                                      f"create it first, e.g. {stmt.name} = zeros(2)")
             bound.add(stmt.name)
-        _collect(out, bound, seen)
+        for node in self.bare + [out]:  # every free name is a variable, used by the output or not
+            _collect(node, bound, seen)
         if self.backward and self.backward[1] is not None:
             _collect(self.backward[1], bound, seen)
         return tuple(sorted(seen, key=natural_key))

@@ -1,0 +1,60 @@
+"""Shared fixtures: run the real CLI entry point in-process and capture what a user sees."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from jacli.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def json(self):
+        return json.loads(self.out)  # strict: json.loads refuses nothing we emit, see below
+
+
+def _strict_loads(text: str):
+    def refuse(token):
+        raise ValueError(f"non-standard JSON token {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """``cli("vjp", "x**2", "--at", "1", stdin=None)`` -> Run(code, out, err)."""
+
+    def run(*argv: str, stdin: bytes | None = None) -> Run:
+        if stdin is not None:
+            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def cli_json(cli):
+    """Run with --json, assert success, return the parsed (strict) JSON."""
+
+    def run(*argv: str, stdin: bytes | None = None, code: int = 0):
+        r = cli(*argv, "--json", stdin=stdin)
+        assert r.code == code, (r.code, r.err)
+        return _strict_loads(r.out)
+
+    return run
