@@ -112,7 +112,9 @@ class SymbolicBackend:
 
     def setitem(self, value, index: tuple, item) -> np.ndarray:
         out = value.copy()
-        out[index] = item
+        item = np.asarray(item, dtype=object)
+        # a 0-d object array assigned into one element would be stored as the array itself
+        out[index] = item[()] if item.ndim == 0 else item
         return obj(out)
 
     def stop_gradient(self, value) -> np.ndarray:
