@@ -33,6 +33,15 @@ def run(program: ir.Program, backend: Backend, bindings: dict[str, Any],
         node: ir.Node | None = None) -> Any:
     """Run the statements with ``bindings`` for the variables; return the output value (or
     the value of ``node`` evaluated after the statements, e.g. ``backward(v)``'s ``v``)."""
+    try:
+        return _run(program, backend, bindings, node)
+    except ShapeError as e:
+        e.source = e.source or program.source  # so the message can show the caret line
+        raise
+
+
+def _run(program: ir.Program, backend: Backend, bindings: dict[str, Any],
+         node: ir.Node | None) -> Any:
     env = dict(bindings)
     for stmt in program.statements:
         value = evaluate(stmt.value, backend, env)
@@ -58,7 +67,8 @@ def evaluate(node: ir.Node, backend: Backend, env: dict[str, Any]) -> Any:
         return _call(node, backend, env)
     args = [evaluate(a, backend, env) for a in getattr(node, "args", getattr(node, "items", ()))]
     if isinstance(node, ir.Op):
-        return _guard(node.pos, lambda: backend.op(node.op, *args))
+        shapes = " and ".join(str(tuple(backend.shape(a))) for a in args)
+        return _guard(node.pos, lambda: backend.op(node.op, *args), f"{node.op} of shapes {shapes}")
     if isinstance(node, ir.ListLit):
         return _guard(node.pos, lambda: backend.stack(args))
     if isinstance(node, ir.Outputs):
@@ -81,7 +91,7 @@ def _call(node: ir.Call, backend: Backend, env: dict[str, Any]) -> Any:
     return _guard(node.pos, lambda: meaning(backend, *args, *shape, **params))
 
 
-def _guard(pos: ir.Pos, thunk):
+def _guard(pos: ir.Pos, thunk, what: str | None = None):
     """Run one backend operation; turn NumPy/torch complaints into a positioned ShapeError."""
     try:
         return thunk()
@@ -89,6 +99,7 @@ def _guard(pos: ir.Pos, thunk):
         raise
     except (ValueError, IndexError, RuntimeError, TypeError) as e:
         message = str(e).strip().split("\n")[0] or type(e).__name__
+        message = f"{what}: {message}" if what else message
         raise ShapeError(message, line=pos[0], column=pos[1], where="expression",
                          hint="check the shapes: jacli follows PyTorch's broadcasting rules"
                          ) from None
