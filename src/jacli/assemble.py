@@ -203,7 +203,7 @@ def _exact(sym: Symbolic, B: SymbolicBackend, bindings: dict, setup: Setup) -> N
 # -- comparing and packing -------------------------------------------------------------------
 def _entries(num: Numeric, sym: Symbolic, outputs: list[str], inputs: list[str]) -> list[Entry]:
     entries = []
-    pairs = [(f"{o}", num.value[i], sym.value_exact[i]) for i, o in enumerate(outputs)]
+    pairs = [(o, num.value[i], sym.value_exact[i]) for i, o in enumerate(outputs)]
     if num.J is not None:
         pairs += [(f"d{o}/d{x}", num.J[i][j], sym.J_exact[i][j])
                   for i, o in enumerate(outputs) for j, x in enumerate(inputs)]
@@ -211,7 +211,7 @@ def _entries(num: Numeric, sym: Symbolic, outputs: list[str], inputs: list[str])
         pairs += [(f"(vᵀJ)[{x}]", num.vjp[j], sym.vjp_exact[j]) for j, x in enumerate(inputs)]
     for label, n, e in pairs:
         value, kind = classify(e)
-        entries.append(Entry(label, float(n), value, kind, str(e)))
+        entries.append(Entry(label, float(n), value, kind, str(e), label not in outputs))
     return entries
 
 

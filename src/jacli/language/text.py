@@ -9,7 +9,9 @@ the wrong precedence (``x^2 + 1`` is ``x ^ 3``), so ``^`` becomes ``**`` here, a
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -67,9 +69,33 @@ def _position(text: str, index: int) -> tuple[int, int]:
     return line, column
 
 
+def _prose_spans(text: str) -> list[tuple[int, int]]:
+    """Index ranges of comments and string literals: pasted tutorials write comments (and
+    print() strings) in any language, and those never reach the program. ``tokenize`` is
+    only a lexer; it runs nothing. If it cannot lex the text, no span is exempt."""
+    starts = [0]
+    for line in text.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+    spans = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type in (tokenize.COMMENT, tokenize.STRING):
+                (l1, c1), (l2, c2) = tok.start, tok.end
+                spans.append((starts[l1 - 1] + c1, starts[l2 - 1] + c2))
+    except (tokenize.TokenError, SyntaxError, IndentationError, ValueError):
+        return []
+    return spans
+
+
 def _refuse_characters(text: str) -> None:
+    if "\x00" not in text and not text.isascii():
+        prose = _prose_spans(text)
+    else:
+        prose = []
     for i, ch in enumerate(text):
         if ch == "\n" or (" " <= ch <= "~") or ch == "\t":
+            continue
+        if ch != "\x00" and any(a <= i < b for a, b in prose):
             continue
         line, column = _position(text, i)
         raise ParseError(

@@ -24,14 +24,15 @@ def num(x: float | str | None) -> str:
     return f"{x:.6g}"
 
 
-def with_exact(x: float | None, exact: str | None) -> str:
-    """The float, plus the exact value when it says more (``4.5 = 9/2``, ``0.841471 = sin(1)``)."""
+def with_exact(x: float | None, exact: str | None, differs: bool = False) -> str:
+    """The float, plus the exact value when it says more (``4.5 = 9/2``, ``0.841471 = sin(1)``),
+    or ``nan ≠ 1`` when the two disagree."""
     shown = num(x)
-    if exact is None or exact == shown or _same_decimal(shown, exact):
+    if exact is None or (not differs and (exact == shown or _same_decimal(shown, exact))):
         return shown
     if len(exact) > 24:
         exact = exact[:21] + "…"
-    return f"{shown} = {exact}"
+    return f"{shown} {'≠' if differs else '='} {exact}"
 
 
 def _same_decimal(shown: str, exact: str) -> bool:

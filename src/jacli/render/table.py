@@ -95,8 +95,8 @@ def numeric_panel(r: Result) -> Panel | None:
     def cell(i, j):
         x = J.numeric[i][j] if J.numeric else None
         exact = J.exact[i][j] if J.exact else None
-        style = "red" if f"d{r.outputs[i]}/d{r.inputs[j]}" in bad else ""
-        return Text(with_exact(x, exact), style=style)
+        differs = f"d{r.outputs[i]}/d{r.inputs[j]}" in bad
+        return Text(with_exact(x, exact, differs), style="red" if differs else "")
 
     extra = []
     if r.vjp is not None:
@@ -104,7 +104,7 @@ def numeric_panel(r: Result) -> Panel | None:
     if r.value_numeric is not None or r.value_exact is not None:
         extra.append(("value", lambda i: with_exact(
             r.value_numeric[i] if r.value_numeric else None,
-            r.value_exact[i] if r.value_exact else None)))
+            r.value_exact[i] if r.value_exact else None, r.outputs[i] in bad)))
     title = "J at the point (autograd)" if J.numeric else "J at the point (exact)"
     return Panel(_grid(r, cell, extra), title=Text(title), subtitle=_shape(r), expand=False)
 

@@ -1,0 +1,76 @@
+"""One benchmark case in one fresh process: ``python bench/child.py '<case json>'``.
+
+Prints progress to stderr and, as its last stdout line, ``RESULT <json>``. A fresh process
+per case keeps import costs honest (the first torch.func call imports torch._dynamo, the
+first autograd call warms caches) and keeps one case's memory out of the next one's peak.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+HEAVY = ("torch", "sympy", "numpy", "torch._dynamo")
+
+
+def log(*args) -> None:
+    print(*args, file=sys.stderr, flush=True)
+
+
+def rss_mb() -> float:
+    """Peak resident set size of this process so far (Linux: ru_maxrss is in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    case = json.loads(sys.argv[1])
+    kind = case["kind"]
+    if kind == "startup":
+        from startup import startup_case
+        result = startup_case(case)
+    elif kind in ("scalar", "tensor"):
+        from numeric import numeric_case
+        result = numeric_case(case)
+    elif kind == "symbolic":
+        from symbolic_case import symbolic_case
+        result = symbolic_case(case)
+    elif kind == "memory":
+        result = memory_case(case)
+    else:
+        raise SystemExit(f"unknown case kind {kind!r}")
+    result["case"] = case
+    result["peak_rss_mb"] = rss_mb()
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def memory_case(case: dict) -> dict:
+    """Peak RSS of jacli's numeric path alone, measured from inside this (fresh) process."""
+    from numeric import build
+
+    base = rss_mb()
+    import torch  # noqa: F401  (the import's own footprint, reported separately)
+    import jacli.autograd  # noqa: F401
+    after_import = rss_mb()
+    b = build(case)
+    start = time.perf_counter()
+    if case.get("path") == "e2e":
+        from jacli.compute import compute
+
+        result = compute(b["problem"])
+        ok = result.jacobian.numeric is not None
+    else:
+        J = b["jacli"]()
+        ok = tuple(J.shape) == (b["m"], b["n"])
+    seconds = time.perf_counter() - start
+    return {"rss_start_mb": base, "rss_after_import_mb": after_import, "seconds": seconds,
+            "ok": ok, "m": b["m"], "n": b["n"]}
+
+
+if __name__ == "__main__":
+    main()

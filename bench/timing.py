@@ -1,0 +1,52 @@
+"""Interleaved timing: warm medians of several candidates measured round-robin.
+
+The machine is shared (2 cores, other jobs running), so candidates are interleaved: each
+round times every candidate once, and a candidate's repeats are spread over the whole
+measurement rather than run back to back. Each candidate gets a share of ``budget`` seconds,
+at least ``min_reps`` and at most ``max_reps`` repeats (one repeat when a single call costs
+more than ``slow`` seconds).
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from typing import Callable
+
+
+def clock(fn: Callable[[], object]) -> float:
+    """Seconds for one call, with the garbage collector held off during the call."""
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def interleaved(candidates: dict[str, Callable[[], object]], costs: dict[str, float],
+                budget: float, min_reps: int = 3, max_reps: int = 15,
+                slow: float = 4.0) -> dict[str, dict]:
+    """Median/min/all times per candidate; ``costs`` are single-call estimates (seconds)."""
+    share = budget / max(len(candidates), 1)
+    reps = {}
+    for name in candidates:
+        cost = max(costs.get(name, 0.0), 1e-6)
+        low = 1 if cost > slow else min_reps
+        reps[name] = max(low, min(max_reps, int(share / cost)))
+    times: dict[str, list[float]] = {name: [] for name in candidates}
+    for round_ in range(max(reps.values(), default=0)):
+        for name, fn in candidates.items():
+            if round_ < reps[name]:
+                times[name].append(clock(fn))
+    return {name: summary(ts) for name, ts in times.items()}
+
+
+def summary(ts: list[float]) -> dict:
+    return {"median": statistics.median(ts), "min": min(ts), "reps": len(ts),
+            "times": [round(t, 6) for t in ts]}
