@@ -74,7 +74,7 @@ def assemble(problem: Problem, setup: Setup) -> Result:
         point=_json_point(setup.point), point_text=_point_text(setup.point),
         value_exact=_strs(sym.value_exact if sym else None),
         value_numeric=num.value if num else None,
-        jacobian=_matrix(num, sym), vjp=_vjp(num, sym), check=check,
+        jacobian=_matrix(num, sym), vjp=_vjp(num, sym, setup), check=check,
         notices=tuple(notices), dtype=problem.dtype, device=problem.device,
         strategy=STRATEGY if num else None,
         extras={"ignored": list(setup.program.ignored)} if setup.program.ignored else {})
@@ -239,11 +239,14 @@ def _matrix(num: Numeric | None, sym: Symbolic | None) -> Matrix:
                   numeric=num.J if num else None)
 
 
-def _vjp(num: Numeric | None, sym: Symbolic | None) -> VJP | None:
+def _vjp(num: Numeric | None, sym: Symbolic | None, setup: Setup) -> VJP | None:
     v = num.v if num else (sym.v if sym else None)
     if v is None:
         return None
-    return VJP(v=[classify(sp.sympify(x))[0] for x in v], v_exact=[str(x) for x in v],
+    source = "--v" if setup.v is not None else (
+        f"{setup.program.output_label}.backward(v) in the program" if setup.program.v is not None
+        else "1: the output is a scalar, as in backward()")
+    return VJP(v_source=source, grad_none=tuple(num.untouched) if num else (),v=[classify(sp.sympify(x))[0] for x in v], v_exact=[str(x) for x in v],
                exact=_strs(sym.vjp_exact if sym else None),
                numeric=num.vjp if num else None, symbolic=_strs(sym.vjp if sym else None),
                grad=num.grads if num else None, grad_repr=num.grad_repr if num else None)

@@ -41,6 +41,8 @@ class VJP:
     symbolic: list[str] | None = None
     grad: dict[str, Any] | None = None  # name -> nested floats (a float for a scalar)
     grad_repr: dict[str, str] | None = None  # name -> what print(x.grad) shows
+    v_source: str = "--v"  # "--v" | "backward(v) in the program" | "1: scalar output"
+    grad_none: tuple[str, ...] = ()  # variables whose .grad PyTorch leaves as None
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,8 @@ class Result:
         if self.vjp is not None:
             out["vjp"] = {"v": self.vjp.v, "v_exact": self.vjp.v_exact, "exact": self.vjp.exact,
                           "numeric": self.vjp.numeric, "symbolic": self.vjp.symbolic,
-                          "grad": self.vjp.grad}
+                          "grad": self.vjp.grad, "v_source": self.vjp.v_source,
+                          "grad_none": list(self.vjp.grad_none)}
         if self.check is not None:
             out["check"] = {"agree": self.check.agree, "max_abs_diff": self.check.max_abs_diff,
                             "compared": self.check.compared, "tolerance": self.check.tolerance,

@@ -174,16 +174,17 @@ class _Builder:
             if not args:
                 raise self.p.fail(node, "torch.autograd.backward needs the output tensor")
             target = args.pop(0)
-        if not isinstance(target, ast.Name):
-            raise self.p.fail(target, "backward() must be called on a named tensor",
-                              "assign the output first: out = ...; out.backward()")
         v = args[0] if args else None
         for kw in node.keywords:
             if kw.arg in ("gradient", "grad_tensors"):
                 v = kw.value
             elif kw.arg not in ("retain_graph", "create_graph", "inputs"):
                 raise self.p.fail(kw.value, f"backward() takes no keyword {kw.arg!r}")
-        self.backward = (target.id, None if v is None else self.p.expr(v))
+        # (x**2).sum().backward() is fine too: the expression itself becomes the output
+        out = ir.Name(target.id, self.p.pos(target)) if isinstance(target, ast.Name) \
+            else self.p.expr(target)
+        label = target.id if isinstance(target, ast.Name) else "y"
+        self.backward = (out, None if v is None else self.p.expr(v), label)
 
     def assign(self, stmt: ast.Assign, no_grad: bool) -> None:
         if len(stmt.targets) != 1:
@@ -269,7 +270,7 @@ class _Builder:
                                       where="--output")
             return ir.Name(output, (1, 1)), output
         if self.backward is not None:
-            return ir.Name(self.backward[0], (1, 1)), self.backward[0]
+            return self.backward[0], self.backward[2]
         if self.bare:
             return self.bare[-1], "y"
         if self.assigned:

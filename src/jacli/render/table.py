@@ -48,6 +48,11 @@ def header(r: Result) -> Text:
         t.append("\nno point given (--at): formulas only")
     if r.value_numeric is not None:
         t.append(f" · {r.dtype} on {r.device}")
+    ignored = r.extras.get("ignored")
+    if ignored:
+        kinds = sorted({line.split(": ", 1)[1].split(" ")[0] for line in ignored})
+        t.append(f"\npasted PyTorch: {len(ignored)} line(s) ignored ({', '.join(kinds)})",
+                 style="dim")
     return t
 
 
@@ -132,17 +137,32 @@ def _factor(text: str) -> str:
 
 def vjp_panel(r: Result) -> Panel:
     vj = r.vjp
-    lines: list[RenderableType] = [Text(identity(r), style="bold")]
+    lines: list[RenderableType] = [
+        Text(f"output {r.output_label} ({shape_text(r.output_shape)}), v = "
+             f"{_nested(vj.v_exact, r.output_shape)} from {vj.v_source}", style="dim"),
+        Text(identity(r), style="bold")]
     if vj.grad_repr:
-        lines.append(Text(f"after {r.output_label}.backward(v), what print(x.grad) shows:",
+        lines.append(Text(f"after {r.output_label}.backward(v), print(x.grad) shows:",
                           style="dim"))
         for name, text in vj.grad_repr.items():
-            lines.append(Text(f"{name}.grad = {text}"))
+            none = "   (PyTorch: None — not in the output's graph)" if name in vj.grad_none else ""
+            lines.append(Text(f"{name}.grad = {text}{none}"))
     elif vj.symbolic:
         for x, f in zip(r.inputs, vj.symbolic):
             lines.append(Text(f"(vᵀJ)[{x}] = {f}"))
-    title = "vᵀJ — what y.backward(v) leaves in .grad"
+    title = f"vᵀJ — what {r.output_label}.backward(v) leaves in .grad"
     return Panel(Group(*lines), title=Text(title), expand=False)
+
+
+def _nested(flat: list[str], shape: tuple[int, ...]) -> str:
+    """``[[1, 2]]``: v in the output's shape, as the user would write it (elided if long)."""
+    if len(flat) > MAX_COLS:
+        return vector(flat)
+    if not shape:
+        return flat[0]
+    step = len(flat) // shape[0]
+    return "[" + ", ".join(_nested(flat[i * step:(i + 1) * step], shape[1:])
+                           for i in range(shape[0])) + "]"
 
 
 def check_line(r: Result) -> Text:
