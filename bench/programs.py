@@ -58,14 +58,15 @@ def _expression(chosen: list[str], rng: random.Random) -> tuple[str, str]:
 TENSOR_SOURCE = "tanh(W2 @ tanh(W1 @ x))"
 
 
-def tensor_point(n: int, seed: int = 0):
-    """Seeded float64 ``W1, W2`` (n×n, scaled 1/sqrt(n)) and ``x`` (n,) as tensors."""
+def tensor_point(n_out: int, n_in: int, seed: int = 0):
+    """Seeded float64 ``W1`` (n_out×n_in), ``W2`` (n_out×n_out), ``x`` (n_in,), as tensors;
+    the weights are scaled by 1/sqrt(fan-in) so tanh stays away from saturation."""
     import torch
 
-    g = torch.Generator().manual_seed(seed * 7919 + n)
-    W1 = torch.randn(n, n, generator=g, dtype=torch.float64) / n ** 0.5
-    W2 = torch.randn(n, n, generator=g, dtype=torch.float64) / n ** 0.5
-    x = torch.randn(n, generator=g, dtype=torch.float64)
+    g = torch.Generator().manual_seed(seed * 7919 + n_out * 31 + n_in)
+    W1 = torch.randn(n_out, n_in, generator=g, dtype=torch.float64) / n_in ** 0.5
+    W2 = torch.randn(n_out, n_out, generator=g, dtype=torch.float64) / n_out ** 0.5
+    x = torch.randn(n_in, generator=g, dtype=torch.float64)
     return {"W1": W1, "W2": W2, "x": x}
 
 

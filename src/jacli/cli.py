@@ -9,10 +9,9 @@ from __future__ import annotations
 import os
 import sys
 from enum import Enum
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
-from typing_extensions import Annotated
 
 from jacli import __version__
 from jacli.errors import ExitCode, JacliError, UsageError
