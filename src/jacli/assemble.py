@@ -1,29 +1,40 @@
 """The two stages and the ``Result`` they make: autograd's numbers, SymPy's formulas.
 
-``numeric`` runs torch at the point (forward, vectorised Jacobian, ``y.backward(v)``);
-``symbolic`` runs SymPy (formulas, exact values at the point). ``assemble`` orders them,
-skips the symbolic side with a notice when it is off, too big or out of time and numbers
-exist, compares the two, and fills the ``Result``.
+``numeric`` runs torch at the point (forward, vectorised Jacobian, ``y.backward(v)``, and per
+command J u, H, H v, finite differences); ``symbolic`` runs SymPy (formulas, exact values at
+the point). ``assemble`` orders them, skips the symbolic side with a notice when it is off,
+too big or out of time and numbers exist, compares the two, and fills the ``Result``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
-from jacli.compare import Entry, compare
-from jacli.compute import Problem, Setup, stage, v_for, variables_info
-from jacli.errors import LimitError, ValueInputError
+from jacli import pack
+from jacli.compare import Entry, compare, compare_fd
+from jacli.compute import Problem, Setup, shape_text, stage, v_for, variables_info
+from jacli.errors import LimitError, ShapeError, ValueInputError
 from jacli.interpret import run
-from jacli.result import VJP, Matrix, Result
+from jacli.kinks import kink_notices
+from jacli.result import VJP, Result
+from jacli.structure import structure
 from jacli.symbolic import SymbolicBackend, classify, jacobian, labels, substitute
-from jacli.values import flatten, shape_of
+from jacli.values import flatten, parse_vector, shape_of
 
-STRATEGY = "reverse mode, vectorised: torch.autograd.functional.jacobian(vectorize=True)"
+STRATEGY = "reverse, vectorised (torch.autograd.functional.jacobian)"
+
+
+@dataclass
+class Directions:
+    """The vectors a command multiplies J (or H) by, as exact flat lists."""
+
+    v: list | None = None  # vᵀJ: one entry per output
+    u: list | None = None  # J u: one entry per input
+    hv: list | None = None  # H v: one entry per input
 
 
 @dataclass
@@ -32,26 +43,29 @@ class Numeric:
 
     out_shape: tuple[int, ...]
     value: list[float]
-    v: list | None = None  # exact v entries (SymPy numbers)
+    d: Directions = field(default_factory=Directions)
     J: list[list[float]] | None = None
     vjp: list[float] | None = None
     grads: dict[str, Any] = field(default_factory=dict)
     grad_repr: dict[str, str] = field(default_factory=dict)
     untouched: list[str] = field(default_factory=list)
+    jvp: list[float] | None = None
+    H: list[list[float]] | None = None
+    hvp: list[float] | None = None
+    fd: Any = None
 
 
 @dataclass
 class Symbolic:
-    """SymPy's side: expressions; ``exact`` ones are at the point (``None`` without one)."""
+    """SymPy's side: expressions; the ``*_exact`` ones are at the point (``None`` without)."""
 
     out_shape: tuple[int, ...]
     value: list[sp.Expr]
     J: list[list[sp.Expr]]
-    v: list | None = None
-    vjp: list[sp.Expr] | None = None
-    value_exact: list[sp.Expr] | None = None
-    J_exact: list[list[sp.Expr]] | None = None
-    vjp_exact: list[sp.Expr] | None = None
+    d: Directions = field(default_factory=Directions)
+    parts: dict[str, Any] = field(default_factory=dict)  # vjp, jvp, H, hvp formulas
+    exact: dict[str, Any] = field(default_factory=dict)  # value, J, vjp, ... at the point
+    kinks: list[str] = field(default_factory=list)
 
 
 def assemble(problem: Problem, setup: Setup) -> Result:
@@ -63,44 +77,58 @@ def assemble(problem: Problem, setup: Setup) -> Result:
     outputs = labels(setup.program.output_label, out_shape)
     inputs = [lab for name in setup.wrt for lab in labels(name, setup.shapes[name])]
     check = None
-    if num is not None and sym is not None and sym.J_exact is not None:
+    if num is not None and sym is not None and "J" in sym.exact:
         check, why = compare(_entries(num, sym, outputs, inputs), problem.dtype)
         notices.extend(why)
-    notices.extend(_structure_notices(num, sym, outputs, inputs, setup))
+    if num is not None and num.fd is not None:
+        check, why = compare_fd(check, num.J, num.fd, outputs, inputs)
+        notices.extend(why)
+    notices.extend(sym.kinks if sym else [])
+    notices.extend(_structure_notices(num, sym, outputs, inputs))
+    d = num.d if num else sym.d
     return Result(
         command=problem.command, source=setup.program.source,
         variables=variables_info(setup), inputs=tuple(inputs), outputs=tuple(outputs),
         output_shape=out_shape, output_label=setup.program.output_label, order=setup.order,
-        point=_json_point(setup.point), point_text=_point_text(setup.point),
-        value_exact=_strs(sym.value_exact if sym else None),
+        point=pack.json_point(setup.point), point_text=pack.point_text(setup.point),
+        value_exact=pack.strs(sym.exact.get("value") if sym else None),
         value_numeric=num.value if num else None,
-        jacobian=_matrix(num, sym), vjp=_vjp(num, sym, setup), check=check,
-        notices=tuple(notices), dtype=problem.dtype, device=problem.device,
+        jacobian=pack.matrix(num and num.J, sym and sym.J, sym and sym.exact.get("J")),
+        vjp=_vjp(num, sym, setup, d),
+        jvp=_product("u", d.u, num and num.jvp, sym, "jvp"),
+        hessian=_hessian(num, sym), hvp=_product("v", d.hv, num and num.hvp, sym, "hvp"),
+        check=check, notices=tuple(notices), dtype=problem.dtype, device=problem.device,
         strategy=STRATEGY if num else None,
+        structure=structure(num.J if num else None, len(outputs), len(inputs),
+                            STRATEGY if num else None),
         extras={"ignored": list(setup.program.ignored)} if setup.program.ignored else {})
 
 
-# -- the numeric stage --------------------------------------------------------------------
-def numeric(problem: Problem, setup: Setup) -> Numeric:
-    from jacli import autograd as ag  # torch is imported here and only here
+# -- directions --------------------------------------------------------------------------
+def directions(problem: Problem, setup: Setup, out_shape: tuple[int, ...], n: int) -> Directions:
+    """v, u and the Hessian's direction, checked against the output and input sizes."""
+    label = setup.program.output_label
+    if problem.command == "hessian":
+        if int(np.prod(out_shape, dtype=np.int64)) != 1:
+            raise ShapeError(f"hessian needs a scalar output; {label} has shape "
+                             f"{shape_text(out_shape)}", hint="reduce it (sum, mean) first")
+        return Directions(hv=_input_vector(setup.v, "--v", n) if setup.v is not None else None)
+    d = Directions(v=v_for(problem.command, *_raw_v(setup), out_shape, label))
+    if problem.command == "jvp":
+        if problem.u is None:
+            raise ShapeError("jvp needs --u: the direction, one number per input",
+                             hint=f"e.g. --u {','.join(['1'] * min(n, 8))} ({n} inputs)",
+                             where="--u")
+        d.u = _input_vector(parse_vector(problem.u, "--u", problem.limits), "--u", n)
+    return d
 
-    B = ag.TorchBackend(problem.dtype, problem.device)
-    point = {k: B.tensor(val) for k, val in setup.point.items()}
-    y = ag.forward(setup.program, B, point).detach()
-    out_shape = tuple(y.shape)
-    v = v_for(problem.command, *_raw_v(setup), out_shape, setup.program.output_label)
-    num = Numeric(out_shape, y.reshape(-1).tolist(), v=v)
-    m, n = y.numel(), sum(point[w].numel() for w in setup.wrt)
-    if m * n <= problem.limits.jacobian_entries:
-        num.J = ag.jacobian(setup.program, B, point, setup.wrt).tolist()
-    if v is not None:
-        v_tensor = B.tensor([_to_fraction(x) for x in v])
-        _, info = ag.backward(setup.program, B, point, v_tensor)
-        num.grads = {k: g.tolist() for k, g in info["grads"].items()}
-        num.grad_repr = {k: ag.torch_repr(g) for k, g in info["grads"].items()}
-        num.untouched = info["untouched"]
-        num.vjp = [x for w in setup.wrt for x in info["grads"][w].reshape(-1).tolist()]
-    return num
+
+def _input_vector(value, where: str, n: int) -> list:
+    flat = flatten(value)
+    if len(flat) != n:
+        raise ShapeError(f"{where} has {len(flat)} number(s) but there are {n} inputs",
+                         hint=f"{where} needs one number per input ({n})", where=where)
+    return flat
 
 
 def _raw_v(setup: Setup) -> tuple[list | None, tuple[int, ...] | None]:
@@ -116,18 +144,45 @@ def _raw_v(setup: Setup) -> tuple[list | None, tuple[int, ...] | None]:
     return list(value.flat), value.shape
 
 
-def _to_fraction(x) -> Fraction:
-    if isinstance(x, Fraction):
-        return x
-    if isinstance(x, sp.Rational):
-        return Fraction(int(x.p), int(x.q))
-    value, kind = classify(sp.sympify(x))
-    if value is None:
-        raise ValueInputError(f"v entry {x} is not a real number", where="--v")
-    return Fraction(value)
+# -- the numeric stage -------------------------------------------------------------------
+def numeric(problem: Problem, setup: Setup) -> Numeric:
+    from jacli import autograd as ag  # torch is imported here and only here
+
+    B = ag.TorchBackend(problem.dtype, problem.device)
+    point = {k: B.tensor(val) for k, val in setup.point.items()}
+    y = ag.forward(setup.program, B, point).detach()
+    n = sum(point[w].numel() for w in setup.wrt)
+    num = Numeric(tuple(y.shape), y.reshape(-1).tolist())
+    num.d = directions(problem, setup, num.out_shape, n)
+    if y.numel() * n <= problem.limits.jacobian_entries:
+        num.J = ag.jacobian(setup.program, B, point, setup.wrt).tolist()
+    if num.d.v is not None:
+        _backward(num, ag, B, setup, point)
+    vec = lambda xs: B.tensor([pack.to_fraction(x) for x in xs])  # noqa: E731
+    if num.d.u is not None:
+        num.jvp = ag.jvp(setup.program, B, point, setup.wrt, vec(num.d.u)).tolist()
+    if problem.command == "hessian":
+        num.H = ag.hessian(setup.program, B, point, setup.wrt).tolist()
+        if num.d.hv is not None:
+            num.hvp = ag.hvp(setup.program, B, point, setup.wrt, vec(num.d.hv)).tolist()
+    if problem.command == "check":
+        from jacli.finite_differences import finite_differences
+
+        num.fd = finite_differences(setup.program, point, setup.wrt)
+    return num
 
 
-# -- the symbolic stage --------------------------------------------------------------------
+def _backward(num: Numeric, ag, B, setup: Setup, point: dict) -> None:
+    """``y.backward(v)`` on a fresh graph; read every leaf's ``.grad``."""
+    v = B.tensor([pack.to_fraction(x) for x in num.d.v])
+    _, info = ag.backward(setup.program, B, point, v)
+    num.grads = {k: g.tolist() for k, g in info["grads"].items()}
+    num.grad_repr = {k: ag.torch_repr(g) for k, g in info["grads"].items()}
+    num.untouched = info["untouched"]
+    num.vjp = [x for w in setup.wrt for x in info["grads"][w].reshape(-1).tolist()]
+
+
+# -- the symbolic stage ------------------------------------------------------------------
 def _symbolic_or_notice(problem, setup, num, notices) -> Symbolic | None:
     mode = problem.symbolic
     if mode == "never":
@@ -136,12 +191,10 @@ def _symbolic_or_notice(problem, setup, num, notices) -> Symbolic | None:
                              hint="give a point with --at")
         return None
     n = sum(int(np.prod(setup.shapes[w], dtype=np.int64)) for w in setup.wrt)
-    if num is not None and mode == "auto":
-        entries = len(num.value) * n
-        if entries > problem.limits.symbolic_entries:
-            notices.append(f"symbolic Jacobian skipped: {entries} entries exceeds budget "
-                           f"{problem.limits.symbolic_entries} (use --symbolic always to force)")
-            return None
+    if num is not None and mode == "auto" and len(num.value) * n > problem.limits.symbolic_entries:
+        notices.append(f"symbolic Jacobian skipped: {len(num.value) * n} entries exceeds budget "
+                       f"{problem.limits.symbolic_entries} (use --symbolic always to force)")
+        return None
     try:
         return stage(problem.limits.timeout, "symbolic stage", lambda: symbolic(problem, setup, num))
     except LimitError as e:
@@ -161,14 +214,44 @@ def symbolic(problem: Problem, setup: Setup, num: Numeric | None) -> Symbolic:
     if num is None:
         _check_budget(problem, len(values) * len(inputs))
     sym = Symbolic(tuple(out.shape), values, jacobian(values, inputs))
-    sym.v = num.v if num else v_for(problem.command, *_raw_v(setup), sym.out_shape,
-                                    setup.program.output_label)
-    if sym.v is not None:
-        sym.vjp = [sp.Add(*(vi * row[j] for vi, row in zip(sym.v, sym.J)))
-                   for j in range(len(inputs))]
+    sym.d = num.d if num else directions(problem, setup, sym.out_shape, len(inputs))
+    _products(sym, inputs, problem.command)
     if setup.point is not None:
-        _exact(sym, B, bindings, setup)
+        point = _exact_point(B, bindings, setup)
+        sym.exact = {"value": substitute(values, point),
+                     "J": [substitute(row, point) for row in sym.J]}
+        sym.exact.update({k: _subst(f, point) for k, f in sym.parts.items()})
+        sym.kinks = kink_notices(values, point)
     return sym
+
+
+def _products(sym: Symbolic, inputs: list, command: str) -> None:
+    """vᵀJ, J u, H and H v as formulas."""
+    J, d = sym.J, sym.d
+    if d.v is not None:
+        sym.parts["vjp"] = [sp.Add(*(vi * row[j] for vi, row in zip(d.v, J)))
+                            for j in range(len(inputs))]
+    if d.u is not None:
+        sym.parts["jvp"] = [sp.Add(*(row[j] * d.u[j] for j in range(len(inputs)))) for row in J]
+    if command == "hessian":
+        sym.parts["H"] = jacobian(J[0], inputs)
+        if d.hv is not None:
+            sym.parts["hvp"] = [sp.Add(*(h * x for h, x in zip(row, d.hv)))
+                                for row in sym.parts["H"]]
+
+
+def _subst(formulas, point):
+    if formulas and isinstance(formulas[0], list):
+        return [substitute(row, point) for row in formulas]
+    return substitute(formulas, point)
+
+
+def _exact_point(B: SymbolicBackend, bindings: dict, setup: Setup) -> dict:
+    point = {}
+    for name, symbols in bindings.items():
+        exact = np.asarray(B.exact(setup.point[name]))
+        point.update(zip(np.asarray(symbols).flat, exact.flat))
+    return point
 
 
 def _check_budget(problem: Problem, entries: int) -> None:
@@ -179,114 +262,72 @@ def _check_budget(problem: Problem, entries: int) -> None:
 
 
 def _refuse_placeholders(B: SymbolicBackend, values: list, names: list[str]) -> None:
-    if not B.placeholders:
-        return
     for name, value in zip(names, values):
-        if value.free_symbols & B.placeholders:
+        if B.placeholders and value.free_symbols & B.placeholders:
             raise ValueInputError(
                 f"{name} reads an element of a torch.randn/rand/empty tensor that was never "
                 "written", hint="write every element before using it, or make it a variable "
                 "and give its value with --at", where="expression")
 
 
-def _exact(sym: Symbolic, B: SymbolicBackend, bindings: dict, setup: Setup) -> None:
-    point = {}
-    for name, symbols in bindings.items():
-        exact = np.asarray(B.exact(setup.point[name]))
-        point.update(zip(np.asarray(symbols).flat, exact.flat))
-    sym.value_exact = substitute(sym.value, point)
-    sym.J_exact = [substitute(row, point) for row in sym.J]
-    if sym.vjp is not None:
-        sym.vjp_exact = substitute(sym.vjp, point)
-
-
 # -- comparing and packing -------------------------------------------------------------------
 def _entries(num: Numeric, sym: Symbolic, outputs: list[str], inputs: list[str]) -> list[Entry]:
-    entries = []
-    pairs = [(o, num.value[i], sym.value_exact[i]) for i, o in enumerate(outputs)]
+    ex = sym.exact
+    pairs = [(o, num.value[i], ex["value"][i], False) for i, o in enumerate(outputs)]
     if num.J is not None:
-        pairs += [(f"d{o}/d{x}", num.J[i][j], sym.J_exact[i][j])
+        pairs += [(f"d{o}/d{x}", num.J[i][j], ex["J"][i][j], True)
                   for i, o in enumerate(outputs) for j, x in enumerate(inputs)]
-    if num.vjp is not None and sym.vjp_exact is not None:
-        pairs += [(f"(vᵀJ)[{x}]", num.vjp[j], sym.vjp_exact[j]) for j, x in enumerate(inputs)]
-    for label, n, e in pairs:
+    for key, numbers, fmt in (("vjp", num.vjp, "(vᵀJ)[{x}]"), ("jvp", num.jvp, "(J u)[{x}]"),
+                              ("hvp", num.hvp, "(H v)[{x}]")):
+        if numbers is not None and key in ex:
+            names = outputs if key == "jvp" else inputs
+            pairs += [(fmt.format(x=x), numbers[j], ex[key][j], True) for j, x in enumerate(names)]
+    if num.H is not None and "H" in ex:
+        pairs += [(f"d2y/d{a}d{b}", num.H[i][j], ex["H"][i][j], True)
+                  for i, a in enumerate(inputs) for j, b in enumerate(inputs)]
+    entries = []
+    for label, n, e, derivative in pairs:
         value, kind = classify(e)
-        entries.append(Entry(label, float(n), value, kind, str(e), label not in outputs))
+        entries.append(Entry(label, float(n), value, kind, str(e), derivative))
     return entries
 
 
-def _structure_notices(num, sym, outputs, inputs, setup) -> list[str]:
+def _structure_notices(num, sym, outputs, inputs) -> list[str]:
     """Say so when an output depends on no input, or no output on an input."""
-    if sym is not None:
-        zero = [[e == 0 for e in row] for row in sym.J]
-    elif num is not None and num.J is not None:
-        zero = [[e == 0 for e in row] for row in num.J]
-    else:
+    rows = sym.J if sym is not None else (num.J if num is not None else None)
+    if not rows:
         return []
+    zero = [[e == 0 for e in row] for row in rows]
     notes = [f"output {o} does not depend on any input" for o, row in zip(outputs, zero) if all(row)]
-    if zero:
-        notes += [f"no output depends on {x}" for j, x in enumerate(inputs)
-                  if all(row[j] for row in zero)]
+    notes += [f"no output depends on {x}" for j, x in enumerate(inputs) if all(r[j] for r in zero)]
     if num is not None and num.untouched:
         notes.append(f"autograd left .grad as None for {', '.join(num.untouched)} (not in the "
                      "graph of the output); shown as zeros")
     return notes if len(notes) <= 12 else notes[:12] + [f"... and {len(notes) - 12} more"]
 
 
-def _matrix(num: Numeric | None, sym: Symbolic | None) -> Matrix:
-    return Matrix(symbolic=_strs2(sym.J if sym else None),
-                  exact=_strs2(sym.J_exact if sym else None),
-                  numeric=num.J if num else None)
-
-
-def _vjp(num: Numeric | None, sym: Symbolic | None, setup: Setup) -> VJP | None:
-    v = num.v if num else (sym.v if sym else None)
-    if v is None:
+def _vjp(num: Numeric | None, sym: Symbolic | None, setup: Setup, d: Directions) -> VJP | None:
+    if d.v is None:
         return None
     source = "--v" if setup.v is not None else (
         f"{setup.program.output_label}.backward(v) in the program" if setup.program.v is not None
         else "1: the output is a scalar, as in backward()")
-    return VJP(v_source=source, grad_none=tuple(num.untouched) if num else (),v=[classify(sp.sympify(x))[0] for x in v], v_exact=[str(x) for x in v],
-               exact=_strs(sym.vjp_exact if sym else None),
-               numeric=num.vjp if num else None, symbolic=_strs(sym.vjp if sym else None),
-               grad=num.grads if num else None, grad_repr=num.grad_repr if num else None)
+    return VJP(v=[pack.floats(x) for x in d.v], v_exact=[str(x) for x in d.v],
+               exact=pack.strs(sym.exact.get("vjp") if sym else None),
+               numeric=num.vjp if num else None,
+               symbolic=pack.strs(sym.parts.get("vjp") if sym else None),
+               grad=num.grads if num else None, grad_repr=num.grad_repr if num else None,
+               v_source=source, grad_none=tuple(num.untouched) if num else ())
 
 
-def _strs(exprs) -> list[str] | None:
-    return None if exprs is None else [str(e) for e in exprs]
-
-
-def _strs2(rows) -> list[list[str]] | None:
-    return None if rows is None else [[str(e) for e in row] for row in rows]
-
-
-def _json_point(point) -> dict[str, Any] | None:
-    if point is None:
+def _product(name: str, direction, numbers, sym: Symbolic | None, key: str):
+    if direction is None:
         return None
-
-    def num(x):
-        if isinstance(x, list):
-            return [num(i) for i in x]
-        return int(x) if x.denominator == 1 else float(x)
-
-    return {k: num(v) for k, v in point.items()}
+    return pack.product(name, direction, numbers, sym and sym.parts.get(key),
+                        sym and sym.exact.get(key))
 
 
-def _point_text(point) -> dict[str, str] | None:
-    if point is None:
+def _hessian(num: Numeric | None, sym: Symbolic | None):
+    if (num is None or num.H is None) and (sym is None or "H" not in sym.parts):
         return None
-    return {k: exact_text(v) for k, v in point.items()}
-
-
-def exact_text(x) -> str:
-    """``1``, ``0.25``, ``1/3``, ``[1, 2]``: a value as the user would type it, exactly."""
-    if isinstance(x, list):
-        return "[" + ", ".join(exact_text(i) for i in x) + "]"
-    if x.denominator == 1:
-        return str(x.numerator)
-    d = x.denominator
-    while d % 2 == 0:
-        d //= 2
-    while d % 5 == 0:
-        d //= 5
-    return str(float(x)) if d == 1 and len(str(float(x))) < 18 else f"{x.numerator}/{x.denominator}"
+    return pack.matrix(num and num.H, sym and sym.parts.get("H"), sym and sym.exact.get("H"))

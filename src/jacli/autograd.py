@@ -152,3 +152,53 @@ def torch_repr(t: torch.Tensor) -> str:
     """What ``print(x.grad)`` shows, without the dtype suffix jacli's float64 would add."""
     text = repr(t.detach().cpu())
     return text.replace(", dtype=torch.float64", "").replace(", dtype=torch.float32", "")
+
+
+def _flat_function(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
+                   wrt: list[str]):
+    """f(flat) where ``flat`` concatenates the ``wrt`` variables: the n inputs as one vector."""
+    fixed = {k: v for k, v in point.items() if k not in wrt}
+    sizes = [point[w].numel() for w in wrt]
+    shapes = [point[w].shape for w in wrt]
+
+    def f(flat: torch.Tensor) -> torch.Tensor:
+        parts = torch.split(flat, sizes)
+        bound = {w: p.reshape(s) for w, p, s in zip(wrt, parts, shapes)}
+        return forward(program, backend, {**fixed, **bound}).reshape(-1)
+
+    flat = torch.cat([point[w].reshape(-1) for w in wrt])
+    return f, flat
+
+
+def jvp(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
+        wrt: list[str], u: torch.Tensor) -> torch.Tensor:
+    """J u by forward mode (dual numbers): one pass, no Jacobian formed. ``u`` is flat (n,).
+
+    ``torch.autograd.forward_ad`` rather than ``torch.func.jvp``: the latter's first call
+    imports ``torch._dynamo`` (0.6–0.9 s here)."""
+    import torch.autograd.forward_ad as fwAD
+
+    f, flat = _flat_function(program, backend, point, wrt)
+    with fwAD.dual_level():
+        y = f(fwAD.make_dual(flat, u.reshape(flat.shape)))
+        tangent = fwAD.unpack_dual(y).tangent
+    return torch.zeros_like(y.detach()) if tangent is None else tangent.detach()
+
+
+def hessian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
+            wrt: list[str]) -> torch.Tensor:
+    """H (n, n) of a scalar output over the flattened ``wrt`` inputs."""
+    f, flat = _flat_function(program, backend, point, wrt)
+    return torch.autograd.functional.hessian(lambda x: f(x).sum(), flat, vectorize=True)
+
+
+def hvp(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
+        wrt: list[str], v: torch.Tensor) -> torch.Tensor:
+    """H v without forming H: reverse-over-reverse, two backward passes."""
+    f, flat = _flat_function(program, backend, point, wrt)
+    x = flat.detach().requires_grad_(True)
+    (g,) = torch.autograd.grad(f(x).sum(), x, create_graph=True)
+    if not g.requires_grad:  # the gradient is constant: H = 0
+        return torch.zeros_like(flat)
+    (hv,) = torch.autograd.grad(g, x, grad_outputs=v.reshape(g.shape), allow_unused=True)
+    return torch.zeros_like(flat) if hv is None else hv

@@ -61,6 +61,9 @@ AtOpt = Annotated[Optional[List[str]], typer.Option(
 VOpt = Annotated[Optional[str], typer.Option(
     "--v", "-v", metavar="V", show_default=False,
     help="The weight vector of y.backward(v): the output's shape, e.g. '1,2' or '[[1,1]]'.")]
+UOpt = Annotated[Optional[str], typer.Option(
+    "--u", "-u", metavar="U", show_default=False,
+    help="jvp: the direction u, one number per input, e.g. '1,0'.")]
 VarsOpt = Annotated[Optional[str], typer.Option(
     "--vars", metavar="NAMES", show_default=False,
     help="Variable order, comma-separated (default: natural order, x2 before x10).")]
@@ -100,13 +103,14 @@ def _command(name: str, summary: str, examples: str):
 
     @app.command(name, help=summary, epilog="Examples:\n\n" + examples + "\n\n" + EPILOG_LANGUAGE)
     def command(expr: ExprArg = None, file: FileOpt = None, at: AtOpt = None, v: VOpt = None,
-                vars: VarsOpt = None, wrt: WrtOpt = None, output: OutputOpt = None,
+                u: UOpt = None, vars: VarsOpt = None, wrt: WrtOpt = None, output: OutputOpt = None,
                 dtype: DtypeOpt = "float64", device: DeviceOpt = "cpu",
                 symbolic: SymOpt = Symbolic.auto, format: FormatOpt = Format.table,
                 json: JsonOpt = False, timeout: TimeoutOpt = 10.0, debug: DebugOpt = False) -> None:
         fmt = Format.json if json else format
         source = _read_source(expr, file)
-        problem = _problem(name, source, at, v, vars, wrt, output, dtype, device, symbolic, timeout)
+        problem = _problem(name, source, at, v, u, vars, wrt, output, dtype, device, symbolic,
+                           timeout)
         raise typer.Exit(_emit(problem, fmt))
 
     return command
@@ -128,6 +132,21 @@ _command("grad", "The gradient of a scalar output: what y.backward() leaves in x
          '  jacli grad "sum(x**2 + 2)" --at "x=[1,2,3]"\n\n'
          '  jacli grad "y = x + 2; z = y*y*3; z.mean()" --at "x=[[1,1],[1,1]]"\n\n'
          '  jacli grad "x**2 + detach(x**3)" --at x=1')
+
+
+_command("jvp", "The Jacobian-vector product J u by forward mode (dual numbers), beside the "
+         "symbolic J u = Σ uⱼ·(column j of J).",
+         '  jacli jvp "sin(x1)*x2, x1**2" --at 1,2 --u 1,0\n\n'
+         '  jacli jvp "A @ x" --at "A=[[1,2],[3,4]]" --at "x=[1,1]" --u 1,0,0,0,0,0')
+_command("hessian", "The Hessian of a scalar output over all (flattened) inputs: symbolic, exact "
+         "and autograd. --v gives the Hessian-vector product H v without forming H.",
+         '  jacli hessian "x1**2*x2 + exp(x1)" --at 1,2\n\n'
+         '  jacli hessian "sum(x**3)" --at "x=[1,2,3]" --v 1,0,0')
+_command("check", "SymPy vs autograd vs central finite differences, entry by entry. Exits 1 on a "
+         "disagreement beyond the stated tolerances (usable in CI scripts).",
+         '  jacli check "sin(x1)*x2, x1**2" --at 1,2\n\n'
+         '  jacli check "relu(x)" --at x=0          (a kink: exits 1 and says why)\n\n'
+         '  jacli check "x**2" --at x=10000.1 --dtype float32   (error in float32 ulps)')
 
 
 @app.command("functions", help="List every function jacli knows, with both meanings' summary.")
@@ -165,7 +184,7 @@ def _read_bytes(read, where: str) -> str:
                          hint="save the file as UTF-8 text", where=where) from None
 
 
-def _problem(command, source, at, v, vars, wrt, output, dtype, device, symbolic, timeout):
+def _problem(command, source, at, v, u, vars, wrt, output, dtype, device, symbolic, timeout):
     from dataclasses import replace
 
     from jacli.compute import Problem
@@ -173,7 +192,7 @@ def _problem(command, source, at, v, vars, wrt, output, dtype, device, symbolic,
 
     if not timeout > 0:
         raise UsageError("--timeout must be a positive number of seconds", where="--timeout")
-    return Problem(source=source, command=command, at=tuple(at or ()), v=v,
+    return Problem(source=source, command=command, at=tuple(at or ()), v=v, u=u,
                    vars=_names(vars), wrt=_names(wrt), output=output, dtype=dtype,
                    device=device, symbolic=symbolic.value,
                    limits=replace(DEFAULT_LIMITS, timeout=timeout))

@@ -50,10 +50,25 @@ def compare(entries: list[Entry], dtype: str) -> tuple[Check, list[str]]:
             bad.append(e.label)
             notices.append(explain(e))
     agree = None if compared == 0 else not bad
+    ulps = _max_ulps(entries) if dtype == "float32" else None
     check = Check(agree=agree, max_abs_diff=worst_diff if compared else None, compared=compared,
                   tolerance=f"rtol {rtol:g}, atol {atol:g}",
-                  worst=bad[0] if bad else worst, disagreements=tuple(bad))
+                  worst=bad[0] if bad else worst, disagreements=tuple(bad), max_ulps=ulps)
     return check, notices
+
+
+def _max_ulps(entries: list[Entry]) -> float | None:
+    """Worst |numeric − exact| in float32 units in the last place of the exact value."""
+    import numpy as np
+
+    worst = None
+    for e in entries:
+        if e.kind == "real" and e.exact is not None and math.isfinite(e.exact) \
+                and math.isfinite(e.numeric) and abs(e.exact) < 3e38:
+            ulp = float(np.spacing(np.float32(abs(e.exact))))
+            ulps = abs(e.numeric - e.exact) / ulp
+            worst = ulps if worst is None else max(worst, ulps)
+    return worst
 
 
 def _agree(e: Entry, rtol: float, atol: float) -> bool | None:
@@ -101,3 +116,33 @@ def _num(x: float) -> str:
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
     return f"{x:.17g}"
+
+
+def compare_fd(check: Check | None, J, fd, outputs: list[str], inputs: list[str]
+               ) -> tuple[Check, list[str]]:
+    """Autograd's J against central finite differences: an entry disagrees when
+    |J − FD| > 10·(FD's error estimate) + 1e-8·(1 + |J|). Folded into ``check``."""
+    bad, worst, worst_diff, notices = [], None, 0.0, []
+    for i, o in enumerate(outputs):
+        for j, x in enumerate(inputs):
+            a, f, err = J[i][j], float(fd.J[i, j]), float(fd.error[i, j])
+            if not (math.isfinite(a) and math.isfinite(f)):
+                continue
+            diff = abs(a - f)
+            if diff >= worst_diff:
+                worst, worst_diff = f"d{o}/d{x}", diff
+            if diff > 10 * err + 1e-8 * (1 + abs(a)):
+                bad.append(f"d{o}/d{x}")
+                notices.append(f"d{o}/d{x}: autograd gives {_num(a)}, finite differences "
+                               f"{_num(f)} (± {err:.1g}) — at a kink or discontinuity the "
+                               "difference quotient averages both sides; elsewhere this is a bug")
+    fd_summary = {"agree": not bad, "max_abs_diff": worst_diff, "worst": worst,
+                  "disagreements": bad, "steps": fd.steps, "numeric": fd.J.tolist(),
+                  "error_estimate": fd.error.tolist(),
+                  "tolerance": "|J − FD| <= 10·estimate + 1e-8·(1 + |J|)"}
+    base = check or Check(agree=None, max_abs_diff=None, compared=0, tolerance="")
+    agree = (base.agree is not False) and not bad
+    return Check(agree=agree, max_abs_diff=base.max_abs_diff, compared=base.compared,
+                 tolerance=base.tolerance, worst=base.worst or worst,
+                 disagreements=base.disagreements + tuple(bad), max_ulps=base.max_ulps,
+                 finite_differences=fd_summary), notices

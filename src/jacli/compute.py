@@ -20,7 +20,7 @@ from jacli.limits import DEFAULT_LIMITS, Limits
 from jacli.result import Result, Variable
 from jacli.values import Value, bind, flatten, parse_point, parse_vector, shape_of
 
-COMMANDS = ("jacobian", "vjp", "grad")
+COMMANDS = ("jacobian", "vjp", "grad", "jvp", "hessian", "check")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Problem:
     command: str = "jacobian"
     at: tuple[str, ...] = ()
     v: str | None = None
+    u: str | None = None
     vars: tuple[str, ...] | None = None
     wrt: tuple[str, ...] | None = None
     output: str | None = None
@@ -142,8 +143,8 @@ def v_for(command: str, v: list | None, v_shape: tuple[int, ...] | None,
         numel *= n
     if command == "grad":
         if numel != 1:
-            raise ShapeError(f"grad needs a scalar output; {label} has shape {_shape(out_shape)}",
-                             hint=f"use `jacli vjp ... --v` with shape {_shape(out_shape)}, "
+            raise ShapeError(f"grad needs a scalar output; {label} has shape {shape_text(out_shape)}",
+                             hint=f"use `jacli vjp ... --v` with shape {shape_text(out_shape)}, "
                              "or reduce the output (sum, mean)")
         return [Fraction(1)]
     if v is None:
@@ -151,19 +152,19 @@ def v_for(command: str, v: list | None, v_shape: tuple[int, ...] | None,
             return [Fraction(1)]
         if command == "vjp":
             raise ShapeError(f"grad can be implicitly created only for scalar outputs: {label} has "
-                             f"shape {_shape(out_shape)}",
-                             hint=f"give --v with shape {_shape(out_shape)}, e.g. --v "
+                             f"shape {shape_text(out_shape)}",
+                             hint=f"give --v with shape {shape_text(out_shape)}, e.g. --v "
                              f"{','.join(['1'] * min(numel, 8))}{',...' if numel > 8 else ''}",
                              where="--v")
         return None
     if len(v) != numel:
-        raise ShapeError(f"v has shape {_shape(v_shape or (len(v),))} but {label} has shape "
-                         f"{_shape(out_shape)}",
-                         hint=f"v needs shape {_shape(out_shape)} ({numel} numbers)", where="--v")
+        raise ShapeError(f"v has shape {shape_text(v_shape or (len(v),))} but {label} has shape "
+                         f"{shape_text(out_shape)}",
+                         hint=f"v needs shape {shape_text(out_shape)} ({numel} numbers)", where="--v")
     return v
 
 
-def _shape(shape: tuple[int, ...]) -> str:
+def shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 

@@ -46,6 +46,22 @@ class VJP:
 
 
 @dataclass(frozen=True)
+class Product:
+    """J u (``jvp``) or H v (``hvp``): a vector over outputs (or inputs) and its direction."""
+
+    name: str  # "u" or "v"
+    vector: list[float]
+    vector_exact: list[str]
+    exact: list[str] | None = None
+    numeric: list[float] | None = None
+    symbolic: list[str] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {self.name: self.vector, f"{self.name}_exact": self.vector_exact,
+                "exact": self.exact, "numeric": self.numeric, "symbolic": self.symbolic}
+
+
+@dataclass(frozen=True)
 class Check:
     """Autograd against SymPy's exact values at the point, entry by entry."""
 
@@ -55,6 +71,8 @@ class Check:
     tolerance: str
     worst: str | None = None
     disagreements: tuple[str, ...] = ()
+    max_ulps: float | None = None  # float32 runs: worst error in units in the last place
+    finite_differences: dict[str, Any] | None = None  # jacli check: the third opinion
 
 
 @dataclass(frozen=True)
@@ -75,7 +93,11 @@ class Result:
     value_numeric: list[float] | None = None
     jacobian: Matrix | None = None
     vjp: VJP | None = None
+    jvp: Product | None = None
+    hessian: Matrix | None = None
+    hvp: Product | None = None
     check: Check | None = None
+    structure: dict[str, Any] | None = None
     notices: tuple[str, ...] = ()
     dtype: str = "float64"
     device: str = "cpu"
@@ -104,11 +126,21 @@ class Result:
                           "numeric": self.vjp.numeric, "symbolic": self.vjp.symbolic,
                           "grad": self.vjp.grad, "v_source": self.vjp.v_source,
                           "grad_none": list(self.vjp.grad_none)}
+        if self.jvp is not None:
+            out["jvp"] = self.jvp.to_dict()
+        if self.hessian is not None:
+            out["hessian"] = {**vars(self.hessian),
+                              "hvp": None if self.hvp is None else self.hvp.to_dict()}
         if self.check is not None:
             out["check"] = {"agree": self.check.agree, "max_abs_diff": self.check.max_abs_diff,
                             "compared": self.check.compared, "tolerance": self.check.tolerance,
                             "worst": self.check.worst,
-                            "disagreements": list(self.check.disagreements)}
+                            "disagreements": list(self.check.disagreements),
+                            "max_ulps": self.check.max_ulps}
+            if self.check.finite_differences is not None:
+                out["check"]["finite_differences"] = self.check.finite_differences
+        if self.structure is not None:
+            out["structure"] = self.structure
         out.update(self.extras)
         return strict(out)
 

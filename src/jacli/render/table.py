@@ -26,7 +26,15 @@ def render(result: Result) -> RenderableType:
         parts.append(Columns(panels, padding=(0, 1)))
     if result.vjp is not None:
         parts.append(vjp_panel(result))
+    if result.jvp is not None:
+        parts.append(jvp_panel(result))
+    if result.hessian is not None:
+        parts.append(hessian_panels(result))
+    if result.structure and "rank" in result.structure and result.command in ("jacobian", "check"):
+        parts.append(structure_line(result.structure))
     parts.append(check_line(result))
+    if result.check is not None and result.check.finite_differences is not None:
+        parts.append(fd_line(result.check.finite_differences))
     parts.extend(Text("note: " + n, style="yellow") for n in result.notices)
     return Group(*parts)
 
@@ -63,8 +71,10 @@ def _labels_of(v) -> list[str]:
     return [v.name] * count
 
 
-def _grid(r: Result, cell, extra: list[tuple[str, callable]] = ()) -> Table:
-    """A table with one row per output and one column per input; ``extra`` columns first."""
+def _grid(r: Result, cell, extra: list[tuple[str, callable]] = (), rows=None) -> Table:
+    """A table with one row per output (or ``rows``) and one column per input; ``extra``
+    columns first."""
+    rows = r.outputs if rows is None else rows
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     t.add_column(Text(""), style="bold")
     for title, _ in extra:
@@ -72,11 +82,11 @@ def _grid(r: Result, cell, extra: list[tuple[str, callable]] = ()) -> Table:
     cols = elide(len(r.inputs), MAX_COLS)
     for j in cols:
         t.add_column(Text("…" if j is None else r.inputs[j]), justify="right")
-    for i in elide(len(r.outputs), MAX_ROWS):
+    for i in elide(len(rows), MAX_ROWS):
         if i is None:
             t.add_row(*[Text("⋮")] * (1 + len(extra) + len(cols)))
             continue
-        row = [Text(r.outputs[i])] + [Text(f(i)) for _, f in extra]
+        row = [Text(rows[i])] + [Text(f(i)) for _, f in extra]
         row += [Text("…") if j is None else cell(i, j) for j in cols]
         t.add_row(*row)
     return t
@@ -95,7 +105,7 @@ def numeric_panel(r: Result) -> Panel | None:
     J = r.jacobian
     if J is None or (J.numeric is None and J.exact is None):
         return None
-    bad = set(r.check.disagreements) if r.check else set()
+    bad = _sympy_bad(r.check)
 
     def cell(i, j):
         x = J.numeric[i][j] if J.numeric else None
@@ -154,6 +164,18 @@ def vjp_panel(r: Result) -> Panel:
     return Panel(Group(*lines), title=Text(title), expand=False)
 
 
+def _sympy_bad(c) -> set[str]:
+    """Entries where SymPy and autograd disagree (finite-difference disagreements excluded)."""
+    if c is None:
+        return set()
+    fd_bad = set(c.finite_differences["disagreements"]) if c.finite_differences else set()
+    return {d for d in c.disagreements if d not in fd_bad}
+
+
+def _sympy_disagrees(c) -> bool:
+    return bool(_sympy_bad(c))
+
+
 def _nested(flat: list[str], shape: tuple[int, ...]) -> str:
     """``[[1, 2]]``: v in the output's shape, as the user would write it (elided if long)."""
     if len(flat) > MAX_COLS:
@@ -165,15 +187,72 @@ def _nested(flat: list[str], shape: tuple[int, ...]) -> str:
                            for i in range(shape[0])) + "]"
 
 
+def jvp_panel(r: Result) -> Panel:
+    """J u = Σ uⱼ·(column j of J): forward mode's identity, the mirror of vᵀJ."""
+    p, J = r.jvp, r.jacobian
+    cols = None
+    if J.exact or J.numeric:
+        grid = J.exact or [[num(x) for x in row] for row in J.numeric]
+        cols = [[row[j] for row in grid] for j in range(len(r.inputs))]
+    answer = p.exact or [num(x) for x in (p.numeric or [])] or p.symbolic or []
+    line = "J u = "
+    if cols:
+        terms = [f"{_factor(p.vector_exact[j])}·{vector(c)}" for j, c in enumerate(cols)]
+        line += " + ".join(terms if len(terms) <= MAX_TERMS else terms[:2] + ["…"] + terms[-1:])
+        line += " = "
+    lines = [Text(f"u = {vector(p.vector_exact)} (one number per input)", style="dim"),
+             Text(line + vector(answer), style="bold"),
+             Text("forward mode: one pass with dual numbers, no Jacobian formed", style="dim")]
+    return Panel(Group(*lines), title=Text("J u — the Jacobian-vector product (jvp)"), expand=False)
+
+
+def hessian_panels(r: Result) -> RenderableType:
+    H = r.hessian
+    panels = []
+    if H.symbolic is not None:
+        panels.append(Panel(_grid(r, lambda i, j: Text(H.symbolic[i][j]), rows=r.inputs),
+                            title=Text("symbolic Hessian ∂²y/∂xᵢ∂xⱼ"), expand=False))
+    if H.numeric is not None or H.exact is not None:
+        def cell(i, j):
+            return Text(with_exact(H.numeric[i][j] if H.numeric else None,
+                                   H.exact[i][j] if H.exact else None))
+        panels.append(Panel(_grid(r, cell, rows=r.inputs), title=Text("Hessian at the point"),
+                            expand=False))
+    parts: list[RenderableType] = [Columns(panels, padding=(0, 1))]
+    if r.hvp is not None:
+        answer = r.hvp.exact or [num(x) for x in (r.hvp.numeric or [])] or r.hvp.symbolic
+        parts.append(Text(f"H v with v = {vector(r.hvp.vector_exact)}: {vector(answer)} "
+                          "(two backward passes, H never formed)"))
+    return Group(*parts)
+
+
+def structure_line(s: dict) -> Text:
+    bits = [f"J is {s['shape'][0]}×{s['shape'][1]}", f"rank {s['rank']}"
+            + ("" if s["full_rank"] else " (rank-deficient)")]
+    if "determinant" in s:
+        bits.append(f"det {num(s['determinant'])}")
+    bits.append(f"condition number {num(s['condition_number'])}")
+    return Text("structure: " + ", ".join(bits) + "\nmode: " + s["mode"], style="dim")
+
+
+def fd_line(fd: dict) -> Text:
+    if fd["agree"]:
+        return Text(f"✓ finite differences agree with autograd (max |Δ| = "
+                    f"{num(fd['max_abs_diff'])}; {fd['tolerance']})", style="green")
+    return Text(f"✗ finite differences disagree with autograd on "
+                f"{', '.join(fd['disagreements'][:4])}", style="bold red")
+
+
 def check_line(r: Result) -> Text:
     c = r.check
     if c is None:
         if r.value_numeric is None:
             return Text("formulas only: give --at to evaluate and check them", style="dim")
         return Text("not checked: the symbolic side was skipped", style="yellow")
-    if c.agree:
+    ulps = f"; worst {num(c.max_ulps)} ulp in float32" if c.max_ulps is not None else ""
+    if c.agree or (c.agree is False and c.compared and not _sympy_disagrees(c)):
         return Text(f"✓ autograd and SymPy agree on all {c.compared} entries "
-                    f"(max |Δ| = {num(c.max_abs_diff)}; {c.tolerance})", style="green")
+                    f"(max |Δ| = {num(c.max_abs_diff)}; {c.tolerance}{ulps})", style="green")
     if c.agree is None:
         return Text("not compared: no exact value could be evaluated", style="yellow")
     return Text(f"✗ autograd and SymPy disagree on {len(c.disagreements)} of {c.compared} "

@@ -1,0 +1,55 @@
+"""Central finite differences: the third, independent opinion on J (for ``jacli check``).
+
+Always float64, whatever ``--dtype`` says: FD is the reference, not the thing under test.
+For input j the step is h_j = ∛ε · max(1, |x_j|) (the step that balances the O(h²)
+truncation error of central differences against the O(ε/h) rounding error). Each entry is
+the Richardson extrapolation R = (4·D(h/2) − D(h)) / 3, and its error estimate is
+|R − D(h/2)| plus the rounding term ε·(|f| + 1)/h — so a disagreement with autograd must
+exceed what FD itself can resolve before it counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from jacli.autograd import TorchBackend, _flat_function
+from jacli.language import ir
+
+EPS = torch.finfo(torch.float64).eps
+
+
+@dataclass
+class FD:
+    """J estimated by finite differences, each entry with its error estimate (both (m, n))."""
+
+    J: torch.Tensor
+    error: torch.Tensor
+    steps: list[float]
+
+
+def finite_differences(program: ir.Program, point: dict[str, torch.Tensor],
+                       wrt: list[str]) -> FD:
+    """Central differences of the flattened output with respect to the flattened ``wrt``."""
+    backend = TorchBackend("float64", "cpu")
+    point = {k: v.detach().to(torch.float64).cpu() for k, v in point.items()}
+    f, x = _flat_function(program, backend, point, wrt)
+    f0 = f(x).detach()
+    cols, errs, steps = [], [], []
+    for j in range(x.numel()):
+        h = EPS ** (1 / 3) * max(1.0, abs(float(x[j])))
+        d1, d2 = _central(f, x, j, h), _central(f, x, j, h / 2)
+        richardson = (4 * d2 - d1) / 3
+        cols.append(richardson)
+        errs.append((richardson - d2).abs() + EPS * (f0.abs() + 1) / h)
+        steps.append(h)
+    return FD(torch.stack(cols, dim=1), torch.stack(errs, dim=1), steps)
+
+
+def _central(f, x: torch.Tensor, j: int, h: float) -> torch.Tensor:
+    plus, minus = x.clone(), x.clone()
+    plus[j] += h
+    minus[j] -= h
+    with torch.no_grad():
+        return (f(plus) - f(minus)) / (2 * h)

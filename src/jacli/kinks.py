@@ -1,0 +1,62 @@
+"""Non-differentiable and singular points: say where the point sits on a kink, and why the
+two derivations part ways there (shared/hostile/edge-points.md lists the cases).
+
+Walks the SymPy formulas of the outputs, evaluates the argument of every kinked function
+at the point exactly, and names each one that sits on its kink.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from jacli.functions import relu
+
+# (SymPy function, what makes the point special, what each side does there)
+_RULES = [
+    (sp.Abs, "abs at 0", "the derivative is undefined; torch uses abs'(0) = 0 and SymPy "
+             "sign(0) = 0, so they agree by convention"),
+    (relu, "relu at 0", "the derivative is undefined; torch's relu'(0) is 0 by convention and "
+           "jacli's SymPy meaning uses Heaviside(0) = 0 to match"),
+    (sp.sign, "sign at 0", "sign jumps here: the derivative is a Dirac delta, torch says 0"),
+    (sp.Heaviside, "Heaviside at 0", "a step: the derivative is a Dirac delta"),
+]
+
+
+def kink_notices(values: list[sp.Expr], point: dict[sp.Symbol, sp.Expr]) -> list[str]:
+    """One notice per kinked function whose argument is at its kink at ``point``."""
+    notes: list[str] = []
+    seen: set[str] = set()
+    for value in values:
+        for node in sp.preorder_traversal(value):
+            note = _note(node, point)
+            if note and note not in seen:
+                seen.add(note)
+                notes.append(note)
+    return notes
+
+
+def _note(node: sp.Basic, point) -> str | None:
+    for cls, what, why in _RULES:
+        if isinstance(node, cls) and _at(node.args[0], point) == 0:
+            return f"{what}: {node} sits on its kink at this point — {why}"
+    if isinstance(node, (sp.Max, sp.Min)):
+        args = [_at(a, point) for a in node.args]
+        if len(set(args)) < len(args):
+            kind = "maximum" if isinstance(node, sp.Max) else "minimum"
+            return (f"{kind} tie: {node} has equal arguments here — the derivative is undefined;"
+                    " torch and SymPy both split the gradient 1/2, 1/2")
+    if isinstance(node, sp.Pow) and node.exp.is_Number and node.exp < 1 and \
+            _at(node.base, point) == 0:
+        return (f"{node} at base 0: the derivative is infinite or undefined here "
+                "(sqrt'(0) = inf, x**(-1) has a pole)")
+    if isinstance(node, sp.log) and _at(node.args[0], point) == 0:
+        return f"{node} at 0: log(0) = -inf and its derivative has a pole"
+    return None
+
+
+def _at(expr: sp.Expr, point) -> sp.Expr | None:
+    try:
+        value = expr.xreplace(point)
+        return value if value.is_number else None
+    except (TypeError, ValueError, RecursionError):
+        return None

@@ -1,0 +1,77 @@
+"""Turning SymPy expressions and torch floats into the plain values a ``Result`` holds."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import sympy as sp
+
+from jacli.errors import ValueInputError
+from jacli.result import Matrix, Product
+from jacli.symbolic import classify
+
+
+def strs(exprs) -> list[str] | None:
+    return None if exprs is None else [str(e) for e in exprs]
+
+
+def strs2(rows) -> list[list[str]] | None:
+    return None if rows is None else [[str(e) for e in row] for row in rows]
+
+
+def matrix(numeric, symbolic, exact) -> Matrix:
+    return Matrix(symbolic=strs2(symbolic), exact=strs2(exact), numeric=numeric)
+
+
+def product(name: str, direction: list, numeric, symbolic, exact) -> Product:
+    return Product(name=name, vector=[floats(x) for x in direction],
+                   vector_exact=[str(x) for x in direction], exact=strs(exact),
+                   numeric=numeric, symbolic=strs(symbolic))
+
+
+def floats(x) -> float | None:
+    return classify(sp.sympify(x))[0]
+
+
+def to_fraction(x) -> Fraction:
+    """An exact entry of v or u as a Fraction (the torch side rounds it once)."""
+    if isinstance(x, Fraction):
+        return x
+    if isinstance(x, sp.Rational):
+        return Fraction(int(x.p), int(x.q))
+    value, _ = classify(sp.sympify(x))
+    if value is None:
+        raise ValueInputError(f"vector entry {x} is not a real number", where="--v")
+    return Fraction(value)
+
+
+def json_point(point) -> dict[str, Any] | None:
+    """The point as JSON numbers: integers stay integers, the rest become floats."""
+    if point is None:
+        return None
+
+    def num(x):
+        if isinstance(x, list):
+            return [num(i) for i in x]
+        return int(x) if x.denominator == 1 else float(x)
+
+    return {k: num(v) for k, v in point.items()}
+
+
+def point_text(point) -> dict[str, str] | None:
+    return None if point is None else {k: exact_text(v) for k, v in point.items()}
+
+
+def exact_text(x) -> str:
+    """``1``, ``0.25``, ``1/3``, ``[1, 2]``: a value as the user would type it, exactly."""
+    if isinstance(x, list):
+        return "[" + ", ".join(exact_text(i) for i in x) + "]"
+    if x.denominator == 1:
+        return str(x.numerator)
+    d = x.denominator
+    while d % 2 == 0:
+        d //= 2
+    while d % 5 == 0:
+        d //= 5
+    return str(float(x)) if d == 1 and len(str(float(x))) < 18 else f"{x.numerator}/{x.denominator}"

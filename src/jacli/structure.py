@@ -1,0 +1,37 @@
+"""The structure of J: shape, rank, determinant, condition number, and the AD mode's cost.
+
+Computed from the numeric J (floats) with NumPy; rank uses NumPy's default SVD tolerance
+(σ_max · max(m, n) · ε). Non-finite Jacobians get no rank/det/cond, only a reason.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def structure(J: list[list[float]] | None, m: int, n: int, strategy: str | None) -> dict:
+    """A JSON-ready summary of J (m outputs × n inputs)."""
+    out: dict = {"shape": [m, n], "mode": _mode(m, n, strategy)}
+    if J is None or m == 0 or n == 0:
+        return out
+    A = np.asarray(J, dtype=float)
+    if not np.all(np.isfinite(A)):
+        out["note"] = "J has non-finite entries: no rank, determinant or condition number"
+        return out
+    out["rank"] = int(np.linalg.matrix_rank(A))
+    out["full_rank"] = out["rank"] == min(m, n)
+    if m == n:
+        out["determinant"] = float(np.linalg.det(A))
+    s = np.linalg.svd(A, compute_uv=False)
+    out["condition_number"] = float(s[0] / s[-1]) if s[-1] > 0 else math.inf
+    return out
+
+
+def _mode(m: int, n: int, strategy: str | None) -> str:
+    """Reverse mode costs one VJP per output row, forward mode one JVP per input column."""
+    cheaper = "reverse" if m <= n else "forward"
+    used = strategy or "none (formulas only)"
+    return (f"{m} out × {n} in: reverse mode costs {m} VJP(s), forward mode {n} JVP(s) "
+            f"({cheaper} is cheaper); used {used}")
