@@ -202,3 +202,32 @@ def hvp(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tenso
         return torch.zeros_like(flat)
     (hv,) = torch.autograd.grad(g, x, grad_outputs=v.reshape(g.shape), allow_unused=True)
     return torch.zeros_like(flat) if hv is None else hv
+
+
+def autograd_graph(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
+                   label: str) -> dict:
+    """The graph PyTorch records, from the output's ``grad_fn`` back to the leaves.
+
+    Each node is ``{"id", "name"}`` (``MulBackward0`` …) with ``"children"``; a leaf's
+    ``AccumulateGrad`` names its variable. A node reached twice is listed once and then
+    referred to as ``{"id", "name", "shared": true}``: the graph is a DAG, not a tree.
+    """
+    leaves = {k: t.detach().clone().requires_grad_(True) for k, t in point.items()}
+    names = {id(t): k for k, t in leaves.items()}
+    y = forward(program, backend, leaves)
+    seen: dict[int, int] = {}
+
+    def visit(fn) -> dict:
+        if id(fn) in seen:
+            return {"id": seen[id(fn)], "name": type(fn).__name__, "shared": True}
+        seen[id(fn)] = len(seen)
+        node = {"id": seen[id(fn)], "name": type(fn).__name__}
+        variable = getattr(fn, "variable", None)
+        if variable is not None:
+            node["leaf"] = names.get(id(variable), "?")
+            node["shape"] = list(variable.shape)
+        node["children"] = [visit(f) for f, _ in fn.next_functions if f is not None]
+        return node
+
+    root = None if y.grad_fn is None else visit(y.grad_fn)
+    return {"output": label, "shape": list(y.shape), "root": root, "nodes": len(seen)}

@@ -27,6 +27,13 @@ EPILOG_LANGUAGE = (
 class Format(str, Enum):
     table = "table"
     json = "json"
+    markdown = "markdown"
+    latex = "latex"
+    dot = "dot"
+
+
+class Emit(str, Enum):
+    torch = "torch"
 
 
 class Symbolic(str, Enum):
@@ -80,6 +87,10 @@ SymOpt = Annotated[Symbolic, typer.Option(
     "--symbolic", help="SymPy side: auto (skipped with a notice when too big), always, never.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-F", help="Output format.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
+EmitOpt = Annotated[Optional[Emit], typer.Option(
+    "--emit", show_default=False,
+    help="Print a standalone PyTorch script that recreates the computation and calls "
+    "backward(v), instead of the tables.")]
 TimeoutOpt = Annotated[float, typer.Option(
     "--timeout", metavar="SECONDS", help="Time budget per stage (autograd, SymPy).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
@@ -106,11 +117,12 @@ def _command(name: str, summary: str, examples: str):
                 u: UOpt = None, vars: VarsOpt = None, wrt: WrtOpt = None, output: OutputOpt = None,
                 dtype: DtypeOpt = "float64", device: DeviceOpt = "cpu",
                 symbolic: SymOpt = Symbolic.auto, format: FormatOpt = Format.table,
-                json: JsonOpt = False, timeout: TimeoutOpt = 10.0, debug: DebugOpt = False) -> None:
+                json: JsonOpt = False, emit: EmitOpt = None, timeout: TimeoutOpt = 10.0,
+                debug: DebugOpt = False) -> None:
         fmt = Format.json if json else format
         source = _read_source(expr, file)
         problem = _problem(name, source, at, v, u, vars, wrt, output, dtype, device, symbolic,
-                           timeout)
+                           timeout, emit, fmt)
         raise typer.Exit(_emit(problem, fmt))
 
     return command
@@ -149,6 +161,12 @@ _command("check", "SymPy vs autograd vs central finite differences, entry by ent
          '  jacli check "x**2" --at x=10000.1 --dtype float32   (error in float32 ulps)')
 
 
+_command("graph", "The autograd graph PyTorch records: grad_fn nodes (MulBackward0, …) from the "
+         "output back to the leaves. --format dot for Graphviz.",
+         '  jacli graph "y = x + 2; z = y*y*3; z.mean()" --at "x=[[1,1],[1,1]]"\n\n'
+         '  jacli graph "x1*x2 + sin(x1)" --format dot | dot -Tpng > graph.png')
+
+
 @app.command("functions", help="List every function jacli knows, with both meanings' summary.")
 def functions_command() -> None:
     from jacli.functions import ROWS, _ALIASES
@@ -184,7 +202,8 @@ def _read_bytes(read, where: str) -> str:
                          hint="save the file as UTF-8 text", where=where) from None
 
 
-def _problem(command, source, at, v, u, vars, wrt, output, dtype, device, symbolic, timeout):
+def _problem(command, source, at, v, u, vars, wrt, output, dtype, device, symbolic, timeout,
+             emit, fmt):
     from dataclasses import replace
 
     from jacli.compute import Problem
@@ -195,6 +214,7 @@ def _problem(command, source, at, v, u, vars, wrt, output, dtype, device, symbol
     return Problem(source=source, command=command, at=tuple(at or ()), v=v, u=u,
                    vars=_names(vars), wrt=_names(wrt), output=output, dtype=dtype,
                    device=device, symbolic=symbolic.value,
+                   emit=emit.value if emit else None, latex=fmt is Format.latex,
                    limits=replace(DEFAULT_LIMITS, timeout=timeout))
 
 
@@ -206,19 +226,32 @@ def _emit(problem, fmt: Format) -> int:
     from jacli.compute import compute
 
     result = compute(problem)
-    if fmt is Format.json:
-        from jacli.render.json import render
-
-        sys.stdout.write(render(result) + "\n")
-    else:
+    if problem.emit == "torch":
+        sys.stdout.write(result.extras["torch_script"])
+        return ExitCode.OK
+    if fmt is Format.dot and problem.command != "graph":
+        raise UsageError("--format dot draws the autograd graph: use `jacli graph`")
+    if fmt is Format.table:
         from rich.console import Console
 
-        from jacli.render.table import render
-
-        Console(highlight=False, soft_wrap=False).print(render(result))
+        Console(highlight=False, soft_wrap=False).print(_renderer(problem.command, fmt)(result))
+    else:
+        sys.stdout.write(_renderer(problem.command, fmt)(result).rstrip("\n") + "\n")
     if result.check is not None and result.check.agree is False:
         return ExitCode.DISAGREE
     return ExitCode.OK
+
+
+def _renderer(command: str, fmt: Format):
+    """A renderer for the format: a ``Result`` in, a renderable or a string out."""
+    import importlib
+
+    module = {Format.table: "table", Format.json: "json", Format.markdown: "markdown",
+              Format.latex: "latex", Format.dot: "graph"}[fmt]
+    if command == "graph" and fmt in (Format.table, Format.dot):
+        graph = importlib.import_module("jacli.render.graph")
+        return graph.render if fmt is Format.table else graph.render_dot
+    return importlib.import_module(f"jacli.render.{module}").render
 
 
 # -- errors: converted here, once ------------------------------------------------------------

@@ -20,7 +20,7 @@ from jacli.limits import DEFAULT_LIMITS, Limits
 from jacli.result import Result, Variable
 from jacli.values import Value, bind, flatten, parse_point, parse_vector, shape_of
 
-COMMANDS = ("jacobian", "vjp", "grad", "jvp", "hessian", "check")
+COMMANDS = ("jacobian", "vjp", "grad", "jvp", "hessian", "check", "graph")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,8 @@ class Problem:
     dtype: str = "float64"
     device: str = "cpu"
     symbolic: str = "auto"  # auto | always | never
+    emit: str | None = None  # "torch": also build a standalone PyTorch script
+    latex: bool = False  # also typeset the formulas with SymPy's LaTeX printer
     limits: Limits = field(default=DEFAULT_LIMITS)
 
 
@@ -109,6 +111,8 @@ def _wrt(variables: tuple[str, ...], wrt: tuple[str, ...] | None) -> list[str]:
 
 def _point(program: Program, variables, problem: Problem) -> dict[str, Value] | None:
     declared = {leaf.name: leaf.value for leaf in program.leaves if leaf.value is not None}
+    if not problem.at and problem.command == "graph" and not declared:
+        return {v: Fraction(1) for v in variables}  # the graph's shape needs some value
     if not problem.at and not all(v in declared for v in variables):
         random = [leaf for leaf in program.leaves if leaf.value is None]
         if random and len(declared) + len(random) == len(variables):

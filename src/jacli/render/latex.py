@@ -1,0 +1,27 @@
+"""LaTeX: the Jacobian (and vᵀJ) as ``bmatrix`` environments, typeset by SymPy's printer."""
+
+from __future__ import annotations
+
+from jacli.result import Result
+
+
+def render(result: Result) -> str:
+    tex = result.extras.get("latex", {})
+    lines = [f"% jacli {result.command}: {result.source.strip()}",
+             f"% variables: {', '.join(result.inputs)}; outputs: {', '.join(result.outputs)}"]
+    if "symbolic" in tex:
+        lines.append(r"J = \frac{\partial y}{\partial x} = " + bmatrix(tex["symbolic"]))
+    if "exact" in tex:
+        at = ", ".join(f"{k} = {v}" for k, v in (result.point_text or {}).items())
+        lines.append(f"% at {at}")
+        lines.append(r"J\big|_{x_0} = " + bmatrix(tex["exact"]))
+    if "vjp" in tex and result.vjp is not None:
+        lines.append(r"v^\top J = " + bmatrix([tex["vjp"]]))
+    if len(lines) == 2:
+        lines.append("% no formulas: the symbolic side was skipped (see --symbolic)")
+    return "\n".join(lines)
+
+
+def bmatrix(rows: list[list[str]]) -> str:
+    body = r" \\ ".join(" & ".join(row) for row in rows)
+    return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
