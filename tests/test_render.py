@@ -74,3 +74,15 @@ def test_formulas_only_without_a_point():
     out = text_at(jacobian("sin(x)*y, exp(x*y)"), 100)
     assert "y*cos(x)" in out and "x*exp(x*y)" in out
     assert "formulas only" in out
+
+
+def test_heat_colours_by_magnitude_and_respects_no_color(monkeypatch):
+    r = jacobian("x**3", at="x=[" + ",".join(str(i) for i in range(1, 11)) + "]")
+    console = Console(record=True, width=200, color_system="truecolor")
+    console.print(render(r))
+    html = console.export_html()
+    assert "color: #800000" in html or "#ff0000" in html.lower()  # the largest entries: red
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = Console(record=True, width=200, color_system="truecolor")
+    plain.print(render(r))
+    assert "#ff0000" not in plain.export_html().lower()

@@ -8,6 +8,8 @@ silently swallow as markup tags. Panels sit side by side when the terminal is wi
 
 from __future__ import annotations
 
+import math
+
 from rich import box
 from rich.columns import Columns
 from rich.console import Group, RenderableType
@@ -106,12 +108,14 @@ def numeric_panel(r: Result) -> Panel | None:
     if J is None or (J.numeric is None and J.exact is None):
         return None
     bad = _sympy_bad(r.check)
+    heat = _heat(J.numeric)
 
     def cell(i, j):
         x = J.numeric[i][j] if J.numeric else None
         exact = J.exact[i][j] if J.exact else None
         differs = f"d{r.outputs[i]}/d{r.inputs[j]}" in bad
-        return Text(with_exact(x, exact, differs), style="red" if differs else "")
+        return Text(with_exact(x, exact, differs),
+                    style="bold red reverse" if differs else heat(x))
 
     extra = []
     if r.vjp is not None:
@@ -122,6 +126,28 @@ def numeric_panel(r: Result) -> Panel | None:
             r.value_exact[i] if r.value_exact else None, r.outputs[i] in bad)))
     title = "J at the point (autograd)" if J.numeric else "J at the point (exact)"
     return Panel(_grid(r, cell, extra), title=Text(title), subtitle=_shape(r), expand=False)
+
+
+_HEAT = ("blue", "cyan", "green", "yellow", "red")  # small → large, relative to max |J|
+
+
+def _heat(J: list[list[float]] | None):
+    """Style for a numeric cell by its magnitude relative to the largest finite |J|, on a log
+    scale (one colour per decade, the top colour for the top half): structure at a glance.
+    Zeros are dim; Rich drops all colour when NO_COLOR is set."""
+    finite = [abs(x) for row in (J or []) for x in row if x == x and abs(x) != float("inf")]
+    top = max(finite, default=0.0)
+
+    def style(x: float | None) -> str:
+        if x is None or top == 0 or x != x or abs(x) == float("inf"):
+            return "" if x is None or x == x else "magenta"
+        if x == 0:
+            return "dim"
+        ratio = abs(x) / top
+        level = 4 if ratio > 0.5 else max(0, 3 + min(0, math.floor(math.log10(ratio)) + 1))
+        return _HEAT[level]
+
+    return style
 
 
 def _shape(r: Result) -> Text:
