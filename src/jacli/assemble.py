@@ -21,11 +21,10 @@ from jacli.errors import LimitError, ShapeError, ValueInputError
 from jacli.interpret import run
 from jacli.kinks import kink_notices
 from jacli.result import VJP, Result
-from jacli.structure import structure
+from jacli.structure import choose_mode, strategy_text, structure
 from jacli.symbolic import SymbolicBackend, classify, jacobian, labels, substitute
 from jacli.values import flatten, parse_vector, shape_of
 
-STRATEGY = "reverse, vectorised (torch.autograd.functional.jacobian)"
 
 
 @dataclass
@@ -53,6 +52,7 @@ class Numeric:
     H: list[list[float]] | None = None
     hvp: list[float] | None = None
     fd: Any = None
+    strategy: str | None = None
 
 
 @dataclass
@@ -100,9 +100,9 @@ def assemble(problem: Problem, setup: Setup) -> Result:
         jvp=_product("u", d.u, num and num.jvp, sym, "jvp"),
         hessian=_hessian(num, sym), hvp=_product("v", d.hv, num and num.hvp, sym, "hvp"),
         check=check, notices=tuple(notices), dtype=problem.dtype, device=problem.device,
-        strategy=STRATEGY if num else None,
+        strategy=num.strategy if num else None,
         structure=structure(num.J if num else None, len(outputs), len(inputs),
-                            STRATEGY if num else None),
+                            num.strategy if num else None),
         extras=_extras(problem, setup, d, sym))
 
 
@@ -196,7 +196,9 @@ def numeric(problem: Problem, setup: Setup) -> Numeric:
     num = Numeric(tuple(y.shape), y.reshape(-1).tolist())
     num.d = directions(problem, setup, num.out_shape, n)
     if y.numel() * n <= problem.limits.jacobian_entries:
-        num.J = ag.jacobian(setup.program, B, point, setup.wrt).tolist()
+        mode, why = choose_mode(y.numel(), n, problem.mode)
+        num.strategy = strategy_text(mode, why)
+        num.J = ag.jacobian(setup.program, B, point, setup.wrt, mode).tolist()
     if num.d.v is not None:
         _backward(num, ag, B, setup, point)
     vec = lambda xs: B.tensor([pack.to_fraction(x) for x in xs])  # noqa: E731

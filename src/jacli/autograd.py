@@ -121,16 +121,18 @@ def forward(program: ir.Program, backend: TorchBackend, leaves: dict[str, torch.
 
 
 def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
-             wrt: list[str]) -> torch.Tensor:
+             wrt: list[str], mode: str = "rev") -> torch.Tensor:
     """J as an (m, n) tensor: m output elements, n = total elements of the ``wrt`` variables,
-    both flattened row-major, variables in ``wrt`` order."""
+    both flattened row-major, variables in ``wrt`` order. ``mode`` "rev" batches m VJPs,
+    "fwd" batches n JVPs (both vectorised with vmap inside autograd.functional)."""
     fixed = {k: v for k, v in point.items() if k not in wrt}
 
     def f(*xs):
         return forward(program, backend, {**fixed, **dict(zip(wrt, xs))}).reshape(-1)
 
     inputs = tuple(point[name] for name in wrt)
-    blocks = torch.autograd.functional.jacobian(f, inputs, vectorize=True)
+    strategy = "forward-mode" if mode == "fwd" else "reverse-mode"
+    blocks = torch.autograd.functional.jacobian(f, inputs, vectorize=True, strategy=strategy)
     m = f(*inputs).numel()
     return torch.cat([b.reshape(m, -1) for b in blocks], dim=1)
 
@@ -231,3 +233,36 @@ def autograd_graph(program: ir.Program, backend: TorchBackend, point: dict[str, 
 
     root = None if y.grad_fn is None else visit(y.grad_fn)
     return {"output": label, "shape": list(y.shape), "root": root, "nodes": len(seen)}
+
+
+def batched(program: ir.Program, backend: TorchBackend, X: dict[str, torch.Tensor],
+            wrt: list[str], command: str, v) -> dict[str, list]:
+    """Values, J and/or vᵀJ at N points at once; each X[name] is (N, *shape).
+
+    J: ``vmap(jacrev)`` (``jacfwd`` when inputs are fewer than outputs). vᵀJ: one
+    ``Y.backward(V)`` over a vmapped forward — N VJPs in a single backward pass."""
+    from torch.func import jacfwd, jacrev, vmap
+
+    names = list(X)
+    N = next(iter(X.values())).shape[0]
+
+    def f(*xs):
+        return forward(program, backend, dict(zip(names, xs))).reshape(-1)
+
+    with torch.no_grad():
+        Y = vmap(f)(*X.values())
+    out: dict[str, list] = {"value": Y.tolist()}
+    m, n = Y.shape[1], sum(X[w][0].numel() for w in wrt)
+    if command in ("jacobian", "check"):
+        argnums = tuple(names.index(w) for w in wrt)
+        blocks = vmap((jacfwd if n < m else jacrev)(f, argnums=argnums))(*X.values())
+        out["jacobian"] = torch.cat([b.reshape(N, m, -1) for b in blocks], dim=2).tolist()
+    if command in ("vjp", "grad"):
+        leaves = [x.detach().clone().requires_grad_(True) for x in X.values()]
+        Y = vmap(f)(*leaves)
+        if Y.requires_grad:
+            Y.backward(v.reshape(1, -1).expand(N, m))
+        grads = [leaves[names.index(w)].grad for w in wrt]
+        out["vjp"] = torch.cat([(g if g is not None else torch.zeros_like(leaves[names.index(w)]))
+                                .reshape(N, -1) for g, w in zip(grads, wrt)], dim=1).tolist()
+    return out

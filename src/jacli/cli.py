@@ -32,6 +32,12 @@ class Format(str, Enum):
     dot = "dot"
 
 
+class Mode(str, Enum):
+    auto = "auto"
+    fwd = "fwd"
+    rev = "rev"
+
+
 class Emit(str, Enum):
     torch = "torch"
 
@@ -65,6 +71,10 @@ AtOpt = Annotated[Optional[List[str]], typer.Option(
     "--at", "-a", metavar="POINT", show_default=False,
     help="The point: '1,2' (variables in order) or 'x=[1,2]' (repeatable). Exact: 0.1 is "
     "1/10, 1/3 is allowed. Without it: formulas only.")]
+AtFileOpt = Annotated[Optional[str], typer.Option(
+    "--at-file", metavar="FILE", show_default=False,
+    help="Many points: JSON Lines ({\"x\": [1, 2]} per line) or CSV (header of names). "
+    "Batched autograd; one JSON object per line on stdout.")]
 VOpt = Annotated[Optional[str], typer.Option(
     "--v", "-v", metavar="V", show_default=False,
     help="The weight vector of y.backward(v): the output's shape, e.g. '1,2' or '[[1,1]]'.")]
@@ -85,6 +95,9 @@ DtypeOpt = Annotated[str, typer.Option(
 DeviceOpt = Annotated[str, typer.Option("--device", metavar="DEVICE", help="cpu or cuda.")]
 SymOpt = Annotated[Symbolic, typer.Option(
     "--symbolic", help="SymPy side: auto (skipped with a notice when too big), always, never.")]
+ModeOpt = Annotated[Mode, typer.Option(
+    "--mode", help="How autograd builds J: rev (one VJP per output), fwd (one JVP per input), "
+    "auto (the cheaper; says which and why).")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-F", help="Output format.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 EmitOpt = Annotated[Optional[Emit], typer.Option(
@@ -113,16 +126,20 @@ def _command(name: str, summary: str, examples: str):
     """Register one command; all commands share the options and ``_run``."""
 
     @app.command(name, help=summary, epilog="Examples:\n\n" + examples + "\n\n" + EPILOG_LANGUAGE)
-    def command(expr: ExprArg = None, file: FileOpt = None, at: AtOpt = None, v: VOpt = None,
+    def command(expr: ExprArg = None, file: FileOpt = None, at: AtOpt = None,
+                at_file: AtFileOpt = None, v: VOpt = None,
                 u: UOpt = None, vars: VarsOpt = None, wrt: WrtOpt = None, output: OutputOpt = None,
                 dtype: DtypeOpt = "float64", device: DeviceOpt = "cpu",
-                symbolic: SymOpt = Symbolic.auto, format: FormatOpt = Format.table,
+                symbolic: SymOpt = Symbolic.auto, mode: ModeOpt = Mode.auto,
+                format: FormatOpt = Format.table,
                 json: JsonOpt = False, emit: EmitOpt = None, timeout: TimeoutOpt = 10.0,
                 debug: DebugOpt = False) -> None:
         fmt = Format.json if json else format
         source = _read_source(expr, file)
         problem = _problem(name, source, at, v, u, vars, wrt, output, dtype, device, symbolic,
-                           timeout, emit, fmt)
+                           timeout, emit, fmt, mode)
+        if at_file is not None:
+            raise typer.Exit(_emit_many(problem, at, at_file))
         raise typer.Exit(_emit(problem, fmt))
 
     return command
@@ -167,6 +184,22 @@ _command("graph", "The autograd graph PyTorch records: grad_fn nodes (MulBackwar
          '  jacli graph "x1*x2 + sin(x1)" --format dot | dot -Tpng > graph.png')
 
 
+@app.command("batch", help="Answer JSON Lines requests from stdin, one result (or error) object "
+             "per line on stdout; one process, so the import cost is paid once.",
+             epilog='Example:\n\n  printf \'%s\\n\' \'{"command": "vjp", "expr": "x1*x2, x1+x2", '
+             '"at": "1,2", "v": "1,1"}\' | jacli batch\n\nKeys: command expr at v u vars wrt '
+             'output dtype device symbolic mode timeout id.')
+def batch_command() -> None:
+    import json
+
+    from jacli.batch import answer
+
+    for line in sys.stdin:
+        if line.strip():
+            sys.stdout.write(json.dumps(answer(line), allow_nan=False) + "\n")
+            sys.stdout.flush()
+
+
 @app.command("functions", help="List every function jacli knows, with both meanings' summary.")
 def functions_command() -> None:
     from jacli.functions import ROWS, _ALIASES
@@ -203,7 +236,7 @@ def _read_bytes(read, where: str) -> str:
 
 
 def _problem(command, source, at, v, u, vars, wrt, output, dtype, device, symbolic, timeout,
-             emit, fmt):
+             emit, fmt, mode):
     from dataclasses import replace
 
     from jacli.compute import Problem
@@ -215,6 +248,7 @@ def _problem(command, source, at, v, u, vars, wrt, output, dtype, device, symbol
                    vars=_names(vars), wrt=_names(wrt), output=output, dtype=dtype,
                    device=device, symbolic=symbolic.value,
                    emit=emit.value if emit else None, latex=fmt is Format.latex,
+                   mode=mode.value,
                    limits=replace(DEFAULT_LIMITS, timeout=timeout))
 
 
@@ -240,6 +274,55 @@ def _emit(problem, fmt: Format) -> int:
     if result.check is not None and result.check.agree is False:
         return ExitCode.DISAGREE
     return ExitCode.OK
+
+
+def _emit_many(problem, at, at_file: str) -> int:
+    """--at-file: stream one strict JSON object per point (after a header object)."""
+    import json
+
+    from jacli.many import evaluate_many, read_points
+
+    if at:
+        raise UsageError("give the points either with --at or with --at-file, not both")
+    if problem.command not in ("jacobian", "vjp", "grad"):
+        raise UsageError(f"--at-file works with jacobian, vjp and grad, not {problem.command}")
+    points = read_points(_read_bytes(lambda: open(at_file, "rb").read(), f"--at-file {at_file}"),
+                         "--at-file")
+    progress = _progress(len(points))
+    disagree = False
+    for i, row in enumerate(evaluate_many(problem, points)):
+        disagree |= row.get("check") is False
+        sys.stdout.write(json.dumps(_strict(row), allow_nan=False) + "\n")
+        if progress and i % 1000 == 0:
+            progress(i)
+    if progress:
+        progress(None)
+    return ExitCode.DISAGREE if disagree else ExitCode.OK
+
+
+def _strict(row):
+    from jacli.result import strict
+
+    return strict(row)
+
+
+def _progress(total: int):
+    """A Rich progress bar on stderr, only for a terminal and a long run; None otherwise."""
+    if total < 20_000 or not sys.stderr.isatty():
+        return None
+    from rich.progress import Progress
+
+    bar = Progress(transient=True, console=__import__("rich.console").console.Console(stderr=True))
+    task = bar.add_task("points", total=total)
+    bar.start()
+
+    def update(done):
+        if done is None:
+            bar.stop()
+        else:
+            bar.update(task, completed=done)
+
+    return update
 
 
 def _renderer(command: str, fmt: Format):

@@ -38,6 +38,7 @@ class Problem:
     dtype: str = "float64"
     device: str = "cpu"
     symbolic: str = "auto"  # auto | always | never
+    mode: str = "auto"  # how the numeric J is built: auto | fwd | rev
     emit: str | None = None  # "torch": also build a standalone PyTorch script
     latex: bool = False  # also typeset the formulas with SymPy's LaTeX printer
     limits: Limits = field(default=DEFAULT_LIMITS)

@@ -29,6 +29,22 @@ def structure(J: list[list[float]] | None, m: int, n: int, strategy: str | None)
     return out
 
 
+def choose_mode(m: int, n: int, requested: str = "auto") -> tuple[str, str]:
+    """Which AD mode builds J, and why. Reverse mode costs one VJP per output row, forward
+    mode one JVP per input column; both are batched, so the cheaper count wins, with ties
+    to reverse (it is what backward() does, and it needs no forward-mode support)."""
+    if requested in ("fwd", "rev"):
+        return requested, f"--mode {requested}"
+    if n < m:
+        return "fwd", f"auto: {n} input(s) < {m} output(s), so {n} batched JVPs beat {m} VJPs"
+    return "rev", f"auto: {m} output(s) <= {n} input(s), so {m} batched VJPs"
+
+
+def strategy_text(mode: str, reason: str) -> str:
+    kind = "forward mode" if mode == "fwd" else "reverse mode"
+    return f"{kind}, vectorised (torch.autograd.functional.jacobian) — {reason}"
+
+
 def _mode(m: int, n: int, strategy: str | None) -> str:
     """Reverse mode costs one VJP per output row, forward mode one JVP per input column."""
     cheaper = "reverse" if m <= n else "forward"

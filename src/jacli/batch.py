@@ -1,0 +1,78 @@
+"""``jacli batch``: many requests in one process, so the import floor is paid once.
+
+Each input line is a JSON object whose keys are the CLI's options: ``{"command": "vjp",
+"expr": "x1*x2, x1+x2", "at": "1,2", "v": "1,1"}`` (``at`` may be a string or a list of
+strings; also ``u vars wrt output dtype device symbolic mode timeout``). Each output line is
+the result's JSON, or ``{"schema": "jacli/1", "error": {...}}``; a bad line never stops the
+stream.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+from jacli.errors import JacliError, UsageError
+from jacli.limits import DEFAULT_LIMITS
+from jacli.result import SCHEMA, strict
+
+_KEYS = {"command", "expr", "at", "v", "u", "vars", "wrt", "output", "dtype", "device",
+         "symbolic", "mode", "timeout", "id"}
+
+
+def answer(line: str) -> dict[str, Any]:
+    """The JSON-ready answer to one request line (never raises for user input)."""
+    try:
+        request = _request(line)
+        from jacli.compute import compute
+
+        result = compute(_problem(request)).to_dict()
+    except JacliError as e:
+        result = {"schema": SCHEMA, "error": e.to_dict()}
+        request = locals().get("request") or {}
+    if isinstance(request, dict) and "id" in request:
+        result["id"] = request["id"]  # echo the caller's id so answers can be matched
+    return strict(result)
+
+
+def _request(line: str) -> dict[str, Any]:
+    try:
+        request = json.loads(line)
+    except ValueError as e:
+        raise UsageError(f"not a JSON object: {e}", where="batch") from None
+    if not isinstance(request, dict):
+        raise UsageError("each line must be a JSON object", where="batch")
+    unknown = set(request) - _KEYS
+    if unknown:
+        raise UsageError(f"unknown key(s) {', '.join(sorted(unknown))}",
+                         hint=f"keys: {', '.join(sorted(_KEYS))}", where="batch")
+    if not isinstance(request.get("expr"), str):
+        raise UsageError('each request needs "expr": the function as a string', where="batch")
+    return request
+
+
+def _problem(request: dict[str, Any]):
+    from jacli.compute import Problem
+
+    at = request.get("at", ())
+    names = lambda key: tuple(request[key].split(",")) if request.get(key) else None  # noqa: E731
+    timeout = request.get("timeout", DEFAULT_LIMITS.timeout)
+    if not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise UsageError('"timeout" must be a positive number of seconds', where="batch")
+    return Problem(source=request["expr"], command=str(request.get("command", "jacobian")),
+                   at=(at,) if isinstance(at, str) else tuple(map(str, at)),
+                   v=_text(request.get("v")), u=_text(request.get("u")), vars=names("vars"),
+                   wrt=names("wrt"), output=request.get("output"),
+                   dtype=str(request.get("dtype", "float64")),
+                   device=str(request.get("device", "cpu")),
+                   symbolic=str(request.get("symbolic", "auto")),
+                   mode=str(request.get("mode", "auto")),
+                   limits=replace(DEFAULT_LIMITS, timeout=float(timeout)))
+
+
+def _text(value) -> str | None:
+    """``"1,2"`` or ``[1, 2]`` both mean the vector 1,2."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)

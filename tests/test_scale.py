@@ -1,0 +1,92 @@
+"""Strategy choice, many points (--at-file) and many requests (batch)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def test_mode_auto_picks_the_cheaper_direction_and_says_why(cli_json):
+    tall = cli_json("jacobian", "x**2, x**3, x", "--at", "x=2")
+    assert tall["strategy"].startswith("forward mode") and "1 input(s) < 3 output(s)" in tall["strategy"]
+    wide = cli_json("jacobian", "x1*x2*x3", "--at", "1,2,3")
+    assert wide["strategy"].startswith("reverse mode")
+
+
+@pytest.mark.parametrize("mode", ["fwd", "rev"])
+def test_forced_modes_agree(cli_json, mode):
+    src = "b = zeros(1,2); b[0,0] = a[0,0]**2 + a[0,1]; b[0,1] = a[0,1]**3 + 2*a[0,0]; 2*b"
+    d = cli_json("jacobian", src, "--at", "a=[[2,4]]", "--mode", mode)
+    assert d["jacobian"]["numeric"] == [[8.0, 2.0], [4.0, 96.0]]
+    assert f"--mode {mode}" in d["strategy"]
+
+
+def _lines(text: str) -> list[dict]:
+    return [json.loads(line, parse_constant=lambda t: pytest.fail(t)) for line in text.splitlines()]
+
+
+def test_at_file_jsonl_streams_one_object_per_point(cli, tmp_path):
+    f = tmp_path / "points.jsonl"
+    f.write_text("\n".join(json.dumps({"x1": i, "x2": i + 1}) for i in range(10)) + "\n")
+    r = cli("vjp", "2*x1+x2**2, x1**2+2*x2**3", "--at-file", str(f), "--v", "1,2")
+    assert r.code == 0, r.err
+    header, *rows = _lines(r.out)
+    assert header["points"] == 10 and header["jacobian_symbolic"] == [["2", "2*x2"],
+                                                                     ["2*x1", "6*x2**2"]]
+    assert len(rows) == 10 and rows[1]["vjp"] == [6.0, 52.0]  # S17 at (1, 2)
+    for i, row in enumerate(rows):  # vᵀJ = [2 + 4*x1, 2*x2 + 12*x2**2] at x1 = i, x2 = i + 1
+        assert row["vjp"] == [2 + 4 * i, 2 * (i + 1) + 12 * (i + 1) ** 2]
+    assert [row.get("check") for row in rows[:3]] == [True, True, True]
+
+
+def test_at_file_csv_and_tensor_points(cli, tmp_path):
+    f = tmp_path / "p.csv"
+    f.write_text("x1,x2\n1,2\n3,4\n")
+    rows = _lines(cli("jacobian", "x1*x2", "--at-file", str(f)).out)[1:]
+    assert [r["jacobian"] for r in rows] == [[[2.0, 1.0]], [[4.0, 3.0]]]
+    g = tmp_path / "p.jsonl"
+    g.write_text('{"a": [[2, 4]]}\n{"a": [[1, 1]]}\n')
+    src = "b = zeros(1,2); b[0,0] = a[0,0]**2 + a[0,1]; b[0,1] = a[0,1]**3 + 2*a[0,0]; 2*b"
+    rows = _lines(cli("jacobian", src, "--at-file", str(g)).out)[1:]
+    assert rows[0]["jacobian"] == [[8.0, 2.0], [4.0, 96.0]]
+    assert rows[1]["jacobian"] == [[4.0, 2.0], [4.0, 6.0]]
+
+
+@pytest.mark.parametrize("content, needle", [
+    ('{"x": NaN}\n', "not a finite number"),
+    ('{"x": 1}\n{"y": 2}\n', "point 2 has no value for 'x'"),
+    ('{"x": 1}\n{"x": [1, 2]}\n', "point 2: x has shape"),
+    ("x\nabc\n", "not all numbers"),
+    ("", "no points"),
+])
+def test_at_file_errors(cli, tmp_path, content, needle):
+    f = tmp_path / "bad.jsonl"
+    f.write_text(content)
+    r = cli("jacobian", "x**2", "--at-file", str(f))
+    assert r.code == 2 and needle in r.err
+
+
+def test_batch_answers_every_line_and_survives_bad_ones():
+    requests = [
+        {"command": "vjp", "expr": "x1*x2, x1+x2", "at": "1,2", "v": "1,1", "id": "a"},
+        "not json",
+        {"expr": "x +", "id": "b"},
+        {"command": "grad", "expr": "sum(x**2)", "at": ["x=[1,2]"], "id": "c"},
+        {"command": "jacobian", "expr": "x", "bogus": 1},
+        {"command": "hessian", "expr": "x1**2*x2", "at": "1,2"},
+    ]
+    stdin = "\n".join(r if isinstance(r, str) else json.dumps(r) for r in requests) + "\n"
+    out = subprocess.run([sys.executable, "-m", "jacli", "batch"], input=stdin,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    answers = _lines(out.stdout)
+    assert len(answers) == len(requests)
+    assert answers[0]["id"] == "a" and answers[0]["vjp"]["numeric"] == [3.0, 2.0]
+    assert "error" in answers[1] and answers[2]["error"]["kind"] == "parse"
+    assert answers[2]["id"] == "b"
+    assert answers[3]["vjp"]["grad"]["x"] == [2.0, 4.0]
+    assert "unknown key" in answers[4]["error"]["message"]
+    assert answers[5]["hessian"]["numeric"] == [[4.0, 2.0], [2.0, 0.0]]
