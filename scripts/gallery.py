@@ -11,6 +11,7 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -31,24 +32,50 @@ ENTRIES = [
      ["jacobian", "x/x", "--at", "x=0"]),
     ("A mistake, pointed at (exit code 2)",
      ["jacobian", "2x + sin(x"]),
+    ("Forward mode: J u", ["jvp", "sin(x1)*x2, x1**2", "--at", "1,2", "--u", "1,0"]),
+    ("The Hessian, and H v without forming H",
+     ["hessian", "x1**2*x2 + exp(x1)", "--at", "1,2", "--v", "1,1"]),
+    ("Three opinions: SymPy, autograd, finite differences (a kink: exit code 1)",
+     ["check", "relu(x) + x**2", "--at", "x=0"]),
+    ("The graph PyTorch records (seed S7)",
+     ["graph", "y = x + 2; z = y*y*3; z.mean()", "--at", "x=[[1,1],[1,1]]"]),
+    ("LaTeX for a paper", ["jacobian", "2*x1+x2**2, x1**2+2*x2**3", "--format", "latex"]),
+    ("Many points, streamed (`points.jsonl` holds `{\"x1\": 1, \"x2\": 2}` and "
+     "`{\"x1\": 0.5, \"x2\": -1}`)",
+     ["vjp", "2*x1+x2**2, x1**2+2*x2**3", "--at-file", "{points}", "--v", "1,2"]),
 ]
 
+PASTE = ["vjp", "-"]  # stdin: tests/snippets/s4_seed000.py
 
-def run(args: list[str]) -> str:
+
+def run(args: list[str], stdin: str | None = None, shown_stdin: str = "") -> str:
     env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
     exe = str(Path(sys.executable).with_name("jacli"))
-    out = subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=120)
-    shown = "$ jacli " + " ".join(shlex.quote(a) for a in args)
+    with tempfile.TemporaryDirectory() as tmp:
+        points = Path(tmp) / "points.jsonl"
+        points.write_text('{"x1": 1, "x2": 2}\n{"x1": 0.5, "x2": -1}\n')
+        real = [a.replace("{points}", str(points)) for a in args]
+        out = subprocess.run([exe, *real], capture_output=True, text=True, env=env, timeout=120,
+                             input=stdin)
+    shown = "$ jacli " + " ".join(shlex.quote(a.replace("{points}", "points.jsonl"))
+                                  for a in args) + shown_stdin
     body = (out.stdout + out.stderr).rstrip()
     return f"{shown}\n{body}\n[exit code {out.returncode}]"
 
 
 def main() -> None:
     blocks = [f"**{title}**\n\n```console\n{run(args)}\n```" for title, args in ENTRIES]
-    text = README.read_text()
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    README.write_text(head + START + "\n" + "\n\n".join(blocks) + "\n" + END + tail)
+    text = replace_between(README.read_text(), START, END, "\n\n".join(blocks))
+    snippet = (README.parent / "tests" / "snippets" / "s4_seed000.py").read_text()
+    paste = (f"```console\n$ cat snippet.py\n{snippet.rstrip()}\n\n"
+             f"{run(PASTE, snippet, ' < snippet.py')}\n```")
+    README.write_text(replace_between(text, "<!-- paste -->", "<!-- /paste -->", paste))
+
+
+def replace_between(text: str, start: str, end: str, body: str) -> str:
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return head + start + "\n" + body + "\n" + end + tail
 
 
 if __name__ == "__main__":
