@@ -94,6 +94,9 @@ def explain(e: Entry) -> str:
     if e.kind == "complex":
         return got + " — the function leaves the real numbers here (e.g. sqrt or log of a " \
                      "negative number); PyTorch computes in reals and says nan"
+    if e.kind in ("nan", "zoo") and not math.isfinite(e.numeric):
+        return got + " — both sides say the value is undefined here, in different ways " \
+                     "(SymPy: zoo is complex infinity, nan is indeterminate; torch: nan or inf)"
     if e.kind in ("nan", "zoo") and math.isfinite(e.numeric):
         return got + " — the derivative is undefined at this point; PyTorch returns the value " \
                      "of its convention for this operation"
