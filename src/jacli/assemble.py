@@ -331,7 +331,7 @@ def _entries(num: Numeric, sym: Symbolic, outputs: list[str], inputs: list[str])
     entries = []
     for label, n, e, derivative in pairs:
         value, kind = classify(e)
-        entries.append(Entry(label, float(n), value, kind, str(e), derivative))
+        entries.append(Entry(label, float(n), value, kind, e, derivative))
     return entries
 
 

@@ -25,8 +25,12 @@ class Entry:
     numeric: float
     exact: float | None
     kind: str  # real | inf | zoo | nan | complex | symbolic
-    exact_text: str
+    expr: object  # the exact SymPy value; printed only when a notice needs it
     derivative: bool = True  # False for output values (no chain rule involved)
+
+    @property
+    def exact_text(self) -> str:
+        return str(self.expr)
 
 
 def compare(entries: list[Entry], dtype: str) -> tuple[Check, list[str]]:

@@ -18,7 +18,7 @@ from jacli.errors import JacliError, LimitError, ShapeError, UsageError, ValueIn
 from jacli.language import parse_program, Program
 from jacli.limits import DEFAULT_LIMITS, Limits
 from jacli.result import Result, Variable
-from jacli.values import Value, bind, flatten, parse_point, parse_vector, shape_of
+from jacli.values import Value, bind, flatten, names_text, parse_point, parse_vector, shape_of
 
 COMMANDS = ("jacobian", "vjp", "grad", "jvp", "hessian", "check", "graph")
 
@@ -92,8 +92,8 @@ def _order(program: Program, fixed: tuple[str, ...] | None) -> tuple[tuple[str, 
         return program.variables, "natural order"
     missing = [v for v in program.variables if v not in fixed]
     if missing:
-        raise UsageError(f"--vars leaves out {', '.join(missing)}",
-                         hint=f"list every variable: --vars {','.join(program.variables)}",
+        raise UsageError(f"--vars leaves out {names_text(missing)}",
+                         hint=f"list every variable: --vars {names_text(program.variables)}",
                          where="--vars")
     if len(set(fixed)) != len(fixed):
         raise UsageError("--vars names a variable twice", where="--vars")
@@ -105,8 +105,8 @@ def _wrt(variables: tuple[str, ...], wrt: tuple[str, ...] | None) -> list[str]:
         return list(variables)
     unknown = [w for w in wrt if w not in variables]
     if unknown:
-        raise UsageError(f"--wrt {', '.join(unknown)}: not a variable",
-                         hint=f"variables: {', '.join(variables)}", where="--wrt")
+        raise UsageError(f"--wrt {names_text(unknown)}: not a variable",
+                         hint=f"variables: {names_text(variables)}", where="--wrt")
     return [v for v in variables if v in wrt]
 
 

@@ -11,20 +11,30 @@ import math
 import numpy as np
 
 
+MAX_ENTRIES = 40_000  # past this (200×200) the O(n³) decomposition is skipped: say so
+
+
 def structure(J: list[list[float]] | None, m: int, n: int, strategy: str | None) -> dict:
-    """A JSON-ready summary of J (m outputs × n inputs)."""
+    """A JSON-ready summary of J (m outputs × n inputs). One SVD gives the rank (NumPy's
+    tolerance σ_max·max(m, n)·ε), the condition number σ_max/σ_min and, for square J, |det|
+    (the sign comes from ``slogdet``)."""
     out: dict = {"shape": [m, n], "mode": _mode(m, n, strategy)}
     if J is None or m == 0 or n == 0:
+        return out
+    if m * n > MAX_ENTRIES:
+        out["note"] = f"rank, determinant and condition number skipped: J has {m * n} entries"
         return out
     A = np.asarray(J, dtype=float)
     if not np.all(np.isfinite(A)):
         out["note"] = "J has non-finite entries: no rank, determinant or condition number"
         return out
-    out["rank"] = int(np.linalg.matrix_rank(A))
+    s = np.linalg.svd(A, compute_uv=False)
+    tol = s[0] * max(m, n) * np.finfo(float).eps if s.size else 0.0
+    out["rank"] = int(np.sum(s > tol))
     out["full_rank"] = out["rank"] == min(m, n)
     if m == n:
-        out["determinant"] = float(np.linalg.det(A))
-    s = np.linalg.svd(A, compute_uv=False)
+        sign, logdet = np.linalg.slogdet(A)
+        out["determinant"] = float(sign * math.exp(logdet)) if sign != 0 else 0.0
     out["condition_number"] = float(s[0] / s[-1]) if s[-1] > 0 else math.inf
     return out
 

@@ -186,6 +186,14 @@ def flatten(value: Value) -> list[Fraction]:
     return [x for item in value for x in flatten(item)]
 
 
+def names_text(names, limit: int = 10) -> str:
+    """``x1, x2, x3`` or, for long lists, ``x1, x2, …, x200 (188 names)``."""
+    names = list(names)
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit - 2]) + f", …, {names[-1]} ({len(names)} names)"
+
+
 def bind(variables: tuple[str, ...], named: dict[str, Value], positional: list[Value],
          declared: dict[str, Value]) -> dict[str, Value]:
     """Values for every variable: ``--at`` overrides what the program declared.
@@ -197,7 +205,7 @@ def bind(variables: tuple[str, ...], named: dict[str, Value], positional: list[V
             near = difflib.get_close_matches(name, variables, n=2, cutoff=0.5)
             raise ValueInputError(
                 f"--at: {name!r} is not a variable of this function",
-                hint=f"variables: {', '.join(variables) or 'none'}"
+                hint=f"variables: {names_text(variables) or 'none'}"
                 + (f"; did you mean {' or '.join(map(repr, near))}?" if near else ""),
                 where="--at")
     if positional:
@@ -206,14 +214,14 @@ def bind(variables: tuple[str, ...], named: dict[str, Value], positional: list[V
         if len(positional) != len(order):
             raise ValueInputError(
                 f"--at: {len(positional)} value(s) for {len(variables)} variable(s) "
-                f"({', '.join(variables)})",
+                f"({names_text(variables)})",
                 hint="give one value per variable in this order, or name them: --at x1=1",
                 where="--at")
         named = dict(zip(order, positional))
     point = {**declared, **named}
     missing = [v for v in variables if v not in point]
     if missing:
-        raise ValueInputError(f"--at: no value for {', '.join(missing)}",
-                              hint=f"variables in order: {', '.join(variables)}; "
+        raise ValueInputError(f"--at: no value for {names_text(missing)}",
+                              hint=f"variables in order: {names_text(variables)}; "
                               f"e.g. --at {missing[0]}=1", where="--at")
     return {v: point[v] for v in variables}
