@@ -14,15 +14,15 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from jacli import pack
-from jacli.compare import Entry, compare, compare_fd
+from jacli import artifacts, pack
+from jacli.compare import compare, compare_fd, entries
 from jacli.compute import Problem, Setup, shape_text, stage, v_for, variables_info
 from jacli.errors import LimitError, ShapeError, ValueInputError
 from jacli.interpret import run
 from jacli.kinks import kink_notices
 from jacli.result import VJP, Result
 from jacli.structure import choose_mode, strategy_text, structure
-from jacli.symbolic import SymbolicBackend, classify, jacobian, labels, substitute
+from jacli.symbolic import SymbolicBackend, jacobian, labels, substitute
 from jacli.values import flatten, parse_vector, shape_of
 
 
@@ -70,7 +70,7 @@ class Symbolic:
 
 def assemble(problem: Problem, setup: Setup) -> Result:
     if problem.command == "graph":
-        return _graph(problem, setup)
+        return artifacts.graph(problem, setup)
     notices: list[str] = []
     timeout = problem.limits.timeout
     num = stage(timeout, "numeric stage", lambda: numeric(problem, setup)) if setup.point else None
@@ -80,7 +80,7 @@ def assemble(problem: Problem, setup: Setup) -> Result:
     inputs = [lab for name in setup.wrt for lab in labels(name, setup.shapes[name])]
     check = None
     if num is not None and sym is not None and "J" in sym.exact:
-        check, why = compare(_entries(num, sym, outputs, inputs), problem.dtype)
+        check, why = compare(entries(num, sym, outputs, inputs), problem.dtype)
         notices.extend(why)
     if num is not None and num.fd is not None:
         check, why = compare_fd(check, num.J, num.fd, outputs, inputs)
@@ -103,46 +103,7 @@ def assemble(problem: Problem, setup: Setup) -> Result:
         strategy=num.strategy if num else None,
         structure=structure(num.J if num else None, len(outputs), len(inputs),
                             num.strategy if num else None),
-        extras=_extras(problem, setup, d, sym))
-
-
-def _extras(problem: Problem, setup: Setup, d: Directions, sym: Symbolic | None) -> dict:
-    extras: dict[str, Any] = {}
-    if setup.program.ignored:
-        extras["ignored"] = list(setup.program.ignored)
-    if problem.emit == "torch":
-        from jacli.emit import emit_torch
-
-        v = None if d.v is None else [pack.to_fraction(x) for x in d.v]
-        extras["torch_script"] = emit_torch(setup.program, setup.point, v, problem.dtype)
-    if problem.latex and sym is not None:
-        extras["latex"] = {key: [[sp.latex(e) for e in row] for row in rows]
-                           for key, rows in (("symbolic", sym.J), ("exact", sym.exact.get("J")))
-                           if rows is not None}
-        if "vjp" in sym.parts:
-            extras["latex"]["vjp"] = [sp.latex(e) for e in sym.exact.get("vjp", sym.parts["vjp"])]
-    return extras
-
-
-def _graph(problem: Problem, setup: Setup) -> Result:
-    """``jacli graph``: only the torch side runs; the Result carries the graph."""
-    from jacli import autograd as ag
-
-    def build():
-        B = ag.TorchBackend(problem.dtype, problem.device)
-        point = {k: B.tensor(val) for k, val in setup.point.items()}
-        return ag.autograd_graph(setup.program, B, point, setup.program.output_label)
-
-    graph = stage(problem.limits.timeout, "numeric stage", build)
-    shape = tuple(graph["shape"])
-    notices = () if problem.at else ("no --at given: every variable set to 1 (a scalar)",)
-    return Result(command="graph", source=setup.program.source, variables=variables_info(setup),
-                  inputs=tuple(lab for n in setup.wrt for lab in labels(n, setup.shapes[n])),
-                  outputs=tuple(labels(setup.program.output_label, shape)), output_shape=shape,
-                  output_label=setup.program.output_label, order=setup.order,
-                  point=pack.json_point(setup.point), point_text=pack.point_text(setup.point),
-                  notices=notices, dtype=problem.dtype, device=problem.device,
-                  extras={"graph": graph})
+        extras=artifacts.extras(problem, setup, d, sym))
 
 
 # -- directions --------------------------------------------------------------------------
@@ -314,27 +275,6 @@ def _refuse_placeholders(B: SymbolicBackend, values: list, names: list[str]) -> 
 
 
 # -- comparing and packing -------------------------------------------------------------------
-def _entries(num: Numeric, sym: Symbolic, outputs: list[str], inputs: list[str]) -> list[Entry]:
-    ex = sym.exact
-    pairs = [(o, num.value[i], ex["value"][i], False) for i, o in enumerate(outputs)]
-    if num.J is not None:
-        pairs += [(f"d{o}/d{x}", num.J[i][j], ex["J"][i][j], True)
-                  for i, o in enumerate(outputs) for j, x in enumerate(inputs)]
-    for key, numbers, fmt in (("vjp", num.vjp, "(vᵀJ)[{x}]"), ("jvp", num.jvp, "(J u)[{x}]"),
-                              ("hvp", num.hvp, "(H v)[{x}]")):
-        if numbers is not None and key in ex:
-            names = outputs if key == "jvp" else inputs
-            pairs += [(fmt.format(x=x), numbers[j], ex[key][j], True) for j, x in enumerate(names)]
-    if num.H is not None and "H" in ex:
-        pairs += [(f"d2y/d{a}d{b}", num.H[i][j], ex["H"][i][j], True)
-                  for i, a in enumerate(inputs) for j, b in enumerate(inputs)]
-    entries = []
-    for label, n, e, derivative in pairs:
-        value, kind = classify(e)
-        entries.append(Entry(label, float(n), value, kind, e, derivative))
-    return entries
-
-
 def _structure_notices(num, sym, outputs, inputs) -> list[str]:
     """Say so when an output depends on no input, or no output on an input."""
     rows = sym.J if sym is not None else (num.J if num is not None else None)

@@ -14,6 +14,8 @@ from typing import Annotated, List, Optional
 import typer
 
 from jacli import __version__
+from jacli import cli_io
+from jacli.cli_io import Format
 from jacli.errors import ExitCode, JacliError, UsageError
 
 EPILOG_LANGUAGE = (
@@ -22,14 +24,6 @@ EPILOG_LANGUAGE = (
     "x[0], x[:,0], zeros/ones/eye, statements separated by ';' or newlines. "
     "`jacli functions` lists every function."
 )
-
-
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    markdown = "markdown"
-    latex = "latex"
-    dot = "dot"
 
 
 class Mode(str, Enum):
@@ -135,12 +129,12 @@ def _command(name: str, summary: str, examples: str):
                 json: JsonOpt = False, emit: EmitOpt = None, timeout: TimeoutOpt = 10.0,
                 debug: DebugOpt = False) -> None:
         fmt = Format.json if json else format
-        source = _read_source(expr, file)
+        source = cli_io.read_source(expr, file)
         problem = _problem(name, source, at, v, u, vars, wrt, output, dtype, device, symbolic,
                            timeout, emit, fmt, mode)
         if at_file is not None:
-            raise typer.Exit(_emit_many(problem, at, at_file))
-        raise typer.Exit(_emit(problem, fmt))
+            raise typer.Exit(cli_io.emit_many(problem, at, at_file))
+        raise typer.Exit(cli_io.emit(problem, fmt))
 
     return command
 
@@ -202,39 +196,15 @@ def batch_command() -> None:
 
 @app.command("functions", help="List every function jacli knows, with both meanings' summary.")
 def functions_command() -> None:
-    from jacli.functions import ROWS, _ALIASES
+    from jacli.functions import ALIASES, ROWS
 
     for row in ROWS:
-        aliases = sorted(a for a, n in _ALIASES.items() if n == row.name)
+        aliases = sorted(a for a, n in ALIASES.items() if n == row.name)
         extra = f" (also {', '.join(aliases)})" if aliases else ""
         typer.echo(f"{row.name:<10} {row.kind:<12} {row.doc}{extra}")
 
 
 # -- running -----------------------------------------------------------------------------------
-def _read_source(expr: str | None, file: str | None) -> str:
-    if expr is not None and file is not None:
-        raise UsageError("give the function either as EXPR or with --file, not both")
-    if file is not None:
-        return _read_bytes(lambda: open(file, "rb").read(400_001), f"--file {file}")
-    if expr == "-":
-        return _read_bytes(lambda: sys.stdin.buffer.read(400_001), "stdin")
-    if expr is None:
-        raise UsageError("no function given", hint='e.g. jacli jacobian "x1**2 + 2*x2" --at 1,2')
-    return expr
-
-
-def _read_bytes(read, where: str) -> str:
-    try:
-        data = read()
-    except OSError as e:
-        raise UsageError(f"cannot read {where}: {e.strerror or e}", where=where) from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise UsageError(f"{where} is not valid UTF-8 (byte {e.start + 1})",
-                         hint="save the file as UTF-8 text", where=where) from None
-
-
 def _problem(command, source, at, v, u, vars, wrt, output, dtype, device, symbolic, timeout,
              emit, fmt, mode):
     from dataclasses import replace
@@ -254,87 +224,6 @@ def _problem(command, source, at, v, u, vars, wrt, output, dtype, device, symbol
 
 def _names(text: str | None) -> tuple[str, ...] | None:
     return tuple(n.strip() for n in text.split(",") if n.strip()) if text else None
-
-
-def _emit(problem, fmt: Format) -> int:
-    from jacli.compute import compute
-
-    result = compute(problem)
-    if problem.emit == "torch":
-        sys.stdout.write(result.extras["torch_script"])
-        return ExitCode.OK
-    if fmt is Format.dot and problem.command != "graph":
-        raise UsageError("--format dot draws the autograd graph: use `jacli graph`")
-    if fmt is Format.table:
-        from rich.console import Console
-
-        Console(highlight=False, soft_wrap=False).print(_renderer(problem.command, fmt)(result))
-    else:
-        sys.stdout.write(_renderer(problem.command, fmt)(result).rstrip("\n") + "\n")
-    if result.check is not None and result.check.agree is False:
-        return ExitCode.DISAGREE
-    return ExitCode.OK
-
-
-def _emit_many(problem, at, at_file: str) -> int:
-    """--at-file: stream one strict JSON object per point (after a header object)."""
-    import json
-
-    from jacli.many import evaluate_many, read_points
-
-    if at:
-        raise UsageError("give the points either with --at or with --at-file, not both")
-    if problem.command not in ("jacobian", "vjp", "grad"):
-        raise UsageError(f"--at-file works with jacobian, vjp and grad, not {problem.command}")
-    points = read_points(_read_bytes(lambda: open(at_file, "rb").read(), f"--at-file {at_file}"),
-                         "--at-file")
-    progress = _progress(len(points))
-    disagree = False
-    for i, row in enumerate(evaluate_many(problem, points)):
-        disagree |= row.get("check") is False
-        sys.stdout.write(json.dumps(_strict(row), allow_nan=False) + "\n")
-        if progress and i % 1000 == 0:
-            progress(i)
-    if progress:
-        progress(None)
-    return ExitCode.DISAGREE if disagree else ExitCode.OK
-
-
-def _strict(row):
-    from jacli.result import strict
-
-    return strict(row)
-
-
-def _progress(total: int):
-    """A Rich progress bar on stderr, only for a terminal and a long run; None otherwise."""
-    if total < 20_000 or not sys.stderr.isatty():
-        return None
-    from rich.progress import Progress
-
-    bar = Progress(transient=True, console=__import__("rich.console").console.Console(stderr=True))
-    task = bar.add_task("points", total=total)
-    bar.start()
-
-    def update(done):
-        if done is None:
-            bar.stop()
-        else:
-            bar.update(task, completed=done)
-
-    return update
-
-
-def _renderer(command: str, fmt: Format):
-    """A renderer for the format: a ``Result`` in, a renderable or a string out."""
-    import importlib
-
-    module = {Format.table: "table", Format.json: "json", Format.markdown: "markdown",
-              Format.latex: "latex", Format.dot: "graph"}[fmt]
-    if command == "graph" and fmt in (Format.table, Format.dot):
-        graph = importlib.import_module("jacli.render.graph")
-        return graph.render if fmt is Format.table else graph.render_dot
-    return importlib.import_module(f"jacli.render.{module}").render
 
 
 # -- errors: converted here, once ------------------------------------------------------------

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 from jacli.result import Check
+from jacli.symbolic import classify
 
 TOLERANCES = {"float64": (1e-9, 1e-12), "float32": (1e-4, 1e-5)}
 
@@ -153,3 +154,26 @@ def compare_fd(check: Check | None, J, fd, outputs: list[str], inputs: list[str]
                  tolerance=base.tolerance, worst=base.worst or worst,
                  disagreements=base.disagreements + tuple(bad), max_ulps=base.max_ulps,
                  finite_differences=fd_summary), notices
+
+
+def entries(num, sym, outputs: list[str], inputs: list[str]) -> list[Entry]:
+    """Every quantity both sides computed — values, J, vᵀJ, J u, H v, H — as ``Entry``s.
+    ``num``/``sym`` are assemble's Numeric and Symbolic parts."""
+    ex = sym.exact
+    pairs = [(o, num.value[i], ex["value"][i], False) for i, o in enumerate(outputs)]
+    if num.J is not None:
+        pairs += [(f"d{o}/d{x}", num.J[i][j], ex["J"][i][j], True)
+                  for i, o in enumerate(outputs) for j, x in enumerate(inputs)]
+    for key, numbers, fmt in (("vjp", num.vjp, "(vᵀJ)[{x}]"), ("jvp", num.jvp, "(J u)[{x}]"),
+                              ("hvp", num.hvp, "(H v)[{x}]")):
+        if numbers is not None and key in ex:
+            names = outputs if key == "jvp" else inputs
+            pairs += [(fmt.format(x=x), numbers[j], ex[key][j], True) for j, x in enumerate(names)]
+    if num.H is not None and "H" in ex:
+        pairs += [(f"d2y/d{a}d{b}", num.H[i][j], ex["H"][i][j], True)
+                  for i, a in enumerate(inputs) for j, b in enumerate(inputs)]
+    found = []
+    for label, n, e, derivative in pairs:
+        value, kind = classify(e)
+        found.append(Entry(label, float(n), value, kind, e, derivative))
+    return found

@@ -14,11 +14,11 @@ from fractions import Fraction
 from typing import Any
 
 from jacli.budget import OutOfTime, within
-from jacli.errors import JacliError, LimitError, ShapeError, UsageError, ValueInputError
+from jacli.errors import LimitError, ShapeError, UsageError, ValueInputError
 from jacli.language import parse_program, Program
 from jacli.limits import DEFAULT_LIMITS, Limits
 from jacli.result import Result, Variable
-from jacli.values import Value, bind, flatten, names_text, parse_point, parse_vector, shape_of
+from jacli.values import Value, bind, names_text, parse_point, parse_vector, shape_of
 
 COMMANDS = ("jacobian", "vjp", "grad", "jvp", "hessian", "check", "graph")
 
@@ -189,5 +189,3 @@ def stage(seconds: float, name: str, thunk) -> Any:
     except RecursionError:
         raise LimitError(f"the {name} recursed too deeply", hint="simplify the expression") from None
 
-
-__all__ = ["Problem", "compute", "JacliError"]

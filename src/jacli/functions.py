@@ -248,7 +248,7 @@ ROWS: tuple[Row, ...] = (
         keywords=_CTOR),
 )
 
-_ALIASES = {
+ALIASES = {
     "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
     "arccosh": "acosh", "arctanh": "atanh", "absolute": "abs", "Tensor": "tensor",
     "FloatTensor": "tensor", "DoubleTensor": "tensor", "as_tensor": "tensor",
@@ -260,9 +260,9 @@ TABLE: dict[str, Row] = {row.name: row for row in ROWS}
 
 def lookup(name: str) -> Row | None:
     """The row for a function name or alias, or ``None``."""
-    return TABLE.get(_ALIASES.get(name, name))
+    return TABLE.get(ALIASES.get(name, name))
 
 
 def known_names() -> list[str]:
     """Every name a user may call, for "did you mean" hints and the README."""
-    return sorted(set(TABLE) | set(_ALIASES))
+    return sorted(set(TABLE) | set(ALIASES))

@@ -16,7 +16,10 @@ from jacli.language import ir
 
 
 class Backend(Protocol):
-    """What the interpreter needs from a backend; values are its own array type."""
+    """What the interpreter needs from a backend; values are its own array type.
+    ``kind`` ("symbolic" or "torch") picks each function-table row's meaning."""
+
+    kind: str
 
     def constant(self, value) -> Any: ...
     def named_constant(self, name: str) -> Any: ...

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import ast
 import re
-from fractions import Fraction
 
 from jacli.errors import LimitError, NameLookupError, ParseError
 from jacli.language import ir
-from jacli.language.parse import ExprParser, dotted, NAMESPACES
+from jacli.language.leaves import declares_leaf, leaf
+from jacli.language.parse import ExprParser, dotted
 from jacli.language.text import clean
 from jacli.limits import Limits, DEFAULT_LIMITS
 
-_LEAF_CTORS = {"tensor", "Tensor", "FloatTensor", "DoubleTensor", "as_tensor", "ones", "zeros",
-               "randn", "rand", "empty", "full", "Variable", "ones_like", "zeros_like"}
-_RANDOM = {"randn", "rand", "empty"}
 _REFUSED_STMT = {
     ast.FunctionDef: "'def' is not supported: write the body as statements",
     ast.For: "loops are not supported; jacli shows the whole Jacobian at once (`jacli jacobian`)",
@@ -192,8 +189,11 @@ class _Builder:
         target, value = stmt.targets[0], stmt.value
         if isinstance(target, ast.Name):
             self.check_name(target)
-            if _declares_leaf(value):
-                return self.declare_leaf(target.id, value)
+            if declares_leaf(value):
+                if target.id in self.leaves or target.id in self.assigned:
+                    raise self.p.fail(value, f"{target.id!r} is declared twice")
+                self.leaves[target.id] = leaf(self.p, target.id, value)
+                return None
             self.statements.append(ir.Assign(target.id, self.p.expr(value), no_grad, self.p.pos(stmt)))
             self.assigned.append(target.id)
             return None
@@ -228,37 +228,6 @@ class _Builder:
     def check_name(self, target: ast.Name) -> None:
         if "__" in target.id:
             raise self.p.fail(target, f"name {target.id!r} is refused")
-
-    # -- leaves ---------------------------------------------------------------------
-    def declare_leaf(self, name: str, call: ast.Call) -> None:
-        if name in self.leaves or name in self.assigned:
-            raise self.p.fail(call, f"{name!r} is declared twice")
-        ctor, data = _leaf_ctor(call)
-        pos = self.p.pos(call)
-        if ctor in _RANDOM:
-            self.leaves[name] = ir.Leaf(name, None, pos, f"{name} = torch.{ctor}(...) is random")
-        elif ctor in ("ones", "zeros", "full"):
-            shape = _flat_shape(tuple(self.p.static(a) for a in data))
-            self.p.check_elements(call, shape)
-            fill = 1 if ctor == "ones" else 0
-            self.leaves[name] = ir.Leaf(name, _filled(shape, Fraction(fill)), pos)
-        else:
-            self.leaves[name] = ir.Leaf(name, self.literal(data[0] if data else call), pos)
-
-    def literal(self, node: ast.expr):
-        """A nested list of numbers from the source, exactly."""
-        if isinstance(node, ast.Call) and (dotted(node.func) or [""])[-1] in _LEAF_CTORS and node.args:
-            return self.literal(node.args[0])  # Variable(torch.Tensor([...]))
-        if isinstance(node, (ast.List, ast.Tuple)):
-            return [self.literal(e) for e in node.elts]
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            v = self.literal(node.operand)
-            if isinstance(v, Fraction):
-                return -v if isinstance(node.op, ast.USub) else v
-        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-            return self.p.number(node)
-        raise self.p.fail(node, "a variable's declared value must be numbers",
-                          "e.g. x = torch.tensor([1.0, 2.0], requires_grad=True); or give it with --at")
 
     # -- output and variables -------------------------------------------------------------
     def choose_output(self, output: str | None) -> tuple[ir.Node, str]:
@@ -323,36 +292,3 @@ def _is_display(node: ast.expr) -> bool:
     """Notebook lines that only show a value: ``x.grad``, ``x.data``, ``x.grad_fn``."""
     return isinstance(node, ast.Attribute) and node.attr in ("grad", "grad_fn", "is_leaf",
                                                              "requires_grad", "shape")
-
-
-def _declares_leaf(value: ast.expr) -> bool:
-    if not isinstance(value, ast.Call):
-        return False
-    chain = dotted(value.func) or []
-    if not chain or chain[-1] not in _LEAF_CTORS:
-        return False
-    if chain[-1] == "Variable":
-        return True
-    return any(kw.arg == "requires_grad" and isinstance(kw.value, ast.Constant)
-               and kw.value.value is True for kw in value.keywords)
-
-
-def _leaf_ctor(call: ast.Call) -> tuple[str, list]:
-    name = (dotted(call.func) or [""])[-1]
-    if name == "Variable" and call.args and isinstance(call.args[0], ast.Call):
-        inner = (dotted(call.args[0].func) or [""])[-1]
-        if inner in _LEAF_CTORS:
-            return inner, list(call.args[0].args)
-    return name, list(call.args)
-
-
-def _flat_shape(shape: tuple) -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], tuple):
-        return shape[0]
-    return shape
-
-
-def _filled(shape: tuple, value: Fraction):
-    if not shape:
-        return value
-    return [_filled(shape[1:], value) for _ in range(shape[0])]

@@ -1,0 +1,125 @@
+"""The CLI's input and output: reading the function, writing results and streams.
+
+Split from ``cli.py`` so that module stays the option table. Everything heavy (compute,
+renderers, Rich) is imported inside the functions: ``--help`` must not pay for it.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+
+from jacli.errors import ExitCode, UsageError
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    latex = "latex"
+    dot = "dot"
+
+
+def read_source(expr: str | None, file: str | None) -> str:
+    if expr is not None and file is not None:
+        raise UsageError("give the function either as EXPR or with --file, not both")
+    if file is not None:
+        return read_bytes(lambda: open(file, "rb").read(400_001), f"--file {file}")
+    if expr == "-":
+        return read_bytes(lambda: sys.stdin.buffer.read(400_001), "stdin")
+    if expr is None:
+        raise UsageError("no function given", hint='e.g. jacli jacobian "x1**2 + 2*x2" --at 1,2')
+    return expr
+
+
+def read_bytes(read, where: str) -> str:
+    try:
+        data = read()
+    except OSError as e:
+        raise UsageError(f"cannot read {where}: {e.strerror or e}", where=where) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{where} is not valid UTF-8 (byte {e.start + 1})",
+                         hint="save the file as UTF-8 text", where=where) from None
+
+
+def emit(problem, fmt: Format) -> int:
+    from jacli.compute import compute
+
+    result = compute(problem)
+    if problem.emit == "torch":
+        sys.stdout.write(result.extras["torch_script"])
+        return ExitCode.OK
+    if fmt is Format.dot and problem.command != "graph":
+        raise UsageError("--format dot draws the autograd graph: use `jacli graph`")
+    if fmt is Format.table:
+        from rich.console import Console
+
+        Console(highlight=False, soft_wrap=False).print(_renderer(problem.command, fmt)(result))
+    else:
+        sys.stdout.write(_renderer(problem.command, fmt)(result).rstrip("\n") + "\n")
+    if result.check is not None and result.check.agree is False:
+        return ExitCode.DISAGREE
+    return ExitCode.OK
+
+
+def emit_many(problem, at, at_file: str) -> int:
+    """--at-file: stream one strict JSON object per point (after a header object)."""
+    import json
+
+    from jacli.many import evaluate_many, read_points
+
+    if at:
+        raise UsageError("give the points either with --at or with --at-file, not both")
+    if problem.command not in ("jacobian", "vjp", "grad"):
+        raise UsageError(f"--at-file works with jacobian, vjp and grad, not {problem.command}")
+    points = read_points(read_bytes(lambda: open(at_file, "rb").read(), f"--at-file {at_file}"),
+                         "--at-file")
+    progress = _progress(len(points))
+    disagree = False
+    for i, row in enumerate(evaluate_many(problem, points)):
+        disagree |= row.get("check") is False
+        sys.stdout.write(json.dumps(_strict(row), allow_nan=False) + "\n")
+        if progress and i % 1000 == 0:
+            progress(i)
+    if progress:
+        progress(None)
+    return ExitCode.DISAGREE if disagree else ExitCode.OK
+
+
+def _strict(row):
+    from jacli.result import strict
+
+    return strict(row)
+
+
+def _progress(total: int):
+    """A Rich progress bar on stderr, only for a terminal and a long run; None otherwise."""
+    if total < 20_000 or not sys.stderr.isatty():
+        return None
+    from rich.progress import Progress
+
+    bar = Progress(transient=True, console=__import__("rich.console").console.Console(stderr=True))
+    task = bar.add_task("points", total=total)
+    bar.start()
+
+    def update(done):
+        if done is None:
+            bar.stop()
+        else:
+            bar.update(task, completed=done)
+
+    return update
+
+
+def _renderer(command: str, fmt: Format):
+    """A renderer for the format: a ``Result`` in, a renderable or a string out."""
+    import importlib
+
+    module = {Format.table: "table", Format.json: "json", Format.markdown: "markdown",
+              Format.latex: "latex", Format.dot: "graph"}[fmt]
+    if command == "graph" and fmt in (Format.table, Format.dot):
+        graph = importlib.import_module("jacli.render.graph")
+        return graph.render if fmt is Format.table else graph.render_dot
+    return importlib.import_module(f"jacli.render.{module}").render
