@@ -178,3 +178,40 @@ def test_broken_pipe_is_quiet():
                          + ",".join(["1"] * 90) + "]' --symbolic never | head -c 10",
                          shell=True, capture_output=True, text=True, timeout=120)
     assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr
+
+
+def test_ctrl_c_exits_130_quietly():
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "jacli", "batch"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdin.write('{"expr": "x**2", "at": "1"}\n')
+    proc.stdin.flush()
+    assert proc.stdout.readline().startswith('{"schema"')  # it is running and answering
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err == ""  # quiet: no traceback, no noise
+
+
+def test_invalid_utf8_and_nul_on_stdin(cli):
+    r = cli("jacobian", "-", "--at", "1", stdin=b"x\xff+1")
+    assert r.code == 2 and "not valid UTF-8" in r.err
+    r = cli("jacobian", "-", "--at", "1", stdin=b"x\x00+1")
+    assert r.code == 2 and "NUL" in r.err
+    r = cli("jacobian", "-", stdin=b"")
+    assert r.code == 2 and "empty" in r.err
+
+
+def test_internal_errors_say_so_and_point_to_debug(cli, monkeypatch):
+    import jacli.compute
+
+    def broken(problem):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(jacli.compute, "compute", broken)
+    r = cli("jacobian", "x", "--at", "1")
+    assert r.code == 4 and "internal error" in r.err and "--debug" in r.err
+    assert "Traceback" not in r.err

@@ -276,8 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         hint = f"see `jacli {name} --help`".replace("jacli jacli", "jacli").replace("  ", " ")
         code = _report(UsageError(e.format_message(), hint=hint), json_mode)
     except (KeyboardInterrupt, typer.Abort, *_click_errors("Abort")):
-        sys.stderr.write("interrupted\n")
-        code = ExitCode.INTERRUPTED
+        code = ExitCode.INTERRUPTED  # quiet, like Typer's own Ctrl-C handling
     except BrokenPipeError:
         _silence_stdout()
         code = ExitCode.OK
