@@ -46,13 +46,20 @@ class TorchBackend:
                              where="--dtype")
         self.dtype = DTYPES[dtype]
         self.device = resolve_device(device)
+        self._constants: dict[Fraction, torch.Tensor] = {}
 
     def tensor(self, value) -> torch.Tensor:
         """Exact nested ``Fraction`` lists to a tensor (rounded once, to nearest)."""
         return torch.tensor(_floats(value), dtype=self.dtype, device=self.device)
 
     def constant(self, value: Fraction) -> torch.Tensor:
-        return torch.tensor(_float(value), dtype=self.dtype, device=self.device)
+        """A literal as a 0-d tensor, made once per backend (a program is evaluated many
+        times: forward, Jacobian, backward; tensors are never written in place)."""
+        if value not in self._constants:
+            t = torch.tensor(_float(value), dtype=self.dtype, device=self.device)
+            t.jacli_literal = _float(value)  # lets pow use a Python exponent (PowBackward0)
+            self._constants[value] = t
+        return self._constants[value]
 
     def named_constant(self, name: str) -> torch.Tensor:
         return torch.tensor({"pi": math.pi}[name], dtype=self.dtype, device=self.device)
@@ -78,6 +85,8 @@ class TorchBackend:
             return -a
         if op == "pos":
             return a
+        if op == "pow" and hasattr(b, "jacli_literal"):
+            return a ** b.jacli_literal  # x**2 as PyTorch writes it: a scalar exponent
         return _BINARY[op](a, b)
 
     def index(self, value, index: tuple) -> torch.Tensor:
@@ -133,8 +142,9 @@ def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.
     inputs = tuple(point[name] for name in wrt)
     strategy = "forward-mode" if mode == "fwd" else "reverse-mode"
     blocks = torch.autograd.functional.jacobian(f, inputs, vectorize=True, strategy=strategy)
-    m = f(*inputs).numel()
-    return torch.cat([b.reshape(m, -1) for b in blocks], dim=1)
+    m = blocks[0].shape[0]  # f is flat, so each block is (m, *input shape): no extra forward
+    return blocks[0].reshape(m, -1) if len(blocks) == 1 else \
+        torch.cat([b.reshape(m, -1) for b in blocks], dim=1)
 
 
 def backward(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
