@@ -35,7 +35,7 @@ def extras(problem: Problem, setup: Setup, d, sym) -> dict:
 
 def graph(problem: Problem, setup: Setup) -> Result:
     """``jacli graph``: only the torch side runs; the Result carries the graph."""
-    from jacli import autograd as ag
+    from jacli import autograd as ag  # imported before the budgeted stage, never inside it
 
     def build():
         B = ag.TorchBackend(problem.dtype, problem.device)

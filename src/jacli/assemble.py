@@ -8,6 +8,7 @@ too big or out of time and numbers exist, compares the two, and fills the ``Resu
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +74,10 @@ def assemble(problem: Problem, setup: Setup) -> Result:
         return artifacts.graph(problem, setup)
     notices: list[str] = []
     timeout = problem.limits.timeout
+    if setup.point:
+        # import torch outside any time budget: an alarm inside a module's first import
+        # leaves it half-initialised for the rest of the process
+        importlib.import_module("jacli.autograd")
     num = stage(timeout, "numeric stage", lambda: numeric(problem, setup)) if setup.point else None
     sym = _symbolic_or_notice(problem, setup, num, notices)
     out_shape = num.out_shape if num else sym.out_shape
@@ -295,7 +300,7 @@ def _vjp(num: Numeric | None, sym: Symbolic | None, setup: Setup, d: Directions)
     source = "--v" if setup.v is not None else (
         f"{setup.program.output_label}.backward(v) in the program" if setup.program.v is not None
         else "1: the output is a scalar, as in backward()")
-    return VJP(v=[pack.floats(x) for x in d.v], v_exact=[str(x) for x in d.v],
+    return VJP(v=[pack.floats(x) for x in d.v], v_exact=pack.strs(d.v),
                exact=pack.strs(sym.exact.get("vjp") if sym else None),
                numeric=num.vjp if num else None,
                symbolic=pack.strs(sym.parts.get("vjp") if sym else None),

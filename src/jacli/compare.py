@@ -31,7 +31,9 @@ class Entry:
 
     @property
     def exact_text(self) -> str:
-        return str(self.expr)
+        from jacli.pack import text
+
+        return text(self.expr)
 
 
 def compare(entries: list[Entry], dtype: str) -> tuple[Check, list[str]]:

@@ -111,6 +111,15 @@ def _sym_norm(B, a):
     return obj(sp.sqrt(sp.Add(*(x**2 for x in a.flat))))
 
 
+def _sym_dot(a, b):
+    """dot of two 1-D arrays of equal length, refused otherwise exactly as torch.dot does."""
+    if np.ndim(a) != 1 or np.ndim(b) != 1:
+        raise RuntimeError(f"1D tensors expected, but got {np.ndim(a)}D and {np.ndim(b)}D tensors")
+    if np.shape(a) != np.shape(b):
+        raise RuntimeError(f"inconsistent tensor size: {np.size(a)} and {np.size(b)} elements")
+    return obj(sp.Add(*np.asarray(a * b).flat))
+
+
 def _shape_arg(shape) -> tuple[int, ...]:
     """``view(2, 2)`` and ``view((2, 2))`` both mean shape (2, 2)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -196,7 +205,7 @@ ROWS: tuple[Row, ...] = (
         keywords=_DIMS),
     Row("norm", "reduction", _sym_norm, lambda B, x: torch.linalg.vector_norm(x),
         "Euclidean norm of all elements", domain=(0.5, 2.0)),
-    Row("dot", "product", lambda B, a, b: obj(sp.Add(*(a * b).flat)), lambda B, a, b: torch.dot(a, b),
+    Row("dot", "product", lambda B, a, b: _sym_dot(a, b), lambda B, a, b: torch.dot(a, b),
         "inner product of two 1-D tensors", tensors=(2, 2)),
     # --- products ---------------------------------------------------------------------
     Row("matmul", "product", lambda B, a, b: obj(np.matmul(a, b)), lambda B, a, b: torch.matmul(a, b),

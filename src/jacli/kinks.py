@@ -36,21 +36,23 @@ def kink_notices(values: list[sp.Expr], point: dict[sp.Symbol, sp.Expr]) -> list
 
 
 def _note(node: sp.Basic, point) -> str | None:
+    from jacli.pack import text
+
     for cls, what, why in _RULES:
         if isinstance(node, cls) and _at(node.args[0], point) == 0:
-            return f"{what}: {node} sits on its kink at this point — {why}"
+            return f"{what}: {text(node)} sits on its kink at this point — {why}"
     if isinstance(node, (sp.Max, sp.Min)):
         args = [_at(a, point) for a in node.args]
         if len(set(args)) < len(args):
             kind = "maximum" if isinstance(node, sp.Max) else "minimum"
-            return (f"{kind} tie: {node} has equal arguments here — the derivative is undefined;"
+            return (f"{kind} tie: {text(node)} has equal arguments here — the derivative is undefined;"
                     " torch and SymPy both split the gradient 1/2, 1/2")
     if isinstance(node, sp.Pow) and node.exp.is_Number and node.exp < 1 and \
             _at(node.base, point) == 0:
-        return (f"{node} at base 0: the derivative is infinite or undefined here "
+        return (f"{text(node)} at base 0: the derivative is infinite or undefined here "
                 "(sqrt'(0) = inf, x**(-1) has a pole)")
     if isinstance(node, sp.log) and _at(node.args[0], point) == 0:
-        return f"{node} at 0: log(0) = -inf and its derivative has a pole"
+        return f"{text(node)} at 0: log(0) = -inf and its derivative has a pole"
     return None
 
 

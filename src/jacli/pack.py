@@ -12,14 +12,23 @@ from jacli.result import Matrix, Product
 from jacli.symbolic import classify
 
 
+MAX_DIGITS = 1000  # an exact integer longer than this is shown as ≈ its 17-digit value
+
+
 def text(e) -> str:
-    """``str(e)``, with a fast path for rationals: most Jacobian entries are 0 or integers,
-    and SymPy's printer costs ~15 µs an entry (1.4 s for a 200×200 J)."""
-    if isinstance(e, sp.Integer):
-        return str(e.p)
-    if isinstance(e, sp.Rational):
-        return f"{e.p}/{e.q}"
-    return str(e)
+    """``str(e)``, with a fast path for rationals (most Jacobian entries are 0 or integers,
+    and SymPy's printer costs ~15 µs an entry: 1.4 s for a 200×200 J), and ``≈1.23e+5000``
+    for exact values too long to print (Python refuses ints past 4300 digits)."""
+    try:
+        if isinstance(e, sp.Integer) and e.p.bit_length() < MAX_DIGITS * 3.32:
+            return str(e.p)
+        if isinstance(e, sp.Rational) and max(e.p.bit_length(), e.q.bit_length()) < MAX_DIGITS * 3.32:
+            return f"{e.p}/{e.q}" if e.q != 1 else str(e.p)
+        if not isinstance(e, sp.Rational):
+            return str(e)
+    except ValueError:
+        pass  # an integer inside e is past Python's int-to-str limit
+    return "≈" + str(sp.N(e, 17))
 
 
 def strs(exprs) -> list[str] | None:
@@ -36,7 +45,7 @@ def matrix(numeric, symbolic, exact) -> Matrix:
 
 def product(name: str, direction: list, numeric, symbolic, exact) -> Product:
     return Product(name=name, vector=[floats(x) for x in direction],
-                   vector_exact=[str(x) for x in direction], exact=strs(exact),
+                   vector_exact=strs(direction), exact=strs(exact),
                    numeric=numeric, symbolic=strs(symbolic))
 
 

@@ -78,9 +78,9 @@ class _Reader:
             raise self.fail(f"more than {self.limits.tensor_elements} numbers", cls=LimitError)
         self.i = m.end()
         num, _, den = m.group().partition("/")
-        value = Fraction(num) / Fraction(den) if den else Fraction(num)
         if den and Fraction(den) == 0:
-            raise self.fail(f"{m.group()} divides by zero")
+            raise self.fail(f"{m.group()} divides by zero", "the point must be finite")
+        value = Fraction(num) / Fraction(den) if den else Fraction(num)
         if abs(value) > Fraction(2) ** 1024:
             raise self.fail(f"{m.group()} is outside float64's range (about 1.8e308)")
         return value

@@ -34,6 +34,9 @@ def declares_leaf(value: ast.expr) -> bool:
 
 def leaf(p: ExprParser, name: str, call: ast.Call) -> ir.Leaf:
     """The leaf ``name`` declared by ``call``, with its exact value (or why it has none)."""
+    p.leaf_keywords(call)
+    if call.args and isinstance(call.args[0], ast.Call):
+        p.leaf_keywords(call.args[0])  # Variable(torch.Tensor([...], dtype=...))
     ctor, data = _ctor(call)
     pos = p.pos(call)
     if ctor in RANDOM:

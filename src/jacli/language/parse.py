@@ -29,6 +29,8 @@ NAMESPACES = {("torch",), ("torch", "nn", "functional"), ("F",), ("nn", "functio
               ("torch", "autograd"), ("torch", "linalg"), ("torch", "special")}
 _DTYPES = {"float", "float32", "float64", "double", "half", "float16", "bfloat16"}
 CONSTANTS = {"pi"}
+_DANGEROUS = {"eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals",
+              "locals", "vars", "input", "breakpoint", "memoryview", "system", "popen"}
 _DECIMAL = re.compile(r"^(\d+\.?\d*|\.\d+)([eE][+-]?(\d+))?$")
 _REFUSED = {
     ast.Lambda: "lambdas are not part of jacli's language",
@@ -197,6 +199,16 @@ class ExprParser:
         raise self.fail(node, f"unknown attribute .{node.attr}",
                         closest(node.attr, ["T", "data"] + known_names()), NameLookupError)
 
+    def check_inert(self, node: ast.AST) -> None:
+        """Lines jacli ignores (``print(...)``) are still read through the allow-list's
+        eyes: no dunder names or attributes, no code-running builtins, no lambdas."""
+        for sub in ast.walk(node):
+            name = getattr(sub, "id", None) or getattr(sub, "attr", None) or ""
+            if "__" in name or name in _DANGEROUS:
+                raise self.fail(sub, f"{name!r} is refused, even in a line jacli ignores")
+            if type(sub) in _REFUSED and not isinstance(sub, (ast.JoinedStr, ast.Compare)):
+                raise self.fail(sub, _REFUSED[type(sub)])
+
     def check_attr(self, node: ast.Attribute) -> None:
         if "__" in node.attr or node.attr.startswith("_"):
             raise self.fail(node, f"attribute {node.attr!r} is refused",
@@ -264,6 +276,19 @@ class ExprParser:
             bound.extend(self.keyword(row, kw, names))
         return tuple(bound)
 
+    def leaf_keywords(self, call: ast.Call) -> None:
+        """Keywords of a leaf declaration: requires_grad=True/False, dtype=torch.<float>,
+        device='…'; nothing else."""
+        for kw in call.keywords:
+            if kw.arg == "requires_grad":
+                if not (isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, bool)):
+                    raise self.fail(kw.value, "requires_grad= must be True or False")
+            elif kw.arg in ("dtype", "device"):
+                self.keyword(lookup("zeros"), kw, [])
+            else:
+                raise self.fail(kw.value, f"keyword {kw.arg!r} is not supported here",
+                                "a variable is declared with requires_grad=True, dtype=, device=")
+
     def keyword(self, row: Row, kw: ast.keyword, names: list[str]) -> list:
         key = "dim" if kw.arg == "axis" else kw.arg
         if key is None or kw.arg not in row.keywords:
@@ -273,8 +298,17 @@ class ExprParser:
             raise self.fail(kw.value, "requires_grad=True declares a variable",
                             "assign it to a name on its own line: "
                             "x = torch.tensor([1.0, 2.0], requires_grad=True)")
-        if key in ("dtype", "device"):
-            return []  # jacli computes in --dtype on --device; the snippet's choice is noted
+        if key == "dtype":
+            chain = dotted(kw.value) or []
+            if not (chain and chain[-1] in _DTYPES and tuple(chain[:-1]) in NAMESPACES):
+                raise self.fail(kw.value, "dtype= must be a torch floating dtype",
+                                "e.g. dtype=torch.float64 (jacli computes in --dtype anyway)")
+            return []  # jacli computes in --dtype; the snippet's choice is not used
+        if key == "device":
+            if not (isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str)):
+                raise self.fail(kw.value, "device= must be a string such as 'cpu'",
+                                "jacli computes on --device")
+            return []
         return [(key, self.static(kw.value))]
 
     # -- static arguments ---------------------------------------------------------------

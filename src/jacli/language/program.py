@@ -141,6 +141,7 @@ class _Builder:
     def expression_statement(self, stmt: ast.Expr) -> None:
         node = stmt.value
         if isinstance(node, ast.Call) and _is_name(node.func, "print"):
+            self.p.check_inert(node)
             self.ignored.append(f"line {stmt.lineno}: print (ignored)")
             return
         if isinstance(node, ast.Call) and _is_backward(node):
