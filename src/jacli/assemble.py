@@ -161,7 +161,9 @@ def numeric(problem: Problem, setup: Setup) -> Numeric:
     n = sum(point[w].numel() for w in setup.wrt)
     num = Numeric(tuple(y.shape), y.reshape(-1).tolist())
     num.d = directions(problem, setup, num.out_shape, n)
-    if y.numel() * n <= problem.limits.jacobian_entries:
+    if y.numel() * n > problem.limits.jacobian_entries:
+        _too_big(problem, y.numel() * n)
+    else:
         mode, why = choose_mode(y.numel(), n, problem.mode)
         num.strategy = strategy_text(mode, why)
         num.J = ag.jacobian(setup.program, B, point, setup.wrt, mode).tolist()
@@ -179,6 +181,14 @@ def numeric(problem: Problem, setup: Setup) -> Numeric:
 
         num.fd = finite_differences(setup.program, point, setup.wrt)
     return num
+
+
+def _too_big(problem: Problem, entries: int) -> None:
+    """A J too large to print: refused for ``jacobian``/``check``; other commands go on."""
+    if problem.command in ("jacobian", "check"):
+        raise LimitError(f"the Jacobian has {entries} entries; the limit is "
+                         f"{problem.limits.jacobian_entries}",
+                         hint="vjp (vᵀJ) and jvp (J u) need no full Jacobian")
 
 
 def _backward(num: Numeric, ag, B, setup: Setup, point: dict) -> None:

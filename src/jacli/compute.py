@@ -64,7 +64,7 @@ def compute(problem: Problem) -> Result:
     old = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old, 8000))  # SymPy recursion on trees up to Limits.depth deep
     try:
-        setup = prepare(problem)
+        setup = stage(problem.limits.timeout, "input parsing", lambda: prepare(problem))
         from jacli.assemble import assemble
 
         return assemble(problem, setup)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from jacli.errors import JacliError, ShapeError
+from jacli.errors import JacliError, LimitError, ShapeError
 from jacli.functions import TABLE
 from jacli.language import ir
 
@@ -100,8 +100,14 @@ def _guard(pos: ir.Pos, thunk, what: str | None = None):
         return thunk()
     except JacliError:
         raise
+    except MemoryError:
+        raise LimitError("out of memory evaluating this expression", line=pos[0], column=pos[1],
+                         where="expression", hint="use smaller tensors") from None
     except (ValueError, IndexError, RuntimeError, TypeError) as e:
         message = str(e).strip().split("\n")[0] or type(e).__name__
+        if "allocate" in message:  # torch's "can't allocate memory": a size limit, not a shape
+            raise LimitError(f"out of memory: {message}", line=pos[0], column=pos[1],
+                             where="expression", hint="use smaller tensors") from None
         message = f"{what}: {message}" if what else message
         raise ShapeError(message, line=pos[0], column=pos[1], where="expression",
                          hint="check the shapes: jacli follows PyTorch's broadcasting rules"

@@ -135,10 +135,22 @@ def jacobian(outputs: list[sp.Expr], inputs: list[sp.Symbol]) -> list[list[sp.Ex
     return rows
 
 
+class not_real(sp.Function):
+    """An exact value SymPy cannot form in the reals, e.g. Max(-2, log(-2)): SymPy refuses
+    to compare a complex number. Printed as ``not_real(...)`` and classified as complex."""
+
+
 def substitute(exprs: list[sp.Expr], point: dict[sp.Symbol, sp.Expr]) -> list[sp.Expr]:
     """Exact values at the point; ``xreplace`` lets SymPy fold constants without ``subs``'
     full re-simplification (38 s vs 0.2 s at 200×200, per the design notes)."""
-    return [e.xreplace(point) if e.free_symbols else e for e in exprs]
+    return [_at(e, point) if e.free_symbols else e for e in exprs]
+
+
+def _at(e: sp.Expr, point) -> sp.Expr:
+    try:
+        return e.xreplace(point)
+    except (TypeError, ValueError):  # "not comparable": Max/Min of a complex value
+        return not_real(sp.Symbol(str(e)[:60]))
 
 
 def classify(value: sp.Expr) -> tuple[float | None, str]:
@@ -147,6 +159,8 @@ def classify(value: sp.Expr) -> tuple[float | None, str]:
     Overflowing reals become ±inf (the float64 answer) with kind "real" kept honest by the
     caller comparing infinities. ``value`` must have no free symbols.
     """
+    if isinstance(value, not_real):
+        return None, "complex"
     if value is sp.nan:
         return math.nan, "nan"
     if value is sp.zoo:

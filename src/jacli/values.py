@@ -24,6 +24,7 @@ Value = Any  # Fraction | list[Value]
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE]([+-]?\d+))?(/(\d+\.?\d*|\.\d+))?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAX_NEST = 32
+_FLOAT_MAX = Fraction(2) ** 1024
 
 
 class _Reader:
@@ -81,7 +82,7 @@ class _Reader:
         if den and Fraction(den) == 0:
             raise self.fail(f"{m.group()} divides by zero", "the point must be finite")
         value = Fraction(num) / Fraction(den) if den else Fraction(num)
-        if abs(value) > Fraction(2) ** 1024:
+        if abs(value) > _FLOAT_MAX:
             raise self.fail(f"{m.group()} is outside float64's range (about 1.8e308)")
         return value
 

@@ -225,11 +225,14 @@ class ExprParser:
         tensors, statics = self.split_args(row, node, args)
         params = self.bind_params(row, node, statics)
         if row.kind == "constructor" and tensors == []:  # zeros(10**5, 10**5): refuse now
-            shape = dict(params).get("*shape") or tuple(
-                v for k, v in params if k in ("n", "m") and v is not None)
             from jacli.functions import _shape_arg
 
-            self.check_elements(node, _shape_arg(shape) if shape else ())
+            named = dict(params)
+            if "n" in named:  # eye(n) is n×n, eye(n, m) is n×m
+                shape = (named["n"], named.get("m") or named["n"])
+            else:
+                shape = _shape_arg(named.get("*shape") or ())
+            self.check_elements(node, shape)
         return ir.Call(row.name, tuple(tensors), params, self.pos(node))
 
     def callee(self, func: ast.expr) -> tuple[str, ast.expr | None]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 
 from jacli.errors import LimitError, NameLookupError, ParseError
 from jacli.language import ir
@@ -46,7 +47,9 @@ def parse_program(text: str, *, output: str | None = None,
     """
     rewritten, cmap = clean(text, limits)
     try:
-        module = ast.parse(rewritten, mode="exec")
+        with warnings.catch_warnings():  # "invalid decimal literal" warnings are ours to say
+            warnings.simplefilter("ignore", SyntaxWarning)
+            module = ast.parse(rewritten, mode="exec")
     except SyntaxError as e:
         raise _syntax_error(e, text, cmap) from None
     except (RecursionError, MemoryError, ValueError):
