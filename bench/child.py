@@ -24,19 +24,30 @@ def log(*args) -> None:
 
 
 def rss_mb() -> float:
-    """Peak resident set size of this process so far (Linux: ru_maxrss is in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident set size of this process so far, in MB (10**6 bytes; Linux reports
+    ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
 
 
 def main() -> None:
     case = json.loads(sys.argv[1])
     kind = case["kind"]
+    if case.get("threads"):
+        import torch
+
+        torch.set_num_threads(int(case["threads"]))
     if kind == "startup":
         from startup import startup_case
         result = startup_case(case)
     elif kind in ("scalar", "tensor"):
         from numeric import numeric_case
         result = numeric_case(case)
+    elif kind == "firstcall":
+        from numeric import firstcall_case
+        result = firstcall_case(case)
+    elif kind == "firstcall1":
+        from numeric import firstcall1
+        result = firstcall1(case)
     elif kind == "symbolic":
         from symbolic_case import symbolic_case
         result = symbolic_case(case)

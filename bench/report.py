@@ -1,0 +1,467 @@
+"""Turn the children's results into the console table and ``docs/benchmarks.md``.
+
+Everything printed or written here is computed from a run's results; nothing is typed in.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import sys
+
+from strategies import ALL, TARGET_SET
+
+STRATS = tuple(ALL)  # jacrev jacfwd af_rev af_fwd grad_loop backward_loop
+NUMERIC_TARGET = 1.10
+SYMBOLIC_TARGET = 5.0
+MEMORY_TARGET_MB = 500.0
+RERUN = "python bench/run.py              # full, 10-15 min on 2 cores\n" \
+        "python bench/run.py --quick      # ~3 min, for development\n" \
+        "python bench/run.py --threads 1  # steadier on a busy machine\n" \
+        "python bench/run.py --only 'scalar 50' --no-write   # one case, docs untouched"
+
+
+# -- machine ------------------------------------------------------------------------------
+def loadavg() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def machine() -> dict:
+    import importlib.metadata as md
+
+    def version(name):
+        try:
+            return md.version(name)
+        except md.PackageNotFoundError:
+            return "?"
+
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f
+                        if line.startswith("model name")), "?")
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    info = {"nproc": cores, "cpu": cpu, "python": platform.python_version(),
+            "platform": platform.platform(), "torch": version("torch"),
+            "sympy": version("sympy"), "numpy": version("numpy"), "typer": version("typer"),
+            "rich": version("rich"), "jacli": version("jacli"),
+            "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+            "load_before": loadavg(), "executable": sys.executable}
+    info["commit"] = _git_commit()
+    info["summary"] = (f"{info['nproc']} cores ({cpu}), Python {info['python']}, "
+                       f"torch {info['torch']}, sympy {info['sympy']}, typer {info['typer']}")
+    return info
+
+
+def _git_commit() -> str:
+    """HEAD's short hash, noting uncommitted changes under src/ (what was measured)."""
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
+                              capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=root,
+                               capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "?"
+    return (head or "?") + (" + uncommitted changes in src/" if dirty else "")
+
+
+# -- formatting -----------------------------------------------------------------------------
+def secs(t) -> str:
+    if t is None:
+        return "—"
+    if t < 1e-3:
+        return f"{t * 1e6:.0f} µs"
+    if t < 1:
+        return f"{t * 1e3:.1f} ms"
+    return f"{t:.2f} s"
+
+
+def ratio(x) -> str:
+    return "—" if x is None else (f"{x:.3f}" if x < 1 else f"{x:.2f}")
+
+
+def verdict(ok) -> str:
+    return "—" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def table(headers: list[str], rows: list[list[str]], markdown: bool) -> str:
+    if markdown:
+        out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+        out += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(out)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(headers)]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths))  # noqa: E731
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+# -- the summary ------------------------------------------------------------------------------
+def best_hand(cands: dict, names=TARGET_SET):
+    timed = [(f"hand/{s}", cands[f"hand/{s}"]["median"]) for s in names
+             if "median" in cands.get(f"hand/{s}", {})]
+    return min(timed, key=lambda x: x[1]) if timed else (None, None)
+
+
+def summary_rows(results: list[dict], markdown: bool = False) -> list[list[str]]:
+    code = (lambda t: f"`{t}`") if markdown else (lambda t: t)  # noqa: E731
+    rows = []
+    for r in results:
+        case = r["case"]
+        if "error" in r:
+            rows.append([case["name"], "ERROR", r["error"].strip().splitlines()[-1][:60],
+                         "—", "—", "FAIL"])
+        elif case["kind"] == "startup":
+            floor = r["floor"]["median"]
+            for row in r["rows"]:
+                mods = "" if row["modules_ok"] else f" (loaded {','.join(row['loaded'])})"
+                rows.append([code(row["label"]), secs(row["median"]), f"import floor {secs(floor)}",
+                             ratio(row["ratio"]), f"≤ {row['target']:.2f}",
+                             verdict(row["pass"]) + mods])
+        elif case["kind"] in ("scalar", "tensor"):
+            c = r["candidates"]
+            name, best = best_hand(c)
+            j = c["jacli"].get("median")
+            rr = j / best if j and best else None
+            rows.append([f"{case['name']} (m={r['m']}, n={r['n']})", jacli_cell(r),
+                         f"{name} {secs(best)}", ratio(rr), f"≤ {NUMERIC_TARGET:.2f}",
+                         verdict(rr is not None and rr <= NUMERIC_TARGET)])
+        elif case["kind"] == "symbolic":
+            t = r["timed"]
+            ok = r["ratio"] <= SYMBOLIC_TARGET and not r["symbolic_skipped"] and r["agree"]
+            rows.append([f"{case['name']} full run (--symbolic always)",
+                         secs(t["always"]["median"]),
+                         f"numeric part (--symbolic never) {secs(t['never']['median'])}",
+                         ratio(r["ratio"]), f"≤ {SYMBOLIC_TARGET:.1f}", verdict(ok)])
+        elif case["kind"] == "memory":
+            peak = r["peak_rss_mb"]
+            rows.append([case["name"], f"{peak:.0f} MB peak RSS",
+                         f"after import {r['rss_after_import_mb']:.0f} MB", "—",
+                         f"≤ {MEMORY_TARGET_MB:.0f} MB", verdict(peak <= MEMORY_TARGET_MB and r["ok"])])
+    return rows
+
+
+SUMMARY_HEADERS = ["case", "jacli (median)", "best anchor (median)", "ratio", "target", "result"]
+
+
+def numeric_results(results):
+    return [r for r in results if r["case"]["kind"] in ("scalar", "tensor") and "error" not in r]
+
+
+def strategy_rows(results, group: str) -> list[list[str]]:
+    """Warm medians of each strategy on ``group``'s function, and the winner."""
+    rows = []
+    for r in numeric_results(results):
+        c = r["candidates"]
+        cells, timed = [], {}
+        for s in STRATS:
+            e = c.get(f"{group}/{s}", {})
+            if "median" in e:
+                timed[s] = e["median"]
+                cells.append(secs(e["median"]) + ("~" if e.get("extrapolated") else "")
+                             + ("" if e.get("ok", True) else " ✗"))
+            else:
+                cells.append("err" if "error" in e else "—")
+        win = min((s for s in timed if s in TARGET_SET), key=timed.get, default=None)
+        second = sorted((timed[s] for s in timed if s in TARGET_SET))[1:2]
+        margin = f" ({second[0] / timed[win]:.1f}×)" if win and second else ""
+        rows.append([r["case"]["name"], str(r["m"]), str(r["n"])] + cells
+                    + [jacli_cell(r), other_mode_cell(r), (win or "—") + margin])
+    return rows
+
+
+def jacli_cell(r: dict) -> str:
+    mode = r.get("auto_mode")
+    return secs(r["candidates"]["jacli"].get("median")) + (f" [{mode}]" if mode else "")
+
+
+def other_mode_cell(r: dict) -> str:
+    for k, v in r["candidates"].items():
+        if k.startswith("jacli[") and "median" in v:
+            return f"{secs(v['median'])} {k[5:]}"
+    return "—"
+
+
+def overhead_rows(results) -> list[list[str]]:
+    """jacli-prog/s ÷ hand/s: the interpreter's cost under the same strategy."""
+    rows = []
+    for r in numeric_results(results):
+        c = r["candidates"]
+        cells = []
+        for s in STRATS:
+            a, b = c.get(f"jacli-prog/{s}", {}), c.get(f"hand/{s}", {})
+            cells.append(ratio(a["median"] / b["median"]) if "median" in a and "median" in b
+                         else "—")
+        name, best = best_hand(c)
+        jprog_best = min((c[f"jacli-prog/{s}"]["median"] for s in TARGET_SET
+                          if "median" in c.get(f"jacli-prog/{s}", {})), default=None)
+        same = "af_fwd" if r.get("auto_mode") == "fwd" else "af_rev"
+        af = c.get(f"jacli-prog/{same}", {}).get("median")
+        j = c["jacli"].get("median")
+        diag = c.get("diag/hand-pow-tensor-exp/af_rev", {}).get("median")
+        hand_af = c.get("hand/af_rev", {}).get("median")
+        rows.append([r["case"]["name"]] + cells
+                    + [(ratio(j / af) + f" ({same})") if j and af else "—",
+                       ratio(jprog_best / best) if jprog_best and best else "—",
+                       ratio(diag / hand_af) if diag and hand_af else "—"])
+    return rows
+
+
+def first_call_rows(results) -> list[list[str]]:
+    rows = []
+    for r in numeric_results(results):
+        c = r["candidates"]
+        dyn = [k for k, v in c.items() if v.get("dynamo")]
+        fb = sorted({op for v in c.values() for op in v.get("vmap_fallbacks", [])})
+        bad = [k for k, v in c.items() if v.get("ok") is False]
+        errors = [f"{k}: {v['error']}" for k, v in c.items() if "error" in v]
+        rows.append([r["case"]["name"], secs(r["parse_s"]),
+                     secs(c["jacli"]["first_s"]), secs(c["jacli"].get("median")),
+                     secs(c.get("jacli-e2e", {}).get("median")),
+                     ", ".join(f"{k} {secs(c[k]['first_s'])}" for k in dyn) or "—",
+                     ", ".join(fb) or "—",
+                     "yes" if r.get("default_limits_ok") else f"no ({r['source_chars']} chars)",
+                     "; ".join(bad + errors) or "all match"])
+    return rows
+
+
+# -- console ----------------------------------------------------------------------------------
+def console(results: list[dict]) -> str:
+    parts = [table(SUMMARY_HEADERS, summary_rows(results), False)]
+    if numeric_results(results):
+        parts.append("\nstrategy medians on the hand-written function (~ = loop extrapolated "
+                     "from its first rows); winner among the issue's anchors (× = next best / best)")
+        parts.append(table(["case", "m", "n", *STRATS, "jacli [auto]", "other mode", "winner"],
+                           strategy_rows(results, "hand"), False))
+        parts.append("\ninterpreter overhead: jacli-prog/s ÷ hand/s (same strategy); "
+                     "jacli ÷ jacli-prog under jacli's strategy; best jacli-prog ÷ best hand; "
+                     "hand with `x**tensor(2.)` ÷ hand, both af_rev")
+        parts.append(table(["case", *STRATS, "jacli/prog same", "best prog/best hand",
+                            "pow-tensor-exp/hand af_rev"],
+                           overhead_rows(results), False))
+    for r in results:
+        if r["case"]["kind"] == "firstcall" and "error" not in r:
+            headers, rows = firstcall_rows(r)
+            parts.append(f"\nfirst calls, one fresh process each (import torch._dynamo alone: "
+                         f"{secs(r['dynamo_import_s'])})")
+            parts.append(table(headers, [[c.replace("`", "") for c in row] for row in rows],
+                               False))
+        if r["case"]["kind"] == "symbolic" and "error" not in r:
+            parts.append("\n" + symbolic_text(r, False))
+    return "\n".join(parts)
+
+
+def symbolic_text(r: dict, markdown: bool) -> str:
+    t = r["timed"]
+    lines = [f"symbolic {r['m']}×{r['n']}: always {secs(t['always']['median'])} "
+             f"({t['always']['reps']} reps) vs never {secs(t['never']['median'])} "
+             f"({t['never']['reps']} reps): ratio {r['ratio']:.2f} (target ≤ {SYMBOLIC_TARGET}); "
+             f"checks agree: {r['agree']}; symbolic skipped: {r['symbolic_skipped']}",
+             f"first calls in a fresh process: never {secs(r['cold_first_call']['never'])}, "
+             f"then always {secs(r['cold_first_call']['always'])}"]
+    prof = r["profile"]
+    total = prof["total"]
+    stage_rows = [[k.replace(" ", "\u00a0", 2) if markdown and k.startswith("  ") else k,
+                   secs(v), f"{100 * v / total:.0f}%"] for k, v in prof["stages"].items()]
+    lines.append(f"\nwhere the time goes (one profiled --symbolic always run, {secs(total)} "
+                 "under cProfile; nested stages are indented):\n")
+    lines.append(table(["stage", "profiled", "share"], stage_rows, markdown))
+    lines.append("\nhottest functions by own time:\n")
+    lines.append(table(["function", "calls", "own", "cumulative"],
+                       [[f"`{x['func']}`" if markdown else x["func"], str(x["calls"]),
+                         secs(x["tottime"]), secs(x["cumtime"])] for x in prof["by_tottime"][:10]],
+                       markdown))
+    if r.get("cli"):
+        lines.append("\nwhole CLI processes (median wall, import floor included): " + ", ".join(
+            f"{k}: {secs(v)}" for k, v in r["cli"].items()))
+    return "\n".join(lines)
+
+
+# -- markdown ---------------------------------------------------------------------------------
+def markdown(raw: dict) -> str:
+    m, results = raw["machine"], raw["results"]
+    out = [
+        "# jacli benchmarks",
+        "",
+        "Generated by `bench/run.py` from a real run; do not edit by hand — rerun instead "
+        "(with the Python that has jacli installed):",
+        "",
+        "```",
+        RERUN,
+        "```",
+        "",
+        f"- run: **{raw['mode']}**" + (f" (only cases matching {raw['only']!r})"
+                                       if raw.get("only") else "")
+        + f", {m['date']}, {raw['total_s'] / 60:.1f} min",
+        f"- jacli at commit {m.get('commit', '?')}",
+        f"- machine: {m['nproc']} cores, {m['cpu']}; {m['platform']}",
+        f"- Python {m['python']}, torch {m['torch']}, sympy {m['sympy']}, numpy {m['numpy']}, "
+        f"typer {m['typer']}, rich {m['rich']}, jacli {m['jacli']}",
+        f"- torch threads: {m.get('threads', 'torch default')} "
+        f"(numeric cases report torch.get_num_threads() = "
+        f"{_threads(results)})",
+        f"- load average before / after: {m['load_before']} / {m.get('load_after', '?')} "
+        "(the machine is shared: ratios are from interleaved runs, absolute times are noisy)",
+        "",
+        "## Summary",
+        "",
+        "Targets from issue 4. Start-up: whole processes vs the import floor "
+        "(`python -c \"import torch, sympy, typer, rich\"`), round-robin. Numeric: warm median "
+        "of `jacli.autograd.jacobian` vs the best of `hand/{jacrev, jacfwd, af_rev, af_fwd, "
+        "grad_loop}` on the same function written by hand in PyTorch, in the same process. "
+        "Symbolic: `compute(Problem(..., symbolic=\"always\"))` vs `symbolic=\"never\"`, warm. "
+        "Memory: peak RSS (`ru_maxrss`) of a fresh process running only that path.",
+        "",
+        table(SUMMARY_HEADERS, summary_rows(results, True), True),
+        "",
+    ]
+    out += _startup_md(results)
+    if numeric_results(results):
+        out += _numeric_md(results)
+    for r in results:
+        if r["case"]["kind"] == "symbolic" and "error" not in r:
+            out += ["## Symbolic side", "", symbolic_text(r, True), ""]
+    out += _firstcall_md(results)
+    out += _memory_md(results)
+    out += _method_md()
+    return "\n".join(out) + "\n"
+
+
+def _threads(results) -> str:
+    seen = sorted({str(r.get("threads")) for r in numeric_results(results)})
+    return ", ".join(seen) or "—"
+
+
+def _startup_md(results) -> list[str]:
+    out = []
+    for r in results:
+        if r["case"]["kind"] != "startup" or "error" in r:
+            continue
+        out += ["## Start-up", "",
+                f"`{r['jacli']}`, {r['rounds']} interleaved rounds; import floor median "
+                f"{secs(r['floor']['median'])} (min {secs(r['floor']['min'])}). "
+                "\"loaded\" is what `jacli.cli.main([...])` left in `sys.modules`.", "",
+                table(["command", "median", "min", "× floor", "target", "loaded", "result"],
+                      [[f"`{x['label']}`", secs(x["median"]), secs(x["min"]), ratio(x["ratio"]),
+                        f"≤ {x['target']:.2f}", ", ".join(x["loaded"]) or "—",
+                        verdict(x["pass"])] for x in r["rows"]], True), ""]
+    return out
+
+
+def _numeric_md(results) -> list[str]:
+    return [
+        "## Numeric Jacobian: strategies", "",
+        "`jacli [auto mode]` is `jacli.autograd.jacobian` with the mode "
+        "`jacli.structure.choose_mode(m, n, \"auto\")` picks, as the CLI does; `other mode` is "
+        "the same call with the other mode. "
+        "Three versions of every function, on identical float64 inputs, each checked against "
+        "jacli's J (`torch.allclose`, rtol 1e-9) before timing: `jacli` = "
+        "`jacli.autograd.jacobian(program, backend, point, wrt)` exactly as the CLI calls it; "
+        "`jacli-prog/<s>` = jacli's interpreter (`autograd.forward`) as a function of one flat "
+        "input under strategy `<s>`; `hand/<s>` = the same function written by hand in PyTorch. "
+        "Strategies: `jacrev`/`jacfwd` = `torch.func`; `af_rev`/`af_fwd` = "
+        "`torch.autograd.functional.jacobian(vectorize=True)` in reverse / "
+        "`strategy=\"forward-mode\"`; `grad_loop` = one `torch.autograd.grad(y[i], x, "
+        "retain_graph=True)` per output; `backward_loop` = the tutorials' "
+        "`y.backward(e_i, retain_graph=True)` (anchor only, not in the 1.1× target); "
+        "`vjp_vmap` / `jvp_vmap` = jacrev / jacfwd rebuilt from `torch.func.vjp` / `jvp` and "
+        "`torch.vmap` (candidates for jacli, not anchors: `jvp_vmap` never imports "
+        "`torch._dynamo`; `torch.func.vjp`'s pullback does, on its first call). "
+        "`~` = loop timed on its first rows and scaled to m; `✗` = did not match.", "",
+        "Scalar systems: m outputs over n scalars `x1..xn`, each output a sum of a few cheap "
+        "terms (products, squares, sin/cos/exp) over a few variables. Tensor programs: "
+        "`tanh(W2 @ tanh(W1 @ x))`, W1 m×n, W2 m×m, J with respect to x (or W1).", "",
+        "### Warm medians on the hand-written function", "",
+        table(["case", "m", "n", *STRATS, "jacli [auto mode]", "jacli, other mode",
+               "winner (next/best)"], strategy_rows(results, "hand"), True), "",
+        "### Warm medians on jacli's interpreter (`jacli-prog`)", "",
+        table(["case", "m", "n", *STRATS, "jacli [auto mode]", "jacli, other mode",
+               "winner (next/best)"], strategy_rows(results, "jacli-prog"), True), "",
+        "### Interpreter overhead", "",
+        "`jacli-prog/s ÷ hand/s` per strategy (the interpreter's cost with the strategy held "
+        "fixed); `jacli ÷ jacli-prog` under the strategy jacli used (jacli's own wrapping: one "
+        "0-d input per scalar variable, the extra forward for m, `cat` of blocks); best "
+        "jacli-prog ÷ best hand (what jacli could reach by picking the best strategy); and a "
+        "diagnostic: the hand-written scalar system with every `x**2` written as "
+        "`x**torch.tensor(2.)` (what jacli's interpreter does: constants are tensors) ÷ the "
+        "plain one, both under `af_rev`.", "",
+        table(["case", *STRATS, "jacli ÷ jacli-prog (same strategy)", "best prog ÷ best hand",
+               "`**tensor(2.)` ÷ `**2` (hand, af_rev)"], overhead_rows(results), True), "",
+        "### First calls, correctness, limits", "",
+        "`jacli first` is its first call in a fresh process (after imports); `jacli-e2e` is "
+        "`compute(Problem(..., symbolic=\"never\"))` warm (text parsing, exact values, forward, J, "
+        "`tolist`), measured where the point fits in `--at` text. `dynamo` = first calls that "
+        "imported `torch._dynamo`. `vmap fallbacks` = ops the legacy vmap of "
+        "`torch.autograd.functional` ran without a batching rule (a per-sample loop). "
+        "`default limits` = whether the program parses under jacli's default `Limits`.", "",
+        table(["case", "parse", "jacli first", "jacli warm", "jacli-e2e", "dynamo import",
+               "vmap fallbacks", "default limits", "check"], first_call_rows(results), True), "",
+    ]
+
+
+def firstcall_rows(r: dict) -> tuple[list[str], list[list[str]]]:
+    programs = list(r["programs"])
+    names = list(next(iter(r["programs"].values())))
+    rows = []
+    for name in names:
+        cells = [f"`{name}`"]
+        for p in programs:
+            e = r["programs"][p].get(name, {})
+            cells.append("error" if "error" in e else
+                         f"{secs(e['first_s'])} (then {secs(e['second_s'])})"
+                         + (" · imports torch._dynamo" if e.get("dynamo") else ""))
+        rows.append(cells)
+    return ["strategy"] + [f"{p} first call (second)" for p in programs], rows
+
+
+def _firstcall_md(results) -> list[str]:
+    out = []
+    for r in results:
+        if r["case"]["kind"] != "firstcall" or "error" in r:
+            continue
+        headers, rows = firstcall_rows(r)
+        out += ["## First calls", "",
+                "Each strategy's first call in its own fresh process, after `import torch` and "
+                "jacli, on a small scalar system and a small tensor program: what a one-shot CLI "
+                "run pays for choosing it. `import torch._dynamo` alone (after torch) costs "
+                f"{secs(r['dynamo_import_s'])} here.", "", table(headers, rows, True), ""]
+    return out
+
+
+def _memory_md(results) -> list[str]:
+    rows = [[r["case"]["name"], f"{r['rss_start_mb']:.0f} MB", f"{r['rss_after_import_mb']:.0f} MB",
+             f"{r['peak_rss_mb']:.0f} MB", secs(r["seconds"]),
+             verdict(r["peak_rss_mb"] <= MEMORY_TARGET_MB and r["ok"])]
+            for r in results if r["case"]["kind"] == "memory" and "error" not in r]
+    if not rows:
+        return []
+    return ["## Memory", "",
+            "Peak RSS (`resource.getrusage(RUSAGE_SELF).ru_maxrss`, MB = 10^6 bytes) of a fresh "
+            f"process that runs only this path; target ≤ {MEMORY_TARGET_MB:.0f} MB.", "",
+            table(["case", "at start", "after import torch+jacli", "peak", "time", "result"],
+                  rows, True), ""]
+
+
+def _method_md() -> list[str]:
+    return ["## Method", "",
+            "- One fresh process per case (`bench/child.py`), so import costs and first calls "
+            "are honest and one case's memory never counts toward another's.",
+            "- Candidates are timed round-robin (interleaved), each with a share of the case's "
+            "time budget, 3–15 repeats (1 when a call is very slow); the table shows medians. "
+            "The garbage collector is frozen after set-up and disabled during each call.",
+            "- Loops whose full run would exceed the case's loop cap are timed on their first "
+            "rows and scaled by m/rows (marked `~`): every backward pass there costs the same.",
+            "- torch and NumPy use every core by default. On a 2-core machine with another job "
+            "running, multi-threaded BLAS calls can be many times slower than single-threaded "
+            "ones (seen here: a 200×200 SVD at ~0.26 s instead of ~2 ms); ratios stay fair "
+            "because every candidate shares the process, but `--threads 1` gives steadier "
+            "numbers. The CLI itself runs with torch's default.",
+            "- Raw numbers: `bench/last_run.json`.", ""]
