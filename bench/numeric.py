@@ -107,17 +107,22 @@ def build(case: dict) -> dict:
 def _jacli_callables(jacobian, prog, B, point, wrt, m, n):
     """``jacli``: J as the CLI builds it (``--mode auto`` when jacli has modes), plus
     ``jacli[<other mode>]``; the mode auto picked (``None`` when jacli has no modes)."""
-    if "mode" not in inspect.signature(jacobian).parameters:
+    if "impl" not in inspect.signature(jacobian).parameters:
         return {"jacli": lambda: jacobian(prog, B, point, wrt)}, None
-    try:
-        from jacli.structure import choose_mode
-
-        mode = choose_mode(m, n, "auto")[0]
-    except ImportError:
-        mode = "rev"
+    mode, impl = _impl(point, wrt, m, n, "auto")
     other = "fwd" if mode == "rev" else "rev"
-    return {"jacli": lambda: jacobian(prog, B, point, wrt, mode),
-            f"jacli[{other}]": lambda: jacobian(prog, B, point, wrt, other)}, mode
+    _, other_impl = _impl(point, wrt, m, n, other)
+    return {"jacli": lambda: jacobian(prog, B, point, wrt, impl),
+            f"jacli[{other}]": lambda: jacobian(prog, B, point, wrt, other_impl)}, mode
+
+
+def _impl(point, wrt, m, n, requested):
+    """(mode, implementation) exactly as jacli's CLI picks them (assemble.numeric)."""
+    from jacli.structure import choose_mode
+
+    tensors = any(point[w].dim() > 0 for w in wrt)
+    mode, impl, _ = choose_mode(m, n, requested, tensors)
+    return mode, impl
 
 
 def _fits_defaults(src: str) -> bool:
@@ -304,10 +309,12 @@ def firstcall1(case: dict) -> dict:
     b = build(case["build"])
     which = case["which"]
     if which.startswith("jacli["):
-        from jacli.autograd import jacobian
+        from jacli.autograd import forward, jacobian
 
-        mode = which[6:-1]
-        fn = lambda: jacobian(b["prog"], b["B"], b["point"], b["wrt"], mode)  # noqa: E731
+        m = forward(b["prog"], b["B"], b["point"]).numel()
+        n = sum(b["point"][w].numel() for w in b["wrt"])
+        _, impl = _impl(b["point"], b["wrt"], m, n, which[6:-1])
+        fn = lambda: jacobian(b["prog"], b["B"], b["point"], b["wrt"], impl)  # noqa: E731
     else:
         strat = S.ALL[which.split("/", 1)[1]]
         fn = lambda: strat(b["hand"], b["x0"])  # noqa: E731

@@ -164,9 +164,10 @@ def numeric(problem: Problem, setup: Setup) -> Numeric:
     if y.numel() * n > problem.limits.jacobian_entries:
         _too_big(problem, y.numel() * n)
     else:
-        mode, why = choose_mode(y.numel(), n, problem.mode)
-        num.strategy = strategy_text(mode, why)
-        num.J = ag.jacobian(setup.program, B, point, setup.wrt, mode).tolist()
+        tensors = any(point[w].dim() > 0 for w in setup.wrt)
+        mode, impl, why = choose_mode(y.numel(), n, problem.mode, tensors)
+        num.strategy = strategy_text(mode, impl, why)
+        num.J = ag.jacobian(setup.program, B, point, setup.wrt, impl).tolist()
     if num.d.v is not None:
         _backward(num, ag, B, setup, point)
     vec = lambda xs: B.tensor([pack.to_fraction(x) for x in xs])  # noqa: E731
@@ -295,7 +296,7 @@ def _structure_notices(num, sym, outputs, inputs) -> list[str]:
     rows = sym.J if sym is not None else (num.J if num is not None else None)
     if not rows:
         return []
-    zero = [[e == 0 for e in row] for row in rows]
+    zero = [[e is sp.S.Zero if isinstance(e, sp.Basic) else e == 0 for e in row] for row in rows]
     notes = [f"output {o} does not depend on any input" for o, row in zip(outputs, zero) if all(row)]
     notes += [f"no output depends on {x}" for j, x in enumerate(inputs) if all(r[j] for r in zero)]
     if num is not None and num.untouched:

@@ -46,7 +46,7 @@ class TorchBackend:
                              where="--dtype")
         self.dtype = DTYPES[dtype]
         self.device = resolve_device(device)
-        self._constants: dict[Fraction, torch.Tensor] = {}
+        self._constants: dict[tuple[int, int], torch.Tensor] = {}
 
     def tensor(self, value) -> torch.Tensor:
         """Exact nested ``Fraction`` lists to a tensor (rounded once, to nearest)."""
@@ -55,11 +55,12 @@ class TorchBackend:
     def constant(self, value: Fraction) -> torch.Tensor:
         """A literal as a 0-d tensor, made once per backend (a program is evaluated many
         times: forward, Jacobian, backward; tensors are never written in place)."""
-        if value not in self._constants:
+        key = (value.numerator, value.denominator)  # hashing ints is cheaper than a Fraction
+        if key not in self._constants:
             t = torch.tensor(_float(value), dtype=self.dtype, device=self.device)
             t.jacli_literal = _float(value)  # lets pow use a Python exponent (PowBackward0)
-            self._constants[value] = t
-        return self._constants[value]
+            self._constants[key] = t
+        return self._constants[key]
 
     def named_constant(self, name: str) -> torch.Tensor:
         return torch.tensor({"pi": math.pi}[name], dtype=self.dtype, device=self.device)
@@ -130,21 +131,29 @@ def forward(program: ir.Program, backend: TorchBackend, leaves: dict[str, torch.
 
 
 def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
-             wrt: list[str], mode: str = "rev") -> torch.Tensor:
+             wrt: list[str], impl: str = "af_rev") -> torch.Tensor:
     """J as an (m, n) tensor: m output elements, n = total elements of the ``wrt`` variables,
-    both flattened row-major, variables in ``wrt`` order. ``mode`` "rev" batches m VJPs,
-    "fwd" batches n JVPs (both vectorised with vmap inside autograd.functional)."""
-    fixed = {k: v for k, v in point.items() if k not in wrt}
+    both flattened row-major, variables in ``wrt`` order. The function is taken of one flat
+    input, so J comes back as one block. ``impl`` (chosen by ``structure.choose_mode`` from
+    bench/ measurements):
 
-    def f(*xs):
-        return forward(program, backend, {**fixed, **dict(zip(wrt, xs))}).reshape(-1)
+    * ``af_rev`` / ``af_fwd``: ``torch.autograd.functional.jacobian(vectorize=True)``, reverse
+      or forward; 24 ms first call, fastest on scalar systems of every shape;
+    * ``jacrev``: ``torch.func.jacrev``, for large tensor programs with n > m (its first call
+      imports torch._dynamo, ~0.7 s);
+    * ``jvp_vmap``: ``vmap`` of ``torch.func.jvp`` over the basis, for large tensor programs
+      with n <= m (matches jacfwd without importing torch._dynamo).
+    """
+    f, flat = _flat_function(program, backend, point, wrt)
+    if impl in ("af_rev", "af_fwd"):
+        strategy = "forward-mode" if impl == "af_fwd" else "reverse-mode"
+        return torch.autograd.functional.jacobian(f, flat, vectorize=True, strategy=strategy)
+    from torch import func  # only for large tensor programs: jacrev imports torch._dynamo
 
-    inputs = tuple(point[name] for name in wrt)
-    strategy = "forward-mode" if mode == "fwd" else "reverse-mode"
-    blocks = torch.autograd.functional.jacobian(f, inputs, vectorize=True, strategy=strategy)
-    m = blocks[0].shape[0]  # f is flat, so each block is (m, *input shape): no extra forward
-    return blocks[0].reshape(m, -1) if len(blocks) == 1 else \
-        torch.cat([b.reshape(m, -1) for b in blocks], dim=1)
+    if impl == "jacrev":
+        return func.jacrev(f)(flat)
+    basis = torch.eye(flat.numel(), dtype=flat.dtype, device=flat.device)
+    return func.vmap(lambda u: func.jvp(f, (flat,), (u,))[1])(basis).T
 
 
 def backward(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
@@ -173,9 +182,13 @@ def _flat_function(program: ir.Program, backend: TorchBackend, point: dict[str, 
     sizes = [point[w].numel() for w in wrt]
     shapes = [point[w].shape for w in wrt]
 
+    scalars = all(len(s) == 0 for s in shapes)
+
     def f(flat: torch.Tensor) -> torch.Tensor:
-        parts = torch.split(flat, sizes)
-        bound = {w: p.reshape(s) for w, p, s in zip(wrt, parts, shapes)}
+        if scalars:  # a system of scalar variables: one unbind, not n split+reshape views
+            bound = dict(zip(wrt, flat.unbind(0)))
+        else:
+            bound = {w: p.reshape(s) for w, p, s in zip(wrt, torch.split(flat, sizes), shapes)}
         return forward(program, backend, {**fixed, **bound}).reshape(-1)
 
     flat = torch.cat([point[w].reshape(-1) for w in wrt])

@@ -70,8 +70,9 @@ def evaluate(node: ir.Node, backend: Backend, env: dict[str, Any]) -> Any:
         return _call(node, backend, env)
     args = [evaluate(a, backend, env) for a in getattr(node, "args", getattr(node, "items", ()))]
     if isinstance(node, ir.Op):
-        shapes = " and ".join(str(tuple(backend.shape(a))) for a in args)
-        return _guard(node.pos, lambda: backend.op(node.op, *args), f"{node.op} of shapes {shapes}")
+        return _guard(node.pos, lambda: backend.op(node.op, *args),
+                      lambda: f"{node.op} of shapes " + " and ".join(
+                          str(tuple(backend.shape(a))) for a in args))
     if isinstance(node, ir.ListLit):
         return _guard(node.pos, lambda: backend.stack(args))
     if isinstance(node, ir.Outputs):
@@ -94,7 +95,7 @@ def _call(node: ir.Call, backend: Backend, env: dict[str, Any]) -> Any:
     return _guard(node.pos, lambda: meaning(backend, *args, *shape, **params))
 
 
-def _guard(pos: ir.Pos, thunk, what: str | None = None):
+def _guard(pos: ir.Pos, thunk, what=None):
     """Run one backend operation; turn NumPy/torch complaints into a positioned ShapeError."""
     try:
         return thunk()
@@ -108,7 +109,7 @@ def _guard(pos: ir.Pos, thunk, what: str | None = None):
         if "allocate" in message:  # torch's "can't allocate memory": a size limit, not a shape
             raise LimitError(f"out of memory: {message}", line=pos[0], column=pos[1],
                              where="expression", hint="use smaller tensors") from None
-        message = f"{what}: {message}" if what else message
+        message = f"{what()}: {message}" if what else message  # built only on failure
         raise ShapeError(message, line=pos[0], column=pos[1], where="expression",
                          hint="check the shapes: jacli follows PyTorch's broadcasting rules"
                          ) from None

@@ -19,6 +19,8 @@ def text(e) -> str:
     """``str(e)``, with a fast path for rationals (most Jacobian entries are 0 or integers,
     and SymPy's printer costs ~15 µs an entry: 1.4 s for a 200×200 J), and ``≈1.23e+5000``
     for exact values too long to print (Python refuses ints past 4300 digits)."""
+    if e is sp.S.Zero:
+        return "0"
     try:
         if isinstance(e, sp.Integer) and e.p.bit_length() < MAX_DIGITS * 3.32:
             return str(e.p)

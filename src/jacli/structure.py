@@ -39,20 +39,37 @@ def structure(J: list[list[float]] | None, m: int, n: int, strategy: str | None)
     return out
 
 
-def choose_mode(m: int, n: int, requested: str = "auto") -> tuple[str, str]:
-    """Which AD mode builds J, and why. Reverse mode costs one VJP per output row, forward
-    mode one JVP per input column; both are batched, so the cheaper count wins, with ties
-    to reverse (it is what backward() does, and it needs no forward-mode support)."""
+SMALL = 4096  # m·n up to which autograd.functional wins whatever the shape (bench/)
+
+
+def choose_mode(m: int, n: int, requested: str = "auto", tensors: bool = False
+                ) -> tuple[str, str, str]:
+    """(mode, implementation, reason) for the numeric J, from the measurements in
+    docs/benchmarks.md. Scalar systems (every variable a scalar) and small J: batched
+    autograd.functional, reverse — fastest on every shape measured, tall ones included.
+    Large tensor programs: forward (vmap of jvp) when n <= m, torch.func.jacrev when n > m."""
+    large = tensors and m * n > SMALL
     if requested in ("fwd", "rev"):
-        return requested, f"--mode {requested}"
-    if n < m:
-        return "fwd", f"auto: {n} input(s) < {m} output(s), so {n} batched JVPs beat {m} VJPs"
-    return "rev", f"auto: {m} output(s) <= {n} input(s), so {m} batched VJPs"
+        impl = {("fwd", False): "af_fwd", ("rev", False): "af_rev",
+                ("fwd", True): "jvp_vmap", ("rev", True): "jacrev"}[(requested, large)]
+        return requested, impl, f"--mode {requested}"
+    if not large:
+        what = "a small J" if tensors else "a system of scalar variables"
+        return "rev", "af_rev", (f"auto: {what} ({m}×{n}): batched VJPs measured fastest "
+                                 "for every shape (docs/benchmarks.md)")
+    if n <= m:
+        return "fwd", "jvp_vmap", f"auto: {n} input(s) <= {m} output(s): {n} batched JVPs"
+    return "rev", "jacrev", f"auto: {m} output(s) < {n} input(s): {m} batched VJPs"
 
 
-def strategy_text(mode: str, reason: str) -> str:
+_IMPLS = {"af_rev": "torch.autograd.functional.jacobian, vectorize=True",
+          "af_fwd": "torch.autograd.functional.jacobian, forward-mode, vectorize=True",
+          "jacrev": "torch.func.jacrev", "jvp_vmap": "torch.vmap over torch.func.jvp"}
+
+
+def strategy_text(mode: str, impl: str, reason: str) -> str:
     kind = "forward mode" if mode == "fwd" else "reverse mode"
-    return f"{kind}, vectorised (torch.autograd.functional.jacobian) — {reason}"
+    return f"{kind} ({_IMPLS[impl]}) — {reason}"
 
 
 def _mode(m: int, n: int, strategy: str | None) -> str:

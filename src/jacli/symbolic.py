@@ -159,16 +159,16 @@ def classify(value: sp.Expr) -> tuple[float | None, str]:
     Overflowing reals become ±inf (the float64 answer) with kind "real" kept honest by the
     caller comparing infinities. ``value`` must have no free symbols.
     """
+    if value.is_Rational:  # most entries: checked first, by attribute, not SymPy equality
+        return (0.0 if value is sp.S.Zero else _rational_to_float(value)), "real"
     if isinstance(value, not_real):
         return None, "complex"
     if value is sp.nan:
         return math.nan, "nan"
     if value is sp.zoo:
         return math.inf, "zoo"
-    if value in (sp.oo, -sp.oo):
-        return (math.inf if value is sp.oo else -math.inf), "inf"
-    if value.is_Rational:
-        return _rational_to_float(value), "real"
+    if value is sp.S.Infinity or value is sp.S.NegativeInfinity:
+        return (math.inf if value is sp.S.Infinity else -math.inf), "inf"
     number = _evalf(value)
     if number is None:
         return None, "symbolic"
