@@ -65,7 +65,11 @@ def obj(value) -> np.ndarray:
     if isinstance(value, np.ndarray):
         return value if value.dtype == object else value.astype(object)
     out = np.empty((), dtype=object)
-    out[()] = sp.sympify(value) if isinstance(value, (int, float)) else value
+    if isinstance(value, int):  # never user text: internal ints/floats only, built explicitly
+        value = sp.Integer(value)
+    elif isinstance(value, float):
+        value = sp.Float(value)
+    out[()] = value
     return out
 
 

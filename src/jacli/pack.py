@@ -51,8 +51,15 @@ def product(name: str, direction: list, numeric, symbolic, exact) -> Product:
                    numeric=numeric, symbolic=strs(symbolic))
 
 
+def exact(x) -> sp.Expr:
+    """An exact vector entry (a ``Fraction`` from ``--v`` or a SymPy number) as SymPy."""
+    if isinstance(x, Fraction):
+        return sp.Rational(x.numerator, x.denominator)
+    return x
+
+
 def floats(x) -> float | None:
-    return classify(sp.sympify(x))[0]
+    return classify(exact(x))[0]
 
 
 def to_fraction(x) -> Fraction:
@@ -61,7 +68,7 @@ def to_fraction(x) -> Fraction:
         return x
     if isinstance(x, sp.Rational):
         return Fraction(int(x.p), int(x.q))
-    value, _ = classify(sp.sympify(x))
+    value, _ = classify(exact(x))
     if value is None:
         raise ValueInputError(f"vector entry {x} is not a real number", where="--v")
     return Fraction(value)
