@@ -21,7 +21,7 @@ from fractions import Fraction
 from typing import Iterator
 
 from jacli.errors import LimitError, ShapeError, ValueInputError
-from jacli.values import Value, flatten, shape_of
+from jacli.values import Value, shape_of
 
 CHUNK = 8192  # points per batched call: bounds memory at N × m × n floats per chunk
 CHECKED = 3  # points checked against SymPy's exact values
@@ -149,5 +149,3 @@ def _get(point: dict, name: str, shape, index: int) -> Value:
                          f"point gave {shape}", where="--at-file")
     return value
 
-
-__all__ = ["read_points", "evaluate_many", "flatten"]

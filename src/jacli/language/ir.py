@@ -139,5 +139,4 @@ class Program:
     variables: tuple[str, ...]
     leaves: tuple[Leaf, ...] = ()
     v: Node | None = None
-    backward_called: bool = False
     ignored: tuple[str, ...] = field(default=())  # lines accepted and ignored (imports, prints)

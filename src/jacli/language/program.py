@@ -113,8 +113,7 @@ class _Builder:
         return ir.Program(
             source=self.p.source, statements=tuple(self.statements), output=out,
             output_label=label, variables=variables, leaves=tuple(self.leaves.values()),
-            v=self.backward[1] if self.backward else None,
-            backward_called=self.backward is not None, ignored=tuple(self.ignored))
+            v=self.backward[1] if self.backward else None, ignored=tuple(self.ignored))
 
     # -- statements -----------------------------------------------------------------
     def statement(self, stmt: ast.stmt, no_grad: bool) -> None:
