@@ -98,9 +98,10 @@ def _progress(total: int):
     """A Rich progress bar on stderr, only for a terminal and a long run; None otherwise."""
     if total < 20_000 or not sys.stderr.isatty():
         return None
+    from rich.console import Console
     from rich.progress import Progress
 
-    bar = Progress(transient=True, console=__import__("rich.console").console.Console(stderr=True))
+    bar = Progress(transient=True, console=Console(stderr=True))
     task = bar.add_task("points", total=total)
     bar.start()
 

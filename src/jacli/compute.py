@@ -8,6 +8,7 @@ only when there is a point.
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -128,9 +129,7 @@ def _point(program: Program, variables, problem: Problem) -> dict[str, Value] | 
 
 def _check_sizes(shapes: dict[str, tuple[int, ...]], limits: Limits) -> None:
     for name, shape in shapes.items():
-        size = 1
-        for n in shape:
-            size *= n
+        size = math.prod(shape)
         if size > limits.tensor_elements:
             raise LimitError(f"--at {name}: {size} elements; the limit is {limits.tensor_elements}")
 
@@ -143,9 +142,7 @@ def v_for(command: str, v: list | None, v_shape: tuple[int, ...] | None,
     non-scalar output exactly as PyTorch refuses it, naming the shape ``v`` needs. ``v`` must
     have the output's shape or its flattened length.
     """
-    numel = 1
-    for n in out_shape:
-        numel *= n
+    numel = math.prod(out_shape)
     if command == "grad":
         if numel != 1:
             raise ShapeError(f"grad needs a scalar output; {label} has shape {shape_text(out_shape)}",

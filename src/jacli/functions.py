@@ -32,7 +32,7 @@ class detach(sp.Function):
     nargs = 1
 
     @classmethod
-    def eval(cls, arg):
+    def eval(cls, arg):  # SymPy's Function.eval hook (auto-evaluation), not the builtin
         if arg.is_number:
             return arg
         return None

@@ -17,7 +17,7 @@ import sympy as sp
 
 from jacli.budget import OutOfTime, within
 from jacli.errors import LimitError
-from jacli.functions import obj
+from jacli.functions import detach, obj
 from jacli.limits import Limits, DEFAULT_LIMITS
 
 
@@ -118,8 +118,6 @@ class SymbolicBackend:
         return obj(out)
 
     def stop_gradient(self, value) -> np.ndarray:
-        from jacli.functions import detach
-
         return obj(np.frompyfunc(detach, 1, 1)(value))
 
     def shape(self, value) -> tuple[int, ...]:

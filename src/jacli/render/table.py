@@ -42,7 +42,7 @@ def render(result: Result) -> RenderableType:
 
 
 def header(r: Result) -> Text:
-    n = sum(len(_labels_of(v)) for v in r.variables)
+    n = sum(math.prod(v.shape) for v in r.variables)
     m = len(r.outputs)
     t = Text()
     t.append(f"jacli {r.command}", style="bold")
@@ -64,13 +64,6 @@ def header(r: Result) -> Text:
         t.append(f"\npasted PyTorch: {len(ignored)} line(s) ignored ({', '.join(kinds)})",
                  style="dim")
     return t
-
-
-def _labels_of(v) -> list[str]:
-    count = 1
-    for n in v.shape:
-        count *= n
-    return [v.name] * count
 
 
 def _grid(r: Result, cell, extra: list[tuple[str, callable]] = (), rows=None) -> Table:
