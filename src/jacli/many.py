@@ -113,6 +113,7 @@ def _at_text(point: dict[str, Value]) -> str:
 
 def _numeric_rows(problem, setup, points, checked) -> Iterator[dict]:
     from jacli import autograd as ag
+    from jacli.batched import batched
     from jacli.compute import compute
 
     B = ag.TorchBackend(problem.dtype, problem.device)
@@ -126,7 +127,7 @@ def _numeric_rows(problem, setup, points, checked) -> Iterator[dict]:
         chunk = points[start:start + CHUNK]
         X = {n: B.tensor([_get(p, n, shapes[n], start + i) for i, p in enumerate(chunk)])
              for n in names}
-        rows = ag.batched(setup.program, B, X, setup.wrt, problem.command, v)
+        rows = batched(setup.program, B, X, setup.wrt, problem.command, v)
         for i in range(len(chunk)):
             row = {"index": start + i, "value": rows["value"][i]}
             if "jacobian" in rows:
