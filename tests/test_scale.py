@@ -9,9 +9,34 @@ import sys
 import pytest
 
 
-def test_mode_auto_follows_the_benchmark_and_says_why(cli_json):
-    """Scalar systems: batched VJPs win at every shape, tall included (docs/benchmarks.md);
-    large tensor programs: forward when n <= m, jacrev when n > m."""
+@pytest.mark.parametrize("m, n, tensors, warm, expected", [
+    (3, 1, False, False, ("rev", "af_rev")),  # scalar systems: batched VJPs, tall included
+    (1000, 20, False, True, ("rev", "af_rev")),
+    (16, 16, True, False, ("rev", "af_rev")),  # few outputs
+    (16, 16, True, True, ("rev", "jacrev")),
+    (64, 64, True, False, ("fwd", "jvp_vmap")),  # cold: torch.func's reverse mode not paid
+    (64, 64, True, True, ("rev", "jacrev")),
+    (1024, 16, True, True, ("fwd", "jvp_vmap")),
+    (128, 1024, True, False, ("fwd", "jvp_vmap")),
+    (128, 1024, True, True, ("rev", "jacrev")),
+])
+def test_mode_auto_follows_the_benchmark(m, n, tensors, warm, expected):
+    from jacli.structure import choose_mode
+
+    assert choose_mode(m, n, "auto", tensors, warm)[:2] == expected
+
+
+def test_forced_reverse_mode_on_a_cold_process_avoids_dynamo_until_it_pays():
+    from jacli.structure import COLD_REV_MAX, choose_mode
+
+    assert choose_mode(COLD_REV_MAX, 10, "rev", True, False)[1] == "af_rev"
+    assert choose_mode(COLD_REV_MAX + 1, 10, "rev", True, False)[1] == "jacrev"
+    assert choose_mode(10, 10, "fwd", False, True)[1] == "af_fwd"
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_the_cli_says_which_strategy_and_why(cli_json, monkeypatch, warm):
+    monkeypatch.setattr("jacli.structure.dynamo_loaded", lambda: warm)
     tall = cli_json("jacobian", "x**2, x**3, x", "--at", "x=2")
     assert tall["strategy"].startswith("reverse mode (torch.autograd.functional")
     assert "system of scalar variables" in tall["strategy"]
@@ -19,10 +44,15 @@ def test_mode_auto_follows_the_benchmark_and_says_why(cli_json):
     W = "[" + ",".join([x] * 100) + "]"
     d = cli_json("jacobian", "tanh(W @ x)", "--at", f"W={W}", "--at", f"x={x}", "--wrt", "x",
                  "--symbolic", "never")
-    assert d["strategy"].startswith("forward mode (torch.vmap over torch.func.jvp)")
-    d = cli_json("jacobian", "tanh(W @ x).sum(0)", "--at", f"W={W}", "--at", f"x={x}",
+    if warm:
+        assert d["strategy"].startswith("reverse mode (torch.func.jacrev)")
+    else:
+        assert d["strategy"].startswith("forward mode (torch.vmap over torch.func.jvp)")
+        assert "would import torch._dynamo" in d["strategy"]
+    d = cli_json("jacobian", "tanh(W @ x)[:8]", "--at", f"W={W}", "--at", f"x={x}",
                  "--symbolic", "never")
-    assert d["strategy"].startswith("reverse mode (torch.func.jacrev)")
+    assert d["strategy"].startswith("reverse mode (torch.func.jacrev)" if warm else
+                                     "reverse mode (torch.autograd.functional")
 
 
 @pytest.mark.parametrize("mode", ["fwd", "rev"])

@@ -10,13 +10,14 @@ Subscript assignment is an out-of-place ``index_put``, so functional transforms 
 from __future__ import annotations
 
 import math
+import operator
 from fractions import Fraction
 from typing import Any, Callable
 
 import torch
 
 from jacli.errors import DeviceError, UsageError
-from jacli.interpret import run
+from jacli.interpret import evaluator
 from jacli.language import ir
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -47,6 +48,15 @@ class TorchBackend:
         self.dtype = DTYPES[dtype]
         self.device = resolve_device(device)
         self._constants: dict[tuple[int, int], torch.Tensor] = {}
+        self._lowered: dict[int, tuple[ir.Program, Callable]] = {}
+
+    def evaluator(self, program: ir.Program) -> Callable[[dict], Any]:
+        """``program`` lowered for this backend, once (``interpret.evaluator``); the program
+        is kept alongside so its ``id`` stays unique while cached."""
+        entry = self._lowered.get(id(program))
+        if entry is None:
+            entry = self._lowered[id(program)] = (program, evaluator(program, self))
+        return entry[1]
 
     def tensor(self, value) -> torch.Tensor:
         """Exact nested ``Fraction`` lists to a tensor (rounded once, to nearest)."""
@@ -79,6 +89,8 @@ class TorchBackend:
         return torch.stack([torch.as_tensor(i) for i in items])
 
     def concat(self, items: list) -> torch.Tensor:
+        if all(i.dim() == 0 for i in items):  # a scalar system: one StackBackward node, not
+            return torch.stack(items)  # a cat of m reshape views (same values, fewer nodes)
         return torch.cat([i.reshape(-1) for i in items])
 
     def op(self, op: str, a, b=None) -> torch.Tensor:
@@ -86,9 +98,16 @@ class TorchBackend:
             return -a
         if op == "pos":
             return a
-        if op == "pow" and hasattr(b, "jacli_literal"):
-            return a ** b.jacli_literal  # x**2 as PyTorch writes it: a scalar exponent
         return _BINARY[op](a, b)
+
+    def binary(self, op: str) -> Callable:
+        """The function of a binary operator, for lowered programs."""
+        return _BINARY[op]
+
+    def operand(self, value: Fraction) -> float:
+        """A literal beside a tensor operand, as hand-written PyTorch has it: a Python float
+        (``2*x``, ``x**2``), which torch wraps as a scalar of the tensor's dtype."""
+        return _float(value)
 
     def index(self, value, index: tuple) -> torch.Tensor:
         return value[index]
@@ -108,9 +127,16 @@ class TorchBackend:
         return tuple(value.shape)
 
 
+def _pow(a, b):
+    # x**p with p a literal bound to a name: a Python exponent, as PyTorch code writes it
+    if hasattr(b, "jacli_literal") and isinstance(a, torch.Tensor):
+        return a ** b.jacli_literal
+    return a ** b
+
+
 _BINARY: dict[str, Callable] = {
-    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b, "pow": lambda a, b: a**b, "matmul": lambda a, b: a @ b,
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
+    "pow": _pow, "matmul": operator.matmul,
 }
 
 
@@ -127,7 +153,7 @@ def _floats(value):
 
 def forward(program: ir.Program, backend: TorchBackend, leaves: dict[str, torch.Tensor]):
     """The output tensor for the given leaf tensors."""
-    return torch.as_tensor(run(program, backend, leaves))
+    return torch.as_tensor(backend.evaluator(program)(leaves))
 
 
 def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
@@ -178,21 +204,38 @@ def torch_repr(t: torch.Tensor) -> str:
 def _flat_function(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
                    wrt: list[str]):
     """f(flat) where ``flat`` concatenates the ``wrt`` variables: the n inputs as one vector."""
-    fixed = {k: v for k, v in point.items() if k not in wrt}
-    sizes = [point[w].numel() for w in wrt]
-    shapes = [point[w].shape for w in wrt]
+    run = backend.evaluator(program)
+    differentiated = set(wrt)  # a set: n = 1000 scalar variables made a list O(n²) here
+    fixed = {k: v for k, v in point.items() if k not in differentiated}
+    tensors = [point[w] for w in wrt]
 
-    scalars = all(len(s) == 0 for s in shapes)
+    if all(t.dim() == 0 for t in tensors):  # a scalar system: one stack and one unbind, not
+        def f(flat: torch.Tensor) -> torch.Tensor:  # n reshape views, n splits and a cat
+            return _flat(run({**fixed, **dict(zip(wrt, flat.unbind(0)))}))
+
+        return f, torch.stack(tensors)
+
+    if len(tensors) == 1:  # one tensor variable: no split, and no reshape when it is a vector
+        (name,), shape = wrt, tensors[0].shape
+
+        def f(flat: torch.Tensor) -> torch.Tensor:
+            return _flat(run({**fixed, name: flat if len(shape) == 1 else flat.reshape(shape)}))
+
+        return f, tensors[0].reshape(-1)
+
+    sizes = [t.numel() for t in tensors]
+    shapes = [t.shape for t in tensors]
 
     def f(flat: torch.Tensor) -> torch.Tensor:
-        if scalars:  # a system of scalar variables: one unbind, not n split+reshape views
-            bound = dict(zip(wrt, flat.unbind(0)))
-        else:
-            bound = {w: p.reshape(s) for w, p, s in zip(wrt, torch.split(flat, sizes), shapes)}
-        return forward(program, backend, {**fixed, **bound}).reshape(-1)
+        bound = {w: p.reshape(s) for w, p, s in zip(wrt, torch.split(flat, sizes), shapes)}
+        return _flat(run({**fixed, **bound}))
 
-    flat = torch.cat([point[w].reshape(-1) for w in wrt])
-    return f, flat
+    return f, torch.cat([t.reshape(-1) for t in tensors])
+
+
+def _flat(y: torch.Tensor) -> torch.Tensor:
+    # each op costs a few µs under vmap: skip the no-op reshape (small J runs ~200 µs)
+    return y if y.dim() == 1 else y.reshape(-1)
 
 
 def jvp(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],

@@ -7,6 +7,7 @@ Computed from the numeric J (floats) with NumPy; rank uses NumPy's default SVD t
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
@@ -39,27 +40,51 @@ def structure(J: list[list[float]] | None, m: int, n: int, strategy: str | None)
     return out
 
 
-SMALL = 4096  # m·n up to which autograd.functional wins whatever the shape (bench/)
+FEW_OUTPUTS = 32  # tensor programs with m up to this: batched VJPs beat n JVPs (bench/)
+COLD_REV_MAX = 256  # past this m, legacy-vmap VJPs cost more than importing torch._dynamo
 
 
-def choose_mode(m: int, n: int, requested: str = "auto", tensors: bool = False
-                ) -> tuple[str, str, str]:
-    """(mode, implementation, reason) for the numeric J, from the measurements in
-    docs/benchmarks.md. Scalar systems (every variable a scalar) and small J: batched
-    autograd.functional, reverse — fastest on every shape measured, tall ones included.
-    Large tensor programs: forward (vmap of jvp) when n <= m, torch.func.jacrev when n > m."""
-    large = tensors and m * n > SMALL
+def dynamo_loaded() -> bool:
+    """Whether this process has already paid for ``torch.func``'s reverse mode."""
+    return "torch._dynamo" in sys.modules
+
+
+def choose_mode(m: int, n: int, requested: str = "auto", tensors: bool = False,
+                warm: bool | None = None) -> tuple[str, str, str]:
+    """(mode, implementation, reason) for the numeric J (m outputs × n inputs), from the
+    measurements in docs/benchmarks.md.
+
+    ``warm``: whether ``torch._dynamo`` is already imported (default: look). ``torch.func``'s
+    reverse mode imports it on first use (0.6–0.9 s, more than any J of a one-shot run
+    costs), so a cold process uses the dynamo-free strategies — ``autograd.functional``
+    (legacy vmap) and ``vmap`` of forward-mode ``jvp`` — and a warm one (``jacli batch``, a
+    library caller) the fastest measured warm.
+
+    * scalar systems (every variable a scalar): ``autograd.functional``, reverse, on every
+      shape measured (forward when ``--mode fwd``);
+    * tensor programs: reverse when m <= 32 (or, warm, when n >= m), else forward.
+    """
+    if warm is None:
+        warm = dynamo_loaded()
+    if not tensors:
+        mode = "fwd" if requested == "fwd" else "rev"
+        why = f"--mode {requested}" if requested != "auto" else (
+            f"auto: a system of scalar variables ({m}×{n}): batched VJPs measured fastest "
+            "for every shape (docs/benchmarks.md)")
+        return mode, "af_" + mode, why
     if requested in ("fwd", "rev"):
-        impl = {("fwd", False): "af_fwd", ("rev", False): "af_rev",
-                ("fwd", True): "jvp_vmap", ("rev", True): "jacrev"}[(requested, large)]
-        return requested, impl, f"--mode {requested}"
-    if not large:
-        what = "a small J" if tensors else "a system of scalar variables"
-        return "rev", "af_rev", (f"auto: {what} ({m}×{n}): batched VJPs measured fastest "
-                                 "for every shape (docs/benchmarks.md)")
-    if n <= m:
-        return "fwd", "jvp_vmap", f"auto: {n} input(s) <= {m} output(s): {n} batched JVPs"
-    return "rev", "jacrev", f"auto: {m} output(s) < {n} input(s): {m} batched VJPs"
+        mode, why = requested, f"--mode {requested}"
+    elif m <= FEW_OUTPUTS:
+        mode, why = "rev", f"auto: few outputs ({m}): {m} batched VJPs"
+    elif warm and n >= m:
+        mode, why = "rev", f"auto: {m} output(s) <= {n} input(s): {m} batched VJPs"
+    else:
+        mode, why = "fwd", (f"auto: {n} batched JVPs" + ("" if warm else
+                            " (reverse mode's torch.func would import torch._dynamo)"))
+    if mode == "fwd":
+        return mode, "jvp_vmap", why
+    impl = "jacrev" if warm or m > COLD_REV_MAX else "af_rev"
+    return mode, impl, why
 
 
 _IMPLS = {"af_rev": "torch.autograd.functional.jacobian, vectorize=True",
