@@ -129,3 +129,17 @@ def test_batch_answers_every_line_and_survives_bad_ones():
     assert answers[3]["vjp"]["grad"]["x"] == [2.0, 4.0]
     assert "unknown key" in answers[4]["error"]["message"]
     assert answers[5]["hessian"]["numeric"] == [[4.0, 2.0], [2.0, 0.0]]
+
+
+def test_a_one_shot_tensor_run_never_imports_torch_dynamo():
+    """torch.func's reverse mode imports torch._dynamo (0.6–0.9 s): a cold process picks the
+    strategies that do not, for tall, square and wide tensor programs alike."""
+    probe = ("import sys; from jacli.cli import main; "
+             "codes = [main(['jacobian', 'tanh(W @ x)', '--at', 'W=' + W, '--at', 'x=' + x, "
+             "'--wrt', wrt, '--symbolic', 'never', '--json']) for wrt in ('x', 'W')]; "
+             "print(codes, 'torch._dynamo' in sys.modules, file=sys.stderr)")
+    x = "[" + ",".join(["0.1"] * 64) + "]"
+    W = "[" + ",".join([x] * 64) + "]"
+    out = subprocess.run([sys.executable, "-c", f"W = {W!r}; x = {x!r}; " + probe],
+                         capture_output=True, text=True, timeout=120)
+    assert out.stderr.strip().splitlines()[-1] == "[0, 0] False", out.stderr[-2000:]
