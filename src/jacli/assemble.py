@@ -98,7 +98,7 @@ def assemble(problem: Problem, setup: Setup) -> Result:
         variables=variables_info(setup), inputs=tuple(inputs), outputs=tuple(outputs),
         output_shape=out_shape, output_label=setup.program.output_label, order=setup.order,
         point=pack.json_point(setup.point), point_text=pack.point_text(setup.point),
-        value_exact=pack.strs(sym.exact.get("value") if sym else None),
+        value_exact=pack.later(sym.exact.get("value") if sym else None),
         value_numeric=num.value if num else None,
         jacobian=pack.matrix(num and num.J, sym and sym.J, sym and sym.exact.get("J")),
         vjp=_vjp(num, sym, setup, d),
@@ -296,13 +296,24 @@ def _structure_notices(num, sym, outputs, inputs) -> list[str]:
     rows = sym.J if sym is not None else (num.J if num is not None else None)
     if not rows:
         return []
-    zero = [[e is sp.S.Zero if isinstance(e, sp.Basic) else e == 0 for e in row] for row in rows]
-    notes = [f"output {o} does not depend on any input" for o, row in zip(outputs, zero) if all(row)]
-    notes += [f"no output depends on {x}" for j, x in enumerate(inputs) if all(r[j] for r in zero)]
+    nonzero = _nonzero_columns(rows, exact=sym is not None)
+    used = set().union(*nonzero)
+    notes = [f"output {o} does not depend on any input" for o, cols in zip(outputs, nonzero)
+             if not cols]
+    notes += [f"no output depends on {x}" for j, x in enumerate(inputs) if j not in used]
     if num is not None and num.untouched:
         notes.append(f"autograd left .grad as None for {', '.join(num.untouched)} (not in the "
                      "graph of the output); shown as zeros")
     return notes if len(notes) <= 12 else notes[:12] + [f"... and {len(notes) - 12} more"]
+
+
+def _nonzero_columns(rows: list[list], exact: bool) -> list[list[int]]:
+    """Per row, the columns that are not zero: SymPy's structural zeros are the ``S.Zero``
+    singleton (one identity test each), autograd's are floats equal to 0."""
+    if exact:
+        zero = sp.S.Zero
+        return [[j for j, e in enumerate(row) if e is not zero] for row in rows]
+    return [[j for j, e in enumerate(row) if e != 0] for row in rows]
 
 
 def _vjp(num: Numeric | None, sym: Symbolic | None, setup: Setup, d: Directions) -> VJP | None:
@@ -312,9 +323,9 @@ def _vjp(num: Numeric | None, sym: Symbolic | None, setup: Setup, d: Directions)
         f"{setup.program.output_label}.backward(v) in the program" if setup.program.v is not None
         else "1: the output is a scalar, as in backward()")
     return VJP(v=[pack.floats(x) for x in d.v], v_exact=pack.strs(d.v),
-               exact=pack.strs(sym.exact.get("vjp") if sym else None),
+               exact=pack.later(sym.exact.get("vjp") if sym else None),
                numeric=num.vjp if num else None,
-               symbolic=pack.strs(sym.parts.get("vjp") if sym else None),
+               symbolic=pack.later(sym.parts.get("vjp") if sym else None),
                grad=num.grads if num else None, grad_repr=num.grad_repr if num else None,
                v_source=source, grad_none=tuple(num.untouched) if num else ())
 

@@ -10,7 +10,12 @@ exact value never agrees: the function has left the real numbers, PyTorch says N
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import sympy as sp
 
 from jacli.result import Check
 from jacli.symbolic import classify
@@ -36,46 +41,61 @@ class Entry:
         return text(self.expr)
 
 
-def compare(entries: list[Entry], dtype: str) -> tuple[Check, list[str]]:
-    """A ``Check`` over ``entries`` and the notices that explain each disagreement."""
+def compare(found: Entries, dtype: str) -> tuple[Check, list[str]]:
+    """A ``Check`` over every entry of ``found`` and the notices that explain each
+    disagreement, in entry order.
+
+    The ordinary entries (exact value a real number, most of them structural zeros) are
+    judged as float64 arrays with the same IEEE operations ``_agree`` uses one at a time;
+    the few special kinds (nan, zoo, inf, complex, symbolic) go through ``_agree``.
+    """
     rtol, atol = TOLERANCES[dtype]
-    worst, worst_diff, compared = None, 0.0, 0
+    n, x, real = found.numeric, found.exact, found.real_mask()
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(n - x)
+        infinite = np.isinf(x) | np.isinf(n)
+        ok = np.where(infinite, x == n, diff <= atol + rtol * np.abs(x)) & ~np.isnan(n)
+    finite = real & np.isfinite(n) & np.isfinite(x)
+    verdicts = {i: _agree(found.entry(i), rtol, atol) for i in found.special}
+    odd = sorted([*np.flatnonzero(real & ~ok).tolist(),
+                  *(i for i, v in verdicts.items() if v is not True)])
     bad: list[str] = []
     notices: list[str] = []
-    for e in entries:
-        verdict = _agree(e, rtol, atol)
-        if verdict is None:
+    for i in odd:
+        e = found.entry(i)
+        if verdicts.get(i, False) is None:
             notices.append(f"{e.label}: the exact value {e.exact_text} could not be evaluated "
                            "in time to compare; autograd gives " + _num(e.numeric))
-            continue
-        compared += 1
-        if e.kind == "real" and math.isfinite(e.numeric) and math.isfinite(e.exact):
-            diff = abs(e.numeric - e.exact)
-            if diff > worst_diff or worst is None:
-                worst, worst_diff = e.label, diff
-        if not verdict:
+        else:
             bad.append(e.label)
             notices.append(explain(e))
-    agree = None if compared == 0 else not bad
-    ulps = _max_ulps(entries) if dtype == "float32" else None
-    check = Check(agree=agree, max_abs_diff=worst_diff if compared else None, compared=compared,
+    compared = int(real.sum()) + sum(v is not None for v in verdicts.values())
+    worst, worst_diff = _worst(found, diff, finite)
+    ulps = _max_ulps(n, x, diff, finite) if dtype == "float32" else None
+    check = Check(agree=None if compared == 0 else not bad,
+                  max_abs_diff=worst_diff if compared else None, compared=compared,
                   tolerance=f"rtol {rtol:g}, atol {atol:g}",
                   worst=bad[0] if bad else worst, disagreements=tuple(bad), max_ulps=ulps)
     return check, notices
 
 
-def _max_ulps(entries: list[Entry]) -> float | None:
-    """Worst |numeric − exact| in float32 units in the last place of the exact value."""
-    import numpy as np
+def _worst(found: Entries, diff: np.ndarray, finite: np.ndarray) -> tuple[str | None, float]:
+    """The first entry with the largest |numeric − exact| among the finite real ones."""
+    where = np.flatnonzero(finite)
+    if where.size == 0:
+        return None, 0.0
+    i = int(where[np.argmax(diff[where])])  # argmax: the first of equal maxima, like a scan
+    return found.label(i), float(diff[i])
 
-    worst = None
-    for e in entries:
-        if e.kind == "real" and e.exact is not None and math.isfinite(e.exact) \
-                and math.isfinite(e.numeric) and abs(e.exact) < 3e38:
-            ulp = float(np.spacing(np.float32(abs(e.exact))))
-            ulps = abs(e.numeric - e.exact) / ulp
-            worst = ulps if worst is None else max(worst, ulps)
-    return worst
+
+def _max_ulps(n: np.ndarray, x: np.ndarray, diff: np.ndarray, finite: np.ndarray
+              ) -> float | None:
+    """Worst |numeric − exact| in float32 units in the last place of the exact value."""
+    use = finite & (np.abs(x) < 3e38)
+    if not use.any():
+        return None
+    ulp = np.spacing(np.abs(x[use]).astype(np.float32)).astype(np.float64)
+    return float(np.max(diff[use] / ulp))
 
 
 def _agree(e: Entry, rtol: float, atol: float) -> bool | None:
@@ -158,24 +178,90 @@ def compare_fd(check: Check | None, J, fd, outputs: list[str], inputs: list[str]
                  finite_differences=fd_summary), notices
 
 
-def entries(num, sym, outputs: list[str], inputs: list[str]) -> list[Entry]:
-    """Every quantity both sides computed — values, J, vᵀJ, J u, H v, H — as ``Entry``s.
+class Entries:
+    """Every quantity both sides computed, flat in report order: the output values, then J,
+    vᵀJ, J u, H v and H, each row-major. ``numeric``/``exact`` are float64 arrays of length k;
+    ``special`` maps the index of each entry whose exact kind is not "real" (see
+    ``classify``) to its classified value and kind (``exact`` is 0 there). Labels and
+    ``Entry`` objects are made only for the entries a report names."""
+
+    def __init__(self) -> None:
+        self.numeric_parts: list[np.ndarray] = []
+        self.exact_parts: list[np.ndarray] = []
+        self.numeric = self.exact = np.zeros(0)  # the parts joined, by finish()
+        self.exprs: list = []  # flat SymPy values, parallel to numeric/exact
+        self.special: dict[int, tuple[float | None, str]] = {}
+        self.blocks: list[tuple[int, Callable[[int], str], bool]] = []  # (start, label, deriv)
+        self.size = 0
+        self.seen: dict = {}  # expression → classify(expression): J repeats exact values
+
+    def classify(self, e) -> tuple[float | None, str]:
+        """``classify(e)``, once per distinct value (each costs an evalf at 30 digits)."""
+        found = self.seen.get(e)
+        if found is None:
+            found = self.seen[e] = classify(e)
+        return found
+
+    def add(self, numbers, exprs: list, label: Callable[[int], str], derivative: bool) -> None:
+        """Append a block: ``numbers`` (floats, flat or rows) against ``exprs`` (same layout)."""
+        flat = [e for row in exprs for e in row] if exprs and isinstance(exprs[0], list) else exprs
+        numeric = np.asarray(numbers, dtype=np.float64).reshape(-1)
+        if numeric.size != len(flat):  # the two sides must line up entry for entry
+            raise ValueError(f"{numeric.size} numbers against {len(flat)} exact values")
+        exact = np.zeros(len(flat))
+        for k, e in enumerate(flat):
+            if e is sp.S.Zero:  # a structural zero of a sparse J: exactly 0, nothing to classify
+                continue
+            value, kind = self.classify(e)
+            if kind == "real":
+                exact[k] = value
+            else:
+                self.special[self.size + k] = (value, kind)
+        self.blocks.append((self.size, label, derivative))
+        self.numeric_parts.append(numeric)
+        self.exact_parts.append(exact)
+        self.exprs.extend(flat)
+        self.size += len(flat)
+
+    def finish(self) -> Entries:
+        if self.numeric_parts:
+            self.numeric = np.concatenate(self.numeric_parts)
+            self.exact = np.concatenate(self.exact_parts)
+        return self
+
+    def real_mask(self) -> np.ndarray:
+        mask = np.ones(self.size, dtype=bool)
+        mask[list(self.special)] = False
+        return mask
+
+    def _block(self, i: int) -> tuple[int, Callable[[int], str], bool]:
+        return self.blocks[bisect_right([b[0] for b in self.blocks], i) - 1]
+
+    def label(self, i: int) -> str:
+        start, label, _ = self._block(i)
+        return label(i - start)
+
+    def entry(self, i: int) -> Entry:
+        _, _, derivative = self._block(i)
+        value, kind = self.special.get(i, (float(self.exact[i]), "real"))
+        return Entry(self.label(i), float(self.numeric[i]), value, kind, self.exprs[i], derivative)
+
+
+def entries(num, sym, outputs: list[str], inputs: list[str]) -> Entries:
+    """Every quantity both sides computed — values, J, vᵀJ, J u, H v, H — as ``Entries``.
     ``num``/``sym`` are assemble's Numeric and Symbolic parts."""
     ex = sym.exact
-    pairs = [(o, num.value[i], ex["value"][i], False) for i, o in enumerate(outputs)]
+    found = Entries()
+    found.add(num.value, ex["value"], outputs.__getitem__, False)
+    n = len(inputs)
     if num.J is not None:
-        pairs += [(f"d{o}/d{x}", num.J[i][j], ex["J"][i][j], True)
-                  for i, o in enumerate(outputs) for j, x in enumerate(inputs)]
+        found.add(num.J, ex["J"], lambda k: f"d{outputs[k // n]}/d{inputs[k % n]}", True)
     for key, numbers, fmt in (("vjp", num.vjp, "(vᵀJ)[{x}]"), ("jvp", num.jvp, "(J u)[{x}]"),
                               ("hvp", num.hvp, "(H v)[{x}]")):
         if numbers is not None and key in ex:
             names = outputs if key == "jvp" else inputs
-            pairs += [(fmt.format(x=x), numbers[j], ex[key][j], True) for j, x in enumerate(names)]
+            found.add(numbers, ex[key], lambda k, fmt=fmt, names=names: fmt.format(x=names[k]),
+                      True)
     if num.H is not None and "H" in ex:
-        pairs += [(f"d2y/d{a}d{b}", num.H[i][j], ex["H"][i][j], True)
-                  for i, a in enumerate(inputs) for j, b in enumerate(inputs)]
-    found = []
-    for label, n, e, derivative in pairs:
-        value, kind = classify(e)
-        found.append(Entry(label, float(n), value, kind, e, derivative))
-    return found
+        found.add(num.H, ex["H"], lambda k: f"d2y/d{inputs[k // n]}d{inputs[k % n]}", True)
+    return found.finish()

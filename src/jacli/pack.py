@@ -1,18 +1,25 @@
-"""Turning SymPy expressions and torch floats into the plain values a ``Result`` holds."""
+"""Turning SymPy expressions and torch floats into the plain values a ``Result`` holds.
+
+Expressions become strings lazily (``Texts``): a row is printed when something first reads it.
+"""
 
 from __future__ import annotations
 
+import sys
 from fractions import Fraction
 from typing import Any
 
 import sympy as sp
 
 from jacli.errors import ValueInputError
-from jacli.result import Matrix, Product
+from jacli.result import Matrix, Product, Texts
 from jacli.symbolic import classify
 
 
 MAX_DIGITS = 1000  # an exact integer longer than this is shown as ≈ its 17-digit value
+# printing recurses once per tree level; compute() allows this much while it runs, and a
+# ``Texts`` row may be printed after compute has returned
+RECURSION = 8000
 
 
 def text(e) -> str:
@@ -34,21 +41,40 @@ def text(e) -> str:
 
 
 def strs(exprs) -> list[str] | None:
-    return None if exprs is None else [text(e) for e in exprs]
+    """``text`` of each entry, now (for the short vectors a user typed: v, u)."""
+    return None if exprs is None else texts(exprs)
 
 
-def strs2(rows) -> list[list[str]] | None:
-    return None if rows is None else [[text(e) for e in row] for row in rows]
+def later(exprs) -> Texts | None:
+    """``text`` of each entry, printed on first read."""
+    return None if exprs is None else Texts(exprs, texts)
+
+
+def later2(rows) -> list[Texts] | None:
+    """Rows of ``later``: a table that shows a dozen rows prints a dozen rows."""
+    return None if rows is None else [Texts(row, texts) for row in rows]
+
+
+def texts(exprs) -> list[str]:
+    """``text`` of each entry; structural zeros (the ``S.Zero`` singleton, most of a sparse J)
+    are recognised by identity, without a call each."""
+    zero = sp.S.Zero
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, RECURSION))
+    try:
+        return ["0" if e is zero else text(e) for e in exprs]
+    finally:
+        sys.setrecursionlimit(old)
 
 
 def matrix(numeric, symbolic, exact) -> Matrix:
-    return Matrix(symbolic=strs2(symbolic), exact=strs2(exact), numeric=numeric)
+    return Matrix(symbolic=later2(symbolic), exact=later2(exact), numeric=numeric)
 
 
 def product(name: str, direction: list, numeric, symbolic, exact) -> Product:
     return Product(name=name, vector=[floats(x) for x in direction],
-                   vector_exact=strs(direction), exact=strs(exact),
-                   numeric=numeric, symbolic=strs(symbolic))
+                   vector_exact=strs(direction), exact=later(exact),
+                   numeric=numeric, symbolic=later(symbolic))
 
 
 def exact(x) -> sp.Expr:

@@ -8,10 +8,55 @@ renderers and scripts depend on nothing heavy. Keys of ``to_dict()`` are a contr
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 SCHEMA = "jacli/1"
+
+
+class Texts:
+    """A list of strings printed on first read: ``Texts(values, printer)`` stands for
+    ``printer(values)`` (one string per value).
+
+    Printing SymPy expressions costs ~40 µs each; a 200×200 Jacobian has 40 000 of them per
+    matrix, and a table shows a dozen rows. So ``compute`` hands over each row's values with
+    the printer, and a row is printed whole, once, by whatever reads it first (a renderer,
+    ``to_dict``). It is equal to the plain list it stands for, and ``strict`` (every JSON
+    path) turns it into one. The values are opaque here: this module imports no SymPy.
+    A plain class, not a ``Sequence`` subclass: ``isinstance`` against an ABC costs ~10× a
+    plain check, and ``strict`` asks it of every string and float of a 40 000-entry J.
+    """
+
+    __slots__ = ("_values", "_printer", "_strings")
+
+    def __init__(self, values: list, printer: Callable[[list], list[str]]) -> None:
+        self._values, self._printer, self._strings = values, printer, None
+
+    def _list(self) -> list[str]:
+        if self._strings is None:
+            self._strings = self._printer(self._values)
+            self._values = self._printer = None  # printed: the expressions can go
+        return self._strings
+
+    def __getitem__(self, i):
+        return self._list()[i]
+
+    def __len__(self) -> int:
+        return len(self._values) if self._strings is None else len(self._strings)
+
+    def __iter__(self):
+        return iter(self._list())
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Texts):
+            other = other._list()
+        return self._list() == other if isinstance(other, list) else NotImplemented
+
+    __hash__ = None  # mutable-looking like the list it stands for
+
+    def __repr__(self) -> str:
+        return repr(self._list())
 
 
 @dataclass(frozen=True)
@@ -23,10 +68,11 @@ class Variable:
 @dataclass(frozen=True)
 class Matrix:
     """A Jacobian (or Hessian): formulas, exact values at the point, and autograd's floats.
-    Each is a list of rows, or ``None`` when that side was not computed."""
+    Each is a list of rows (the string rows ``Texts``), or ``None`` when that side was not
+    computed."""
 
-    symbolic: list[list[str]] | None = None
-    exact: list[list[str]] | None = None
+    symbolic: list[Sequence[str]] | None = None
+    exact: list[Sequence[str]] | None = None
     numeric: list[list[float]] | None = None
 
 
@@ -36,9 +82,9 @@ class VJP:
 
     v: list[float]
     v_exact: list[str]
-    exact: list[str] | None = None
+    exact: Sequence[str] | None = None
     numeric: list[float] | None = None
-    symbolic: list[str] | None = None
+    symbolic: Sequence[str] | None = None
     grad: dict[str, Any] | None = None  # name -> nested floats (a float for a scalar)
     grad_repr: dict[str, str] | None = None  # name -> what print(x.grad) shows
     v_source: str = "--v"  # "--v" | "backward(v) in the program" | "1: scalar output"
@@ -52,9 +98,9 @@ class Product:
     name: str  # "u" or "v"
     vector: list[float]
     vector_exact: list[str]
-    exact: list[str] | None = None
+    exact: Sequence[str] | None = None
     numeric: list[float] | None = None
-    symbolic: list[str] | None = None
+    symbolic: Sequence[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {self.name: self.vector, f"{self.name}_exact": self.vector_exact,
@@ -89,7 +135,7 @@ class Result:
     order: str  # how the variable order was chosen, for the header
     point: dict[str, Any] | None = None
     point_text: dict[str, str] | None = None
-    value_exact: list[str] | None = None
+    value_exact: Sequence[str] | None = None
     value_numeric: list[float] | None = None
     jacobian: Matrix | None = None
     vjp: VJP | None = None
@@ -151,6 +197,6 @@ def strict(value: Any) -> Any:
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, dict):
         return {k: strict(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, Texts)):
         return [strict(v) for v in value]
     return value

@@ -154,10 +154,15 @@ def identity(r: Result) -> str:
     answer = vj.exact or [num(x) for x in (vj.numeric or [])] or vj.symbolic
     if rows is None or answer is None:
         return ""
-    terms = [f"{_factor(vj.v_exact[i])}·{vector(rows[i])}" for i in range(len(rows))]
-    if len(terms) > MAX_TERMS:
-        terms = terms[:2] + ["…"] + terms[-1:]
+    terms = [f"{_factor(vj.v_exact[i])}·{vector(rows[i])}" if i is not None else "…"
+             for i in _terms(len(rows))]
     return "vᵀJ = " + " + ".join(terms) + " = " + vector(answer)
+
+
+def _terms(n: int) -> list[int | None]:
+    """Which of ``n`` terms a sum shows: all up to ``MAX_TERMS``, else the first two, ``None``
+    (written "…") and the last. Only those rows are read, so only those are printed."""
+    return list(range(n)) if n <= MAX_TERMS else [0, 1, None, n - 1]
 
 
 def _factor(text: str) -> str:
@@ -209,16 +214,15 @@ def _nested(flat: list[str], shape: tuple[int, ...]) -> str:
 def jvp_panel(r: Result) -> Panel:
     """J u = Σ uⱼ·(column j of J): forward mode's identity, the mirror of vᵀJ."""
     p, J = r.jvp, r.jacobian
-    cols = None
+    grid = None
     if J.exact or J.numeric:
         grid = J.exact or [[num(x) for x in row] for row in J.numeric]
-        cols = [[row[j] for row in grid] for j in range(len(r.inputs))]
     answer = p.exact or [num(x) for x in (p.numeric or [])] or p.symbolic or []
     line = "J u = "
-    if cols:
-        terms = [f"{_factor(p.vector_exact[j])}·{vector(c)}" for j, c in enumerate(cols)]
-        line += " + ".join(terms if len(terms) <= MAX_TERMS else terms[:2] + ["…"] + terms[-1:])
-        line += " = "
+    if grid and r.inputs:
+        terms = [f"{_factor(p.vector_exact[j])}·{vector([row[j] for row in grid])}"
+                 if j is not None else "…" for j in _terms(len(r.inputs))]
+        line += " + ".join(terms) + " = "
     lines = [Text(f"u = {vector(p.vector_exact)} (one number per input)", style="dim"),
              Text(line + vector(answer), style="bold"),
              Text("forward mode: one pass with dual numbers, no Jacobian formed", style="dim")]

@@ -1,0 +1,205 @@
+"""The symbolic side's fast paths give exactly what the plain paths give.
+
+Each fast path (structural zeros skipped by identity, a sum differentiated by its cached
+``_eval_derivative``, entries judged as float64 arrays, strings printed on first read) is
+checked against the straightforward computation it replaces: same expressions, same
+``Check``, same notices, same strings. Speed is measured in ``bench/``, never here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import sys
+
+import pytest
+import sympy as sp
+
+from jacli import jacobian
+from jacli.compare import Entries, Entry, TOLERANCES, compare, explain
+from jacli.functions import detach, relu
+from jacli.pack import later, later2, text, texts
+from jacli.result import Texts, strict
+from jacli.symbolic import classify, jacobian as sym_jacobian, substitute
+
+x, y, z, w = sp.symbols("x y z w", real=True)
+
+# sums (the fast path) and non-sums over the functions whose derivatives need care
+OUTPUTS = [
+    x * y + sp.sin(z) + w ** 2,
+    sp.Abs(x) + relu(y) + sp.Max(x, z),
+    detach(x) * y + sp.exp(x / 4) + sp.Heaviside(z),
+    sp.sign(x) * y + sp.sqrt(z) + sp.log(w),
+    sp.Min(x, y) * z,
+    sp.tanh(x * y),
+    x,
+    sp.Integer(3),
+    x * sp.cos(y) + sp.Rational(1, 3),
+]
+
+
+def test_jacobian_matches_diff_entry_by_entry():
+    inputs = [x, y, z, w]
+    J = sym_jacobian(OUTPUTS, inputs)
+    for f, row in zip(OUTPUTS, J):
+        for v, entry in zip(inputs, row):
+            assert entry == sp.diff(f, v), (f, v)
+            assert str(entry) == str(sp.diff(f, v))
+
+
+def test_structural_zeros_are_the_zero_singleton():
+    J = sym_jacobian([x * y, sp.sin(z)], [x, y, z, w])
+    assert J[0][2] is sp.S.Zero and J[0][3] is sp.S.Zero and J[1][0] is sp.S.Zero
+    assert J[1][2] == sp.cos(z)
+
+
+def test_substitute_leaves_numbers_and_evaluates_the_rest():
+    point = {x: sp.Rational(1, 2), y: sp.Integer(2)}
+    assert substitute([sp.S.Zero, sp.Integer(3), x * y, sp.sin(x)], point) == \
+        [0, 3, 1, sp.sin(sp.Rational(1, 2))]
+
+
+@pytest.mark.parametrize("value", [sp.cos(sp.Rational(19, 10)), sp.exp(sp.Rational(3, 8)) / 4,
+                                   sp.pi * 10 ** 400, sp.exp(sp.Integer(10) ** 10),
+                                   sp.sqrt(2) + sp.I, sp.Rational(1, 3), sp.log(2) - 1])
+def test_classify_fast_paths_match_the_real_imaginary_split(value):
+    number = value.evalf(30)
+    re, im = number.as_real_imag()
+    got, kind = classify(value)
+    if im != 0:
+        assert (got, kind) == (None, "complex")
+    else:
+        assert kind == "real" and got == float(re)
+
+
+# -- compare: arrays against the entry-by-entry loop ----------------------------------------
+def reference(entries: list[Entry], dtype: str):
+    """The scalar loop compare() replaced: (agree, max diff, compared, worst, bad, notices,
+    max ulps)."""
+    import numpy as np
+
+    from jacli.compare import _agree, _num
+
+    rtol, atol = TOLERANCES[dtype]
+    worst, worst_diff, compared, bad, notices = None, 0.0, 0, [], []
+    for e in entries:
+        verdict = _agree(e, rtol, atol)
+        if verdict is None:
+            notices.append(f"{e.label}: the exact value {e.exact_text} could not be evaluated "
+                           "in time to compare; autograd gives " + _num(e.numeric))
+            continue
+        compared += 1
+        if e.kind == "real" and math.isfinite(e.numeric) and math.isfinite(e.exact):
+            diff = abs(e.numeric - e.exact)
+            if diff > worst_diff or worst is None:
+                worst, worst_diff = e.label, diff
+        if not verdict:
+            bad.append(e.label)
+            notices.append(explain(e))
+    ulps = None
+    if dtype == "float32":
+        for e in entries:
+            if e.kind == "real" and e.exact is not None and math.isfinite(e.exact) \
+                    and math.isfinite(e.numeric) and abs(e.exact) < 3e38:
+                u = abs(e.numeric - e.exact) / float(np.spacing(np.float32(abs(e.exact))))
+                ulps = u if ulps is None else max(ulps, u)
+    return (None if compared == 0 else not bad, worst_diff if compared else None, compared,
+            bad[0] if bad else worst, bad, notices, ulps)
+
+
+EXACT = [sp.S.Zero, sp.Integer(2), sp.Rational(1, 3), sp.cos(sp.Rational(1, 2)), sp.nan,
+         sp.zoo, sp.oo, -sp.oo, sp.I, sp.Rational(10) ** 400]
+
+
+def _case(rng: random.Random, n: int):
+    exprs = [rng.choice(EXACT) if rng.random() < 0.3 else sp.S.Zero for _ in range(n)]
+    numbers = []
+    for e in exprs:
+        value, _ = classify(e)
+        base = value if value is not None and not math.isnan(value) else 0.0
+        numbers.append(rng.choice([base, base + rng.choice([1e-13, 1e-6, -3e-10]), math.nan,
+                                   math.inf, -math.inf, base * (1 + 1e-10)]))
+    return numbers, exprs
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_compare_matches_the_entry_by_entry_loop(seed, dtype):
+    rng = random.Random(seed)
+    numbers, exprs = _case(rng, 40)
+    found = Entries()
+    found.add(numbers[:10], exprs[:10], lambda k: f"y[{k}]", False)
+    found.add([numbers[10:25], numbers[25:40]], [exprs[10:25], exprs[25:40]],
+              lambda k: f"dy[{k // 15}]/dx{k % 15}", True)
+    found.finish()
+    plain = [Entry(f"y[{k}]", numbers[k], *classify(exprs[k]), exprs[k], False) for k in range(10)]
+    plain += [Entry(f"dy[{k // 15}]/dx{k % 15}", numbers[10 + k], *classify(exprs[10 + k]),
+                    exprs[10 + k], True) for k in range(30)]
+    check, notices = compare(found, dtype)
+    agree, diff, compared, worst, bad, want_notices, ulps = reference(plain, dtype)
+    assert (check.agree, check.max_abs_diff, check.compared, check.worst) == \
+        (agree, diff, compared, worst)
+    assert list(check.disagreements) == bad and notices == want_notices
+    assert check.max_ulps == ulps
+
+
+def test_a_symbolic_timeout_is_a_notice_not_a_disagreement(monkeypatch):
+    import jacli.compare as c
+
+    monkeypatch.setattr(c, "classify", lambda e: (None, "symbolic"))
+    found = Entries()
+    found.add([1.0, 0.0], [sp.exp(sp.exp(3)), sp.S.Zero], lambda k: f"y[{k}]", False)
+    check, notices = compare(found.finish(), "float64")
+    assert check.agree is True and check.compared == 1 and check.disagreements == ()
+    assert notices and "could not be evaluated in time" in notices[0]
+
+
+# -- strings printed on first read ---------------------------------------------------------
+def test_texts_print_once_on_first_read_and_equal_the_plain_list():
+    calls = []
+
+    def printer(values):
+        calls.append(len(values))
+        return texts(values)
+
+    row = Texts([sp.S.Zero, x * y, sp.Rational(1, 3)], printer)
+    assert len(row) == 3 and calls == []  # the length needs no printing
+    assert row == ["0", "x*y", "1/3"] and ["0", "x*y", "1/3"] == row
+    assert row[1] == "x*y" and list(row) == ["0", "x*y", "1/3"] and calls == [3]
+    assert strict({"J": [row]}) == {"J": [["0", "x*y", "1/3"]]}
+    assert json.dumps(strict([row])) == '[["0", "x*y", "1/3"]]'
+
+
+def test_later_strings_are_the_eager_strings():
+    exprs = [sp.S.Zero, sp.sin(x) * y, sp.Integer(10) ** 5000, sp.Rational(3, 7), sp.pi]
+    assert later(exprs) == [text(e) for e in exprs]
+    assert later2([exprs, exprs[::-1]]) == [[text(e) for e in exprs],
+                                            [text(e) for e in exprs[::-1]]]
+    assert later(None) is None and later2(None) is None
+
+
+def test_a_result_reads_and_serialises_like_plain_lists():
+    r = jacobian("x1*x2 + sin(x3), x2**2, x1", at="1,2,3")
+    assert r.jacobian.symbolic == [["x2", "x1", "cos(x3)"], ["0", "2*x2", "0"], ["1", "0", "0"]]
+    assert r.jacobian.exact[1] == ["0", "4", "0"] and r.value_exact == ["sin(3) + 2", "4", "1"]
+    d = r.to_dict()
+    assert d["jacobian"]["exact"] == [["2", "1", "cos(3)"], ["0", "4", "0"], ["1", "0", "0"]]
+    assert type(d["jacobian"]["symbolic"][0]) is list and type(d["value"]["exact"]) is list
+
+
+def test_rows_printed_after_compute_still_get_its_recursion_limit():
+    """compute() raises the recursion limit while it runs; a row printed later (by a renderer)
+    raises it the same way for its own printing, and puts it back."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(8000)  # building the tree needs it; printing below runs without
+    try:
+        deep = x
+        for _ in range(400):
+            deep = sp.sin(deep)
+        sys.setrecursionlimit(1000)
+        row = Texts([deep], texts)
+        assert row[0] == "sin(" * 400 + "x" + ")" * 400
+        assert sys.getrecursionlimit() == 1000
+    finally:
+        sys.setrecursionlimit(old)
