@@ -32,6 +32,8 @@ def rss_mb() -> float:
 def main() -> None:
     case = json.loads(sys.argv[1])
     kind = case["kind"]
+    if kind in ("compile", "compile1"):
+        _compile_environment(case)
     if case.get("threads"):
         import torch
 
@@ -53,6 +55,18 @@ def main() -> None:
         result = symbolic_case(case)
     elif kind == "memory":
         result = memory_case(case)
+    elif kind == "manypoints":
+        from many_points import many_points_case
+        result = many_points_case(case)
+    elif kind == "batch":
+        from batch_case import batch_case
+        result = batch_case(case)
+    elif kind == "compile":
+        from compile_stretch import compile_case
+        result = compile_case(case)
+    elif kind == "compile1":
+        from compile_stretch import first_call_case
+        result = first_call_case(case)
     else:
         raise SystemExit(f"unknown case kind {kind!r}")
     result["case"] = case
@@ -60,13 +74,30 @@ def main() -> None:
     print("RESULT " + json.dumps(result), flush=True)
 
 
+def _compile_environment(case: dict) -> None:
+    """Before torch or JAX is imported: an empty inductor cache (every compilation is paid
+    in full, as on a first run) and, with --threads 1, single-threaded XLA too."""
+    import atexit
+    import shutil
+    import tempfile
+
+    cache = tempfile.mkdtemp(prefix="jacli-bench-inductor-")
+    atexit.register(shutil.rmtree, cache, ignore_errors=True)
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = cache
+    if case.get("threads") == 1:
+        os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                              "intra_op_parallelism_threads=1")
+
+
 def memory_case(case: dict) -> dict:
     """Peak RSS of jacli's numeric path alone, measured from inside this (fresh) process."""
     from numeric import build
 
     base = rss_mb()
-    import torch  # noqa: F401  (the import's own footprint, reported separately)
-    import jacli.autograd  # noqa: F401
+    import importlib
+
+    for module in ("torch", "jacli.autograd"):  # the imports' own footprint, reported apart
+        importlib.import_module(module)
     after_import = rss_mb()
     b = build(case)
     start = time.perf_counter()

@@ -34,6 +34,11 @@ def tensor(n_out, n_in, wrt="x", budget=5.0, **kw):
             "budget": budget, "loop_cap": kw.pop("loop_cap", 2.0), **kw}
 
 
+def many_points(budget: float, cli_rounds: int, points: int = 100_000) -> dict:
+    return {"kind": "manypoints", "name": f"many points 3→3 N={points}", "points": points,
+            "budget": budget, "cli_rounds": cli_rounds, "max_reps": 40}
+
+
 def cases(quick: bool) -> list[dict]:
     if quick:
         return [
@@ -47,6 +52,10 @@ def cases(quick: bool) -> list[dict]:
              "min_reps": 2, "cli_rounds": 0},
             {"kind": "memory", "name": "memory scalar 1000×1000 (jacli numeric path)",
              "m": 1000, "n": 1000},
+            many_points(budget=6, cli_rounds=1),
+            {"kind": "batch", "name": "batch requests", "warmup": 30, "requests": 150},
+            {"kind": "compile", "name": "stretch: compiled N=1e6", "points": 10**6,
+             "budget": 10, "max_reps": 5},
         ]
     return [
         {"kind": "startup", "name": "startup", "rounds": 7},
@@ -66,6 +75,9 @@ def cases(quick: bool) -> list[dict]:
          "m": 1000, "n": 1000, "path": "e2e"},
         {"kind": "memory", "name": "memory tensor 1024×1024 (jacli numeric path)",
          "n_out": 1024, "n_in": 1024, "wrt": "x"},
+        many_points(budget=15, cli_rounds=3),
+        {"kind": "batch", "name": "batch requests", "warmup": 30, "requests": 400},
+        {"kind": "compile", "name": "stretch: compiled N=1e6", "points": 10**6, "budget": 20},
     ]
 
 

@@ -52,3 +52,20 @@ def interleaved(candidates: dict[str, Callable[[], object]], costs: dict[str, fl
 def summary(ts: list[float]) -> dict:
     return {"median": statistics.median(ts), "min": min(ts), "reps": len(ts),
             "times": [round(t, 6) for t in ts]}
+
+
+def paired(a: Callable[[], object], b: Callable[[], object], rounds: int) -> dict:
+    """``a``'s time over ``b``'s, call by call: each round times a then b (alternating which
+    goes first), and the result is the median of the per-round ratios. On a shared machine
+    whole stretches run ~2× slower (another process on the same core); two calls made back
+    to back see the same conditions far more often than two medians over a minute do."""
+    ratios = []
+    gc.collect()
+    for r in range(rounds):
+        if r % 2:
+            tb, ta = clock(b), clock(a)
+        else:
+            ta, tb = clock(a), clock(b)
+        ratios.append(ta / tb)
+    return {"median": statistics.median(ratios), "rounds": rounds,
+            "ratios": [round(x, 4) for x in ratios]}

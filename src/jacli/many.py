@@ -1,109 +1,166 @@
 """Many points (``--at-file``): one program, N points, batched autograd, streamed results.
 
-The points file is JSON Lines (``{"x1": 1, "x": [1, 2]}`` per line) or CSV (a header of
-variable names, one row of numbers per point; scalar variables only). Numbers are read
-exactly (JSON's number text goes straight to ``Fraction``). Every point must give every
-variable, with the same shape.
+The points come from ``points.read_points`` (JSON Lines or CSV). Every point must give every
+variable, and nothing else, with the shapes of the first point.
 
-Numerics are batched over points in chunks: the Jacobian with ``vmap(jacrev)`` (or
-``jacfwd`` when inputs are fewer than outputs), the VJP with one ``Y.backward(V)`` over a
-vmapped forward. The symbolic Jacobian is derived once; exact values are computed and
-compared at the first ``CHECKED`` points only (per-point exact arithmetic would dominate).
+Numerics are batched over points in chunks (``batched``); the symbolic Jacobian is derived
+once. The first ``CHECKED`` points are also computed one at a time, exactly: their rows carry
+``check``, true when SymPy's exact values agree with autograd there *and* the batched numbers
+match the one-point ones (per-point exact arithmetic for every point would dominate).
+
+Two views of the same stream: ``evaluate_many`` yields JSON-ready dicts (a header, then one
+per point); ``json_lines`` yields the same objects already written as strict JSON text, a
+chunk of lines at a time — byte for byte what ``json.dumps(strict(row))`` gives, about twice
+as cheap end to end: one ``%`` per row, floats by ``repr`` as ``json`` writes them; only the
+checked rows and rows holding a NaN or an infinity go through ``strict`` and
+``json.dumps``. (``read_points`` is re-exported: the CLI's entry.)
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from dataclasses import replace
-from fractions import Fraction
+from dataclasses import dataclass, replace
 from typing import Iterator
 
-from jacli.errors import LimitError, ShapeError, ValueInputError
-from jacli.values import Value, shape_of
+from jacli import points as _points
+from jacli.errors import ValueInputError
+from jacli.points import Points, floats, gc_paused
 
-CHUNK = 8192  # points per batched call: bounds memory at N × m × n floats per chunk
-CHECKED = 3  # points checked against SymPy's exact values
-MAX_POINTS = 10_000_000
+read_points = _points.read_points  # the CLI reads the file through this module
+CHECKED = 3  # points also computed one at a time, exactly, and checked against SymPy
 
-
-def read_points(text: str, where: str) -> list[dict[str, Value]]:
-    """Points from JSONL (a line starting with '{') or CSV text."""
-    body = text.lstrip()
-    points = _jsonl(text, where) if body.startswith("{") else _csv(text, where)
-    if not points:
-        raise ValueInputError(f"{where}: no points in the file", where=where)
-    if len(points) > MAX_POINTS:
-        raise LimitError(f"{where}: {len(points)} points; the limit is {MAX_POINTS}", where=where)
-    return points
+KEYS = ("value", "jacobian", "vjp")  # a row's numeric keys, in the order rows print them
 
 
-def _exact_number(text: str) -> Fraction:
-    return Fraction(text)
+@dataclass
+class Block:
+    """A piece of the stream: JSON Lines text, how many points it finishes (cumulative),
+    and whether a checked point in it disagreed."""
+
+    text: str
+    done: int
+    disagree: bool = False
 
 
-def _refuse_constant(token: str):
-    raise ValueError(f"{token} is not a finite number")
-
-
-def _jsonl(text: str, where: str) -> list[dict[str, Value]]:
-    points = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line, parse_float=_exact_number, parse_int=_exact_number,
-                             parse_constant=_refuse_constant)
-        except ValueError as e:
-            raise ValueInputError(f"{where} line {n}: not a JSON object of numbers ({e})",
-                                  line=n, where=where) from None
-        if not isinstance(obj, dict) or not all(_numeric(v) for v in obj.values()):
-            raise ValueInputError(f"{where} line {n}: expected {{\"name\": number or list}}",
-                                  line=n, where=where)
-        points.append(obj)
-    return points
-
-
-def _numeric(v) -> bool:
-    return isinstance(v, Fraction) or (isinstance(v, list) and all(_numeric(i) for i in v))
-
-
-def _csv(text: str, where: str) -> list[dict[str, Value]]:
-    rows = list(csv.reader(io.StringIO(text)))
-    header = [h.strip() for h in rows[0]] if rows else []
-    points = []
-    for n, row in enumerate(rows[1:], start=2):
-        if not row:
-            continue
-        if len(row) != len(header):
-            raise ValueInputError(f"{where} line {n}: {len(row)} values for {len(header)} "
-                                  "columns", line=n, where=where)
-        try:
-            points.append({h: Fraction(c.strip()) for h, c in zip(header, row)})
-        except ValueError:
-            raise ValueInputError(f"{where} line {n}: not all numbers", line=n,
-                                  where=where) from None
-    return points
-
-
-def evaluate_many(problem, points: list[dict[str, Value]]) -> Iterator[dict]:
+def evaluate_many(problem, points: Points) -> Iterator[dict]:
     """One JSON-ready dict per point, in order; the first is preceded by a header object."""
-    from jacli.compute import compute, prepare
-
-    first = replace(problem, at=(_at_text(points[0]),))
-    setup = prepare(first)
-    checked = compute(replace(first, at=(_at_text(points[0]),)))  # symbolic, once
-    yield {"schema": "jacli/1", "command": problem.command, "points": len(points),
-           "variables": [{"name": v.name, "shape": list(v.shape)} for v in checked.variables],
-           "inputs": list(checked.inputs), "outputs": list(checked.outputs),
-           "jacobian_symbolic": checked.jacobian.symbolic if checked.jacobian else None,
-           "strategy": "batched over points: torch.func.vmap(jacrev), or jacfwd when inputs "
-                       "are fewer than outputs, for J; one Y.backward(V) for vᵀJ"}
-    yield from _numeric_rows(problem, setup, points, checked)
+    run = _Run(problem, points)
+    yield run.header
+    for start, rows in run.chunks():
+        for i in range(len(rows["value"])):
+            yield run.row(start, rows, i)
 
 
-def _at_text(point: dict[str, Value]) -> str:
+def json_lines(problem, points: Points) -> Iterator[Block]:
+    """The stream as strict JSON Lines text: the header line, then a block per chunk."""
+    from jacli.result import strict
+
+    run = _Run(problem, points)
+    yield Block(json.dumps(strict(run.header), allow_nan=False) + "\n", 0)
+    fast = '{"index": %d, ' + ", ".join(f'"{k}": %r' for k in run.keys) + "}\n"
+    for start, rows in run.chunks():
+        with gc_paused():
+            lines = [fast % (start + i, *vals)
+                     for i, vals in enumerate(zip(*(rows[k] for k in run.keys)))]
+            slow = rows["nonfinite"] | {i - start for i in run.checks if i >= start}
+            for i in slow:  # "Infinity" for inf, and the checked rows' "check"
+                lines[i] = json.dumps(strict(run.row(start, rows, i)), allow_nan=False) + "\n"
+        yield Block("".join(lines), start + len(lines),
+                    any(run.checks.get(start + i) is False for i in slow))
+
+
+class _Run:
+    """One ``--at-file`` run: validated inputs, the header, the checks, the chunks."""
+
+    def __init__(self, problem, points: Points) -> None:
+        from jacli import autograd as ag
+        from jacli.batched import describe, plan
+        from jacli.compute import compute, prepare
+        from jacli.language import parse_program
+
+        self.problem = problem
+        # the points' names first, so a stray name is reported as the file's, not --at's
+        points.check_names(parse_program(problem.source, output=problem.output,
+                                         limits=problem.limits).variables)
+        first = replace(problem, at=(_at_text(points.exact(0)),))
+        self.setup = setup = prepare(first)
+        self.plan = plan(setup.program, {n: setup.shapes[n] for n in setup.variables},
+                         setup.wrt)
+        self.backend = B = ag.TorchBackend(problem.dtype, problem.device)
+        with gc_paused():
+            self.X = {n: _column(points, n, setup.shapes[n], B) for n in setup.variables}
+        self.checked = [compute(first)] + [
+            compute(replace(problem, at=(_at_text(points.exact(i)),)))
+            for i in range(1, min(CHECKED, len(points)))]
+        one = self.checked[0]
+        self.keys = [k for k in KEYS if k == "value" or _wanted(problem.command, k)]
+        self.v = None
+        if problem.command in ("vjp", "grad"):
+            self.v = B.tensor(list(one.vjp.v) if one.vjp is not None else [1.0])
+        self.m, self.n = len(one.outputs), len(one.inputs)
+        self.checks: dict[int, bool | None] = {}
+        self.header = {
+            "schema": "jacli/1", "command": problem.command, "points": len(points),
+            "variables": [{"name": v.name, "shape": list(v.shape)} for v in one.variables],
+            "inputs": list(one.inputs), "outputs": list(one.outputs),
+            "jacobian_symbolic": one.jacobian.symbolic if one.jacobian else None,
+            "strategy": describe(self.plan, problem.command)}
+
+    def row(self, start: int, rows: dict, i: int) -> dict:
+        """The JSON-ready object of point ``start + i``."""
+        row = {"index": start + i}
+        for k in self.keys:
+            row[k] = rows[k][i]
+        if start + i in self.checks:
+            row["check"] = self.checks[start + i]
+        return row
+
+    def chunks(self) -> Iterator[tuple[int, dict]]:
+        """``(start, rows)``: rows[key] is a list of Python numbers per point;
+        rows["nonfinite"] the set of in-chunk indices of points with a NaN or an infinity."""
+        import torch
+
+        from jacli.batched import chunk_size, chunks
+
+        size = chunk_size(self.m, self.n)
+        for start, out in chunks(self.plan, self.backend, self.X, self.problem.command, self.v,
+                                 size):
+            for i in range(start, min(start + len(out["value"]), len(self.checked))):
+                self.checks[i] = self._check(i, out, start)
+            N = len(out["value"])
+            finite = torch.stack([out[k].reshape(N, -1).isfinite().all(1) for k in self.keys])
+            with gc_paused():
+                rows = {k: out[k].cpu().numpy().tolist() for k in self.keys}
+            rows["nonfinite"] = set((~finite.all(0)).nonzero().flatten().tolist())
+            yield start, rows
+
+    def _check(self, i: int, out: dict, start: int) -> bool | None:
+        """SymPy vs autograd at point i, and the batched row vs the one-point numbers."""
+        import torch
+
+        from jacli.compare import TOLERANCES
+
+        one = self.checked[i]
+        if one.check is None or one.check.agree is None:
+            return None
+        rtol, atol = TOLERANCES[self.problem.dtype]
+        same = True
+        for key, numbers in (("value", one.value_numeric),
+                             ("jacobian", one.jacobian.numeric if one.jacobian else None),
+                             ("vjp", one.vjp.numeric if one.vjp else None)):
+            if key in self.keys and numbers is not None:
+                mine = out[key][i - start].cpu().double()
+                theirs = torch.tensor(numbers, dtype=torch.float64).reshape(mine.shape)
+                same &= torch.allclose(mine, theirs, rtol=rtol, atol=atol, equal_nan=True)
+        return bool(one.check.agree and same)
+
+
+def _wanted(command: str, key: str) -> bool:
+    return key == ("jacobian" if command in ("jacobian", "check") else "vjp")
+
+
+def _at_text(point: dict) -> str:
+    """A point as ``--at`` text, exactly (``x=[1/2,3]``)."""
     def txt(v):
         return "[" + ",".join(txt(i) for i in v) + "]" if isinstance(v, list) else \
             f"{v.numerator}/{v.denominator}"
@@ -111,42 +168,23 @@ def _at_text(point: dict[str, Value]) -> str:
     return ",".join(f"{k}={txt(v)}" for k, v in point.items())
 
 
-def _numeric_rows(problem, setup, points, checked) -> Iterator[dict]:
-    from jacli import autograd as ag
-    from jacli.batched import batched
-    from jacli.compute import compute
+def _column(points: Points, name: str, shape: tuple[int, ...], backend):
+    """(N, *shape) tensor of ``name``'s values at every point, validated: every number
+    finite, as ``--at`` wants it, and rounded as the exact reading rounds it."""
+    import torch
 
-    B = ag.TorchBackend(problem.dtype, problem.device)
-    v = None
-    if problem.command in ("vjp", "grad"):
-        v_exact = checked.vjp.v if checked.vjp is not None else [1.0]
-        v = B.tensor([Fraction(x) for x in v_exact])
-    names = list(setup.variables)
-    shapes = {n: setup.shapes[n] for n in names}
-    for start in range(0, len(points), CHUNK):
-        chunk = points[start:start + CHUNK]
-        X = {n: B.tensor([_get(p, n, shapes[n], start + i) for i, p in enumerate(chunk)])
-             for n in names}
-        rows = batched(setup.program, B, X, setup.wrt, problem.command, v)
-        for i in range(len(chunk)):
-            row = {"index": start + i, "value": rows["value"][i]}
-            if "jacobian" in rows:
-                row["jacobian"] = rows["jacobian"][i]
-            if "vjp" in rows:
-                row["vjp"] = rows["vjp"][i]
-            if start + i < CHECKED:
-                one = checked if start + i == 0 else compute(
-                    replace(problem, at=(_at_text(chunk[i]),)))
-                row["check"] = None if one.check is None else one.check.agree
-            yield row
-
-
-def _get(point: dict, name: str, shape, index: int) -> Value:
-    if name not in point:
-        raise ValueInputError(f"point {index + 1} has no value for {name!r}", where="--at-file")
-    value = point[name]
-    if shape_of(value, f"point {index + 1} {name}") != shape:
-        raise ShapeError(f"point {index + 1}: {name} has shape {shape_of(value)}, the first "
-                         f"point gave {shape}", where="--at-file")
-    return value
-
+    values = points.column(name, shape)
+    try:
+        X = torch.tensor(values, dtype=torch.float64)
+    except (OverflowError, RuntimeError):  # an integer beyond int64: round it in Python
+        X = torch.tensor(floats(values), dtype=torch.float64)
+    flat = X.reshape(len(values), -1)
+    bad = (~flat.isfinite()).any(1).nonzero()
+    if len(bad):
+        raise ValueInputError(f"point {int(bad[0]) + 1}: {name} is outside float64's range "
+                              "(about 1.8e308)", where="--at-file")
+    # a float parse reads "-0.0" as -0.0, the exact reading as 0 (and "-1e-400" as -0.0):
+    # the few negative zeros are read again, exactly
+    for i in ((flat == 0) & flat.signbit()).any(1).nonzero().flatten().tolist():
+        X[i] = torch.tensor(floats(points.exact(i)[name]), dtype=torch.float64)
+    return X.to(dtype=backend.dtype, device=backend.device)
