@@ -17,8 +17,8 @@ NUMERIC_TARGET = 1.10
 SYMBOLIC_TARGET = 5.0
 MEMORY_TARGET_MB = 500.0
 MANY_POINTS_TARGET = 1.20
-RERUN = "python bench/run.py              # full, 10-15 min on 2 cores\n" \
-        "python bench/run.py --quick      # ~3 min, for development\n" \
+RERUN = "python bench/run.py              # full, ~20 min on 2 cores\n" \
+        "python bench/run.py --quick      # ~5 min, for development\n" \
         "python bench/run.py --threads 1  # steadier on a busy machine\n" \
         "python bench/run.py --only 'scalar 50' --no-write   # one case, docs untouched"
 
@@ -442,7 +442,11 @@ def markdown(raw: dict) -> str:
         "of `jacli.autograd.jacobian` vs the best of `hand/{jacrev, jacfwd, af_rev, af_fwd, "
         "grad_loop}` on the same function written by hand in PyTorch, in the same process. "
         "Symbolic: `compute(Problem(..., symbolic=\"always\"))` vs `symbolic=\"never\"`, warm. "
-        "Memory: peak RSS (`ru_maxrss`) of a fresh process running only that path.",
+        "Memory: peak RSS (`ru_maxrss`) of a fresh process running only that path. "
+        "Many points: jacli's batched core vs the best hand-written batched PyTorch on the "
+        "same 3→3 function (ratio from back-to-back pairs, see that section); the whole "
+        "`--at-file` CLI is reported beside it. Batch: median round trip of one request in "
+        "a warm `jacli batch` process. Stretch: compilation counted, for information.",
         "",
         table(SUMMARY_HEADERS, summary_rows(results, True), True),
         "",
@@ -572,14 +576,19 @@ def _many_points_md(results) -> list[str]:
                 f"The seeds' 3→3 system `x1**2+2*x2+x3, x1+x2**3+x3**2, 2*x1+x2**2+x3**3` at "
                 f"N={r['points']:,} seeded points, float64, torch threads {r['threads']}. "
                 "`jacli` is `jacli.batched.chunks` exactly as `jacli.many` calls it (chunks of "
-                f"{r['chunk']:,} points; tensors in and out, no file, no JSON); `jacli[s]` forces "
-                "J strategy `s`; `hand/*` is the function written by hand on an (N, 3) tensor: "
-                "`vmap_jacrev`/`vmap_jacfwd` (`torch.func` of the one-point function), `isgb` "
-                "(one batched forward + `autograd.grad(..., is_grads_batched=True)`), `rows` "
-                "(one batched forward + one `autograd.grad` per output), `backward` "
-                "(`Y.backward(V)`), `grad` (`autograd.grad(Y, X, V)`). All checked against "
-                "each other (rtol 1e-12) before timing; first calls run in this order in one "
-                "process, so only the first `torch.func` user pays the `torch._dynamo` import. "
+                f"{r['chunk']:,} points; tensors in and out, no file, no JSON); `jacli[f,s]` "
+                "forces the forward `f` (`direct` on the columns, or `vmap`) and the J strategy "
+                "`s` on the joint output (`rows`: one `autograd.grad` per output; `isgb`: one "
+                "`autograd.grad(..., is_grads_batched=True)`) instead of jacli's per-output "
+                "rows. `hand/*` is the function written by hand in PyTorch, on an (N, 3) tensor: "
+                "`vmap_jacrev`/`vmap_jacfwd` (`torch.func` of the one-point function), `isgb`, "
+                "`rows`, `backward` (`Y.backward(V)`), `grad` (`autograd.grad(Y, X, V)`); or on "
+                "three contiguous (N,) columns: `cols_isgb`, `cols_per_output` (one "
+                "`autograd.grad` per output through that output alone), `cols_backward`, and "
+                "`*_view` (the same, results written into a (3, ·, N) buffer and returned as an "
+                "(N, 3, ·) view instead of stacked). All checked against each other (rtol "
+                "1e-12) before timing; first calls run in this order in one process, so only "
+                "the first `torch.func` user pays the `torch._dynamo` import. "
                 "Medians are interleaved, each sample a call repeated for ~30 ms; the summary's "
                 "ratio is *paired*: jacli and the best anchor (by median) called back to back "
                 f"{_pairs(r)} times, the median of the per-pair ratios — on this shared machine "
@@ -624,10 +633,13 @@ def _compile_md(results) -> list[str]:
             continue
         out += ["## Stretch: compiled throughput at N ≥ 10⁶", "",
                 f"The 3→3 system at N={r['points']:,} points, float64, torch threads "
-                f"{r['threads']}; {r['jax']}. One fresh process with an empty inductor cache, "
-                "so each `torch.compile` pays its whole compilation on its first call (a "
-                "second run on the same machine would find most of it cached). `total` is "
-                "the first call: compilation plus the N points once. The last column is where "
+                f"{r['threads']}; {r['jax']}. Candidates as described in "
+                "`bench/compile_stretch.py`. The first call of each is made in its own fresh "
+                "process (after the imports) with an empty inductor cache, so each "
+                "`torch.compile` pays its whole compilation, the lazy `torch._dynamo` import "
+                "included (a second run on the same machine would find most of it cached); "
+                "`total` is that first call: compilation plus the N points once. Warm medians "
+                "are interleaved in one process. The last column is where "
                 "a compiled route's warm speed would repay its compilation against jacli's "
                 "eager path (N* = compile time ÷ (1/eager rate − 1/compiled rate)).", "",
                 table(*compile_detail(r), True), ""]

@@ -2,9 +2,12 @@
 
 Every case runs in its own fresh process (``bench/child.py``), so import costs are honest:
 start-up (whole ``jacli`` processes against the import floor), numeric Jacobians (jacli
-against hand-written PyTorch under every strategy), the symbolic side at 200×200, and peak
-memory. Prints a table of ratios and medians and writes ``docs/benchmarks.md`` (and the raw
-numbers to ``bench/last_run.json``). ``--quick`` takes ~3 minutes, the full run ~15.
+against hand-written PyTorch under every strategy), the symbolic side at 200×200, peak
+memory, many points (``--at-file``: the batched core against hand-written batched PyTorch,
+and the whole CLI), many requests (``jacli batch``) and the stretch (compiled throughput at
+10⁶ points, JAX as an optional anchor). Prints a table of ratios and medians and writes
+``docs/benchmarks.md`` (and the raw numbers to ``bench/last_run.json``). ``--quick`` takes
+~5 minutes, the full run ~20.
 """
 
 from __future__ import annotations
@@ -55,7 +58,8 @@ def cases(quick: bool) -> list[dict]:
             many_points(budget=6, cli_rounds=1),
             {"kind": "batch", "name": "batch requests", "warmup": 30, "requests": 150},
             {"kind": "compile", "name": "stretch: compiled N=1e6", "points": 10**6,
-             "budget": 10, "max_reps": 5},
+             "budget": 10, "max_reps": 5, "routes": ["jacli", "hand/eager", "jax/",
+                                                     "compile/jacli_prog chunks"]},
         ]
     return [
         {"kind": "startup", "name": "startup", "rounds": 7},
@@ -99,7 +103,7 @@ def run_case(case: dict, timeout: float) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="fewer, smaller cases (~3 minutes)")
+    ap.add_argument("--quick", action="store_true", help="fewer, smaller cases (~5 minutes)")
     ap.add_argument("--only", metavar="TEXT", help="run only cases whose name contains TEXT")
     ap.add_argument("--no-write", action="store_true", help="do not write docs/benchmarks.md")
     ap.add_argument("--timeout", type=float, default=900, help="seconds per case")

@@ -138,27 +138,27 @@ def _direct(p: Plan, backend, leaves, N: int) -> torch.Tensor | None:
 
 def _per_output(p: Plan, backend, leaves, inputs, N: int, command: str,
                 v: torch.Tensor | None) -> dict[str, torch.Tensor]:
-    """Each output of the comma list as its own function: J row i through output i's graph
-    alone; vᵀJ as one backward from all outputs at once, output i weighted by v_i (an
-    expanded scalar: no (N, m) cotangent is built). Results are written into (m, ·, N)
-    buffers, one contiguous copy per gradient, and returned as (N, m, ·) views: assembling
-    (N, m, n) directly (strided copies, stacks) cost more than the backward itself."""
-    m, n = len(p.outputs), len(inputs)
-    ys = [_column(forward(sub, backend, leaves), N) for sub in p.outputs]
-    out = {"value": torch.stack([y.detach() for y in ys]).T}
+    """Each output of the comma list as its own function. vᵀJ: one backward from all
+    outputs at once, output i weighted by v_i (an expanded scalar: no (N, m) cotangent is
+    built). J: row i through output i's graph alone, right after its forward (one output's
+    graph alive at a time), written into an (m, n, N) buffer — one contiguous copy per
+    gradient — and returned as an (N, m, n) view: assembling (N, m, n) directly (strided
+    copies, stacks) cost more than the backward itself."""
     if command in ("vjp", "grad"):
+        ys = [_column(forward(sub, backend, leaves), N) for sub in p.outputs]
         roots = [(y, v[i].expand(N)) for i, y in enumerate(ys) if y.requires_grad]
         if roots:
             torch.autograd.backward(*zip(*roots))
-        out["vjp"] = _flat([x.grad for x in inputs], inputs, N)
-        return out
-    J = inputs[0].new_empty(m, n, N)
-    ones = inputs[0].new_ones(N)
-    for i, y in enumerate(ys):
+        return {"value": torch.stack([y.detach() for y in ys]).T,
+                "vjp": _flat([x.grad for x in inputs], inputs, N)}
+    values, ones = [], inputs[0].new_ones(N)
+    J = inputs[0].new_empty(len(p.outputs), len(inputs), N)
+    for i, sub in enumerate(p.outputs):
+        y = _column(forward(sub, backend, leaves), N)
+        values.append(y.detach())
         for j, g in enumerate(_grads(y, inputs, ones)):
             J[i, j] = 0 if g is None else g  # None: output i does not use input j
-    out["jacobian"] = J.permute(2, 0, 1)
-    return out
+    return {"value": torch.stack(values).T, "jacobian": J.permute(2, 0, 1)}
 
 
 def _column(y: torch.Tensor, N: int) -> torch.Tensor:
