@@ -190,9 +190,6 @@ def test_no_progress_bar_when_stderr_is_piped(tmp_path):
     assert len(out.read_text().splitlines()) == 25_001
 
 
-@pytest.mark.xfail(reason="cli_io._progress: Rich's Progress redirects stdout by default, so "
-                   "the JSON Lines go to the terminal; needs redirect_stdout=False",
-                   strict=False)
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 def test_progress_bar_on_a_terminal_and_the_data_still_on_stdout(tmp_path):
     master, slave = os.openpty()

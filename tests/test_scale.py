@@ -143,3 +143,26 @@ def test_a_one_shot_tensor_run_never_imports_torch_dynamo():
     out = subprocess.run([sys.executable, "-c", f"W = {W!r}; x = {x!r}; " + probe],
                          capture_output=True, text=True, timeout=120)
     assert out.stderr.strip().splitlines()[-1] == "[0, 0] False", out.stderr[-2000:]
+
+
+def test_several_at_values_per_variable_are_many_points(cli):
+    """``--at x1=1 --at x1=2 --at x2=2``: point i takes the i-th value of each repeated
+    variable; one given once holds at every point. Same stream as --at-file."""
+    r = cli("vjp", "2*x1+x2**2, x1**2+2*x2**3", "--at", "x1=1", "--at", "x1=2,x2=2",
+            "--at", "x1=3", "--v", "1,2")
+    assert r.code == 0, r.err
+    header, *rows = _lines(r.out)
+    assert header["points"] == 3
+    assert [row["vjp"] for row in rows] == [[2 + 4 * x1, 52.0] for x1 in (1, 2, 3)]
+    assert all(row["check"] is True for row in rows)
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["jacobian", "x1*x2", "--at", "x1=1", "--at", "x1=2", "--at", "x2=1", "--at", "x2=2",
+      "--at", "x2=3"], "same number of values (given: x1 2, x2 3)"),
+    (["hessian", "x1*x2", "--at", "x1=1", "--at", "x1=2", "--at", "x2=1"],
+     "many points work with jacobian, vjp and grad"),
+])
+def test_several_at_values_errors(cli, argv, needle):
+    r = cli(*argv)
+    assert r.code == 2 and needle in r.err

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from dataclasses import replace
 from enum import Enum
 from typing import Annotated, List, Optional
 
@@ -134,8 +135,14 @@ def _command(name: str, summary: str, examples: str):
         problem = _problem(name, source, at, v, u, vars, wrt, output, dtype, device, symbolic,
                            timeout, emit, fmt, mode)
         if at_file is not None:
+            if at:
+                raise UsageError("give the points either with --at or with --at-file, not both")
             _long_running()
-            raise typer.Exit(cli_io.emit_many(problem, at, at_file))
+            raise typer.Exit(cli_io.emit_many(problem, cli_io.points_file(at_file)))
+        points = cli_io.points_given(at, problem.limits)
+        if points is not None:  # several values per variable: many points
+            _long_running()
+            raise typer.Exit(cli_io.emit_many(replace(problem, at=()), points))
         raise typer.Exit(cli_io.emit(problem, fmt))
 
     return command

@@ -64,44 +64,58 @@ def emit(problem, fmt: Format) -> int:
     return ExitCode.OK
 
 
-def emit_many(problem, at, at_file: str) -> int:
-    """--at-file: stream one strict JSON object per point (after a header object)."""
-    import json
+def emit_many(problem, points) -> int:
+    """Many points (``--at-file``, or several ``--at`` values per variable): stream one strict
+    JSON object per point, after a header object. ``points`` is a ``points.Points``."""
+    from jacli.many import json_lines
 
-    from jacli.many import evaluate_many, read_points
-
-    if at:
-        raise UsageError("give the points either with --at or with --at-file, not both")
     if problem.command not in ("jacobian", "vjp", "grad"):
-        raise UsageError(f"--at-file works with jacobian, vjp and grad, not {problem.command}")
-    points = read_points(read_bytes(lambda: open(at_file, "rb").read(), f"--at-file {at_file}"),
-                         "--at-file")
+        raise UsageError(f"many points work with jacobian, vjp and grad, not {problem.command}")
     progress = _progress(len(points))
     disagree = False
-    for i, row in enumerate(evaluate_many(problem, points)):
-        disagree |= row.get("check") is False
-        sys.stdout.write(json.dumps(_strict(row), allow_nan=False) + "\n")
-        if progress and i % 1000 == 0:
-            progress(i)
-    if progress:
-        progress(None)
+    try:
+        for block in json_lines(problem, points):
+            sys.stdout.write(block.text)
+            disagree |= block.disagree
+            if progress:
+                progress(block.done)
+    finally:
+        if progress:
+            progress(None)
     return ExitCode.DISAGREE if disagree else ExitCode.OK
 
 
-def _strict(row):
-    from jacli.result import strict
+def points_file(path: str):
+    """``--at-file``'s points (``points.Points``), read as JSON Lines or CSV."""
+    from jacli.many import read_points
 
-    return strict(row)
+    return read_points(read_bytes(lambda: open(path, "rb").read(), f"--at-file {path}"),
+                       "--at-file")
+
+
+def points_given(at, limits):
+    """Several ``--at`` values per variable as ``points.Points``; ``None`` for one point."""
+    from jacli.points import Points, floats
+    from jacli.values import parse_points
+
+    exact = parse_points(list(at), limits) if at else None
+    if exact is None:
+        return None
+    return Points(len(exact), exact.__getitem__,
+                  rows=[{k: floats(v) for k, v in p.items()} for p in exact])
 
 
 def _progress(total: int):
-    """A Rich progress bar on stderr, only for a terminal and a long run; None otherwise."""
+    """A Rich progress bar on stderr, only for a terminal and a long run; None otherwise.
+    Rich would redirect stdout through its console by default: the JSON Lines must stay
+    on stdout, untouched (a file, when stdout is redirected)."""
     if total < 20_000 or not sys.stderr.isatty():
         return None
     from rich.console import Console
     from rich.progress import Progress
 
-    bar = Progress(transient=True, console=Console(stderr=True))
+    bar = Progress(transient=True, console=Console(stderr=True), redirect_stdout=False,
+                   redirect_stderr=False)
     task = bar.add_task("points", total=total)
     bar.start()
 

@@ -146,6 +146,40 @@ def parse_point(texts: list[str], limits: Limits = DEFAULT_LIMITS
     return named, positional
 
 
+def parse_points(texts: list[str], limits: Limits = DEFAULT_LIMITS
+                 ) -> list[dict[str, Value]] | None:
+    """Several ``--at`` values for a variable (``--at x=1 --at x=2 --at y=0``) make points:
+    point i takes the i-th value of each repeated variable, and a variable given once holds
+    at every point. ``None`` when no variable is repeated: one point, ``parse_point``'s."""
+    values: dict[str, list[Value]] = {}
+    for text in texts:
+        r = _reader(text, "--at", limits)
+        seen: set[str] = set()
+        while True:
+            name = _item_name(r)
+            value = r.value()
+            if name is None or name in seen:
+                return None  # positional values, or x=1,x=2 in one --at (likely a slip):
+            seen.add(name)  # one point, and parse_point says what is wrong
+            values.setdefault(name, []).append(value)
+            if r.done():
+                break
+            r.expect(",")
+            if r.peek() in (",", ""):
+                raise r.fail("an empty item", "separate values by single commas: 1,2")
+    counts = {len(v) for v in values.values()} - {1}
+    if not counts:
+        return None
+    if len(counts) > 1:
+        given = ", ".join(f"{k} {len(v)}" for k, v in values.items() if len(v) > 1)
+        raise ValueInputError(f"--at: repeated variables need the same number of values "
+                              f"(given: {given})",
+                              hint="point i takes the i-th value of each repeated variable",
+                              where="--at")
+    (n,) = counts
+    return [{k: v[i] if len(v) > 1 else v[0] for k, v in values.items()} for i in range(n)]
+
+
 def _item_name(r: _Reader) -> str | None:
     r.skip()
     m = _NAME.match(r.text, r.i)
