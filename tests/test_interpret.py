@@ -17,33 +17,45 @@ from jacli.language import parse_program
 from jacli.symbolic import SymbolicBackend
 
 SOURCES = [
-    "2*x", "x*2", "x/4", "1/x", "2**x", "x**2", "x**0.5", "x - 3", "3 - x", "-x + 1",
+    "2*x", "x*2", "x/4", "1/x", "7/x", "0/x", "2**x", "1e39**x", "x**2", "x**-2", "x**-0.5",
+    "x**0.5", "x - 3", "3 - x", "-x + 1", "-3*x", "x*-3",
     "p = 2; x**p", "p = 3; 2**p + x", "a = 1/3; a*x + 0.1", "(x + 1)*(x - 1)/7",
     "sin(2*x) + exp(x/3)", "2*3 + x", "pi*x",
 ]
 
 
+# (source, point): half powers only at a positive point (a complex value is refused upstream)
+CASES = [(s, at) for s in SOURCES for at in (Fraction(7, 5), Fraction(-3, 2))
+         if at > 0 or "0.5" not in s]
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("source", SOURCES)
-def test_fast_and_guarded_agree_with_the_exact_value(source, dtype):
+@pytest.mark.parametrize("source, at", CASES)
+def test_fast_and_guarded_agree_with_the_exact_value(source, at, dtype):
     program = parse_program(source)
     B = TorchBackend(dtype)
-    x = B.tensor(Fraction(7, 5))
+    x = B.tensor(at)
     fast = forward(program, B, {"x": x})
     guarded = torch.as_tensor(interpret.run(program, B, {"x": x}))
     assert fast.dtype == guarded.dtype == B.dtype
     assert torch.equal(fast, guarded)  # the same arithmetic, bit for bit
     S = SymbolicBackend()
-    exact = sp.Integer(0) + interpret.run(program, S, {"x": S.exact(Fraction(7, 5))})[()]
+    exact = sp.Integer(0) + interpret.run(program, S, {"x": S.exact(at)})[()]
+    exact = sp.N(exact, 30)
     rtol = 1e-12 if dtype == "float64" else 1e-6
-    assert float(fast) == pytest.approx(float(exact), rel=rtol)
+    if dtype == "float32" and abs(exact) > torch.finfo(torch.float32).max:  # 1e39**x
+        assert torch.isinf(fast)
+    else:
+        assert float(fast) == pytest.approx(float(exact), rel=rtol)
 
 
 def test_a_literal_is_a_python_scalar_beside_a_tensor_as_hand_written_code_has_it():
-    """``2*x`` records what PyTorch records for ``2*x`` typed by hand."""
+    """``2*x`` records what PyTorch records for ``2*x`` typed by hand. (``c/x`` and ``c**x``
+    keep c a tensor: torch's scalar forms round differently, see ``SCALAR_SIDES``.)"""
     B = TorchBackend()
     x = torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
-    for source, hand in [("2*x", 2 * x), ("x**2", x**2), ("2**x", 2**x), ("1/x", 1 / x)]:
+    for source, hand in [("2*x", 2 * x), ("x**2", x**2), ("x/4", x / 4), ("x**-2", x**-2),
+                         ("-3*x", -3 * x), ("x - 1", x - 1)]:
         y = forward(parse_program(source), B, {"x": x})
         assert type(y.grad_fn).__name__ == type(hand.grad_fn).__name__, source
         assert torch.equal(y, hand)
@@ -72,7 +84,7 @@ def test_commands_that_run_on_collect_garbage_again(cli):
     """The console script turns the cyclic GC off for one command; batch turns it back on."""
     gc.disable()
     try:
-        assert cli("batch", stdin=b"").code == 0
+        assert cli("batch", stdin=b'{"command": "grad", "expr": "x**2", "at": "3"}\n').code == 0
         assert gc.isenabled()
     finally:
         gc.unfreeze()

@@ -17,7 +17,9 @@ import pytest
     (64, 64, True, False, ("fwd", "jvp_vmap")),  # cold: torch.func's reverse mode not paid
     (64, 64, True, True, ("rev", "jacrev")),
     (1024, 16, True, True, ("fwd", "jvp_vmap")),
-    (128, 1024, True, False, ("fwd", "jvp_vmap")),
+    (128, 1024, True, False, ("rev", "af_rev")),
+    (40, 25_000, True, False, ("rev", "af_rev")),  # never an n×n basis for a wide J
+    (300, 25_000, True, False, ("rev", "jacrev")),
     (128, 1024, True, True, ("rev", "jacrev")),
 ])
 def test_mode_auto_follows_the_benchmark(m, n, tensors, warm, expected):
@@ -36,7 +38,7 @@ def test_forced_reverse_mode_on_a_cold_process_avoids_dynamo_until_it_pays():
 
 @pytest.mark.parametrize("warm", [False, True])
 def test_the_cli_says_which_strategy_and_why(cli_json, monkeypatch, warm):
-    monkeypatch.setattr("jacli.structure.dynamo_loaded", lambda: warm)
+    monkeypatch.setattr("jacli.structure.warm_process", lambda: warm)
     tall = cli_json("jacobian", "x**2, x**3, x", "--at", "x=2")
     assert tall["strategy"].startswith("reverse mode (torch.autograd.functional")
     assert "system of scalar variables" in tall["strategy"]
@@ -166,3 +168,47 @@ def test_several_at_values_per_variable_are_many_points(cli):
 def test_several_at_values_errors(cli, argv, needle):
     r = cli(*argv)
     assert r.code == 2 and needle in r.err
+
+
+def test_batch_answers_do_not_depend_on_the_lines_before(cli):
+    """jacli batch uses one rule set for every request (the warm rules), so a request gets
+    the same strategy and the same numbers alone or after a request that loaded torch.func."""
+    x = "[" + ",".join(str(i % 7 + 1) for i in range(100)) + "]"
+    line = json.dumps({"command": "jacobian", "expr": "sin(x[:40])*exp(x/50).sum()/7",
+                       "at": f"x={x}", "symbolic": "never"}) + "\n"
+    big = json.dumps({"command": "jacobian", "expr": "sin(x)*exp(x/50).sum()", "mode": "rev",
+                      "at": "x=[" + ",".join(["0.5"] * 300) + "]", "symbolic": "never"}) + "\n"
+    alone = _lines(cli("batch", stdin=line.encode()).out)[0]
+    after = _lines(cli("batch", stdin=(big + line).encode()).out)[1]
+    assert alone["strategy"] == after["strategy"]
+    assert alone["jacobian"]["numeric"] == after["jacobian"]["numeric"]
+
+
+def test_a_bug_on_one_batch_line_does_not_stop_the_stream(cli, monkeypatch):
+    import jacli.compute
+
+    calls = []
+
+    def flaky(problem):
+        calls.append(problem)
+        if len(calls) == 1:
+            raise ZeroDivisionError("simulated bug")
+        return real(problem)
+
+    real = jacli.compute.compute
+    monkeypatch.setattr(jacli.compute, "compute", flaky)
+    lines = b'{"command": "grad", "expr": "x**2", "at": "3", "id": 1}\n' \
+            b'{"command": "grad", "expr": "x**2", "at": "3", "id": 2}\n'
+    r = cli("batch", stdin=lines)
+    first, second = _lines(r.out)
+    assert first["error"]["kind"] == "internal" and first["id"] == 1
+    assert second["vjp"]["numeric"] == [6.0] and second["id"] == 2
+
+
+@pytest.mark.parametrize("argv, code", [
+    (["jacobian", "2**1000*x", "--at", "x=[1,2,3]"], 0),  # |det| past float range: inf
+    (["jacobian", "exp(exp(exp(exp(exp(x)))))", "--at", "2"], 0),  # exact value: not compared
+])
+def test_overflow_in_exact_or_structure_is_reported_not_a_crash(cli, argv, code):
+    r = cli(*argv)
+    assert r.code == code and "internal error" not in r.err, r.err

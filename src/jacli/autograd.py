@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 import operator
+from contextlib import contextmanager
 from fractions import Fraction
 from typing import Any, Callable
 
 import torch
 
-from jacli.errors import DeviceError, UsageError
+from jacli.errors import DeviceError, LimitError, UsageError
 from jacli.interpret import evaluator
 from jacli.language import ir
 
@@ -170,6 +171,11 @@ def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.
     * ``jvp_vmap``: ``vmap`` of ``torch.func.jvp`` over the basis, for large tensor programs
       with n <= m (matches jacfwd without importing torch._dynamo).
     """
+    with _allocations("the numeric Jacobian"):
+        return _jacobian(program, backend, point, wrt, impl)
+
+
+def _jacobian(program, backend, point, wrt, impl):
     f, flat = _flat_function(program, backend, point, wrt)
     if impl in ("af_rev", "af_fwd"):
         strategy = "forward-mode" if impl == "af_fwd" else "reverse-mode"
@@ -180,6 +186,21 @@ def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.
         return func.jacrev(f)(flat)
     basis = torch.eye(flat.numel(), dtype=flat.dtype, device=flat.device)
     return func.vmap(lambda u: func.jvp(f, (flat,), (u,))[1])(basis).T
+
+
+@contextmanager
+def _allocations(what: str):
+    """An allocation that fails (torch's "can't allocate memory", or MemoryError) is a limit
+    of this machine: exit 3 with a hint, not an internal error."""
+    try:
+        yield
+    except MemoryError:
+        raise LimitError(f"out of memory computing {what}", hint="use smaller tensors") from None
+    except RuntimeError as e:
+        if "allocate" not in str(e):
+            raise
+        raise LimitError(f"out of memory computing {what}: {str(e).splitlines()[0]}",
+                         hint="use smaller tensors") from None
 
 
 def backward(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],

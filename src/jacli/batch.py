@@ -13,7 +13,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from jacli.errors import JacliError, UsageError
+from jacli.errors import JacliError, UsageError, internal_error
 from jacli.limits import DEFAULT_LIMITS
 from jacli.result import SCHEMA, strict
 
@@ -30,6 +30,9 @@ def answer(line: str) -> dict[str, Any]:
         result = compute(_problem(request)).to_dict()
     except JacliError as e:
         result = {"schema": SCHEMA, "error": e.to_dict()}
+        request = locals().get("request") or {}
+    except Exception as e:  # a bug in jacli: say so on this line, and answer the next one
+        result = {"schema": SCHEMA, "error": internal_error(e).to_dict()}
         request = locals().get("request") or {}
     if isinstance(request, dict) and "id" in request:
         result["id"] = request["id"]  # echo the caller's id so answers can be matched

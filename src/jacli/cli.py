@@ -18,7 +18,7 @@ import typer
 from jacli import __version__
 from jacli import cli_io
 from jacli.cli_io import Format
-from jacli.errors import ExitCode, JacliError, UsageError
+from jacli.errors import ExitCode, JacliError, UsageError, internal_error
 
 EPILOG_LANGUAGE = (
     "Language: + - * / ** (or ^) @, sin cos tan exp log sqrt abs sigmoid relu softplus tanh …, "
@@ -137,11 +137,9 @@ def _command(name: str, summary: str, examples: str):
         if at_file is not None:
             if at:
                 raise UsageError("give the points either with --at or with --at-file, not both")
-            _long_running()
             raise typer.Exit(cli_io.emit_many(problem, cli_io.points_file(at_file)))
         points = cli_io.points_given(at, problem.limits)
         if points is not None:  # several values per variable: many points
-            _long_running()
             raise typer.Exit(cli_io.emit_many(replace(problem, at=()), points))
         raise typer.Exit(cli_io.emit(problem, fmt))
 
@@ -196,12 +194,17 @@ def batch_command() -> None:
     import json
 
     from jacli.batch import answer
+    from jacli.structure import long_running
 
-    _long_running()
-    for line in sys.stdin:
-        if line.strip():
-            sys.stdout.write(json.dumps(answer(line), allow_nan=False) + "\n")
-            sys.stdout.flush()
+    modules = 0
+    with long_running():
+        for line in sys.stdin:
+            if line.strip():
+                sys.stdout.write(json.dumps(answer(line), allow_nan=False) + "\n")
+                sys.stdout.flush()
+            if len(sys.modules) != modules:  # a request imported torch or SymPy
+                modules = len(sys.modules)
+                cli_io.settle_gc()
 
 
 @app.command("functions", help="List every function jacli knows, with both meanings' summary.")
@@ -293,10 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # a bug in jacli, not the user's input
         if debug:
             raise
-        err = JacliError(f"internal error: {type(e).__name__}: {e}",
-                         hint="this is a bug in jacli; rerun with --debug for the traceback")
-        err.kind, err.exit_code = "internal", 4
-        code = _report(err, json_mode)
+        code = _report(internal_error(e), json_mode)
     return int(code or 0)
 
 
@@ -326,12 +326,7 @@ def run() -> None:
     """The console script. One command, then exit: start-up builds the objects of ~1600
     modules (torch, SymPy) that live until exit, and each full collection of the cyclic GC
     re-scans all of them — 0.25 s of a 1.5 s run, measured. So no collections during a
-    command; the commands that run on (``batch``, ``--at-file``) call ``_long_running``."""
+    command; the commands that run on (``batch``, many points) call ``cli_io.settle_gc``
+    once those modules are in."""
     gc.disable()
     sys.exit(main())
-
-
-def _long_running() -> None:
-    """Collect garbage again, but never re-scan what start-up built (``gc.freeze``)."""
-    gc.freeze()
-    gc.enable()

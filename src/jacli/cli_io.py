@@ -6,6 +6,7 @@ renderers, Rich) is imported inside the functions: ``--help`` must not pay for i
 
 from __future__ import annotations
 
+import gc
 import sys
 from enum import Enum
 
@@ -77,12 +78,21 @@ def emit_many(problem, points) -> int:
         for block in json_lines(problem, points):
             sys.stdout.write(block.text)
             disagree |= block.disagree
+            if block.done == 0:  # the header: torch and SymPy are in, the long part starts
+                settle_gc()
             if progress:
                 progress(block.done)
     finally:
         if progress:
             progress(None)
     return ExitCode.DISAGREE if disagree else ExitCode.OK
+
+
+def settle_gc() -> None:
+    """For a command that runs on: freeze what is alive now (the imported modules' objects,
+    which live until exit) so no collection re-scans it, and collect the rest as usual."""
+    gc.freeze()
+    gc.enable()
 
 
 def points_file(path: str):

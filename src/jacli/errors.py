@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     DISAGREE = 1  # a check found autograd and SymPy (or finite differences) disagreeing
     BAD_INPUT = 2  # parse, shape, unknown name or function, bad --at/--v, usage
     LIMIT = 3  # a budget or limit was hit: time, size
+    INTERNAL = 4  # a bug in jacli (--debug shows the traceback)
     INTERRUPTED = 130  # Ctrl-C
 
 
@@ -101,3 +102,11 @@ class LimitError(JacliError):
 
     kind = "limit"
     exit_code = ExitCode.LIMIT
+
+
+def internal_error(e: Exception) -> JacliError:
+    """A bug in jacli, not the user's input: exit code 4 and a pointer to ``--debug``."""
+    err = JacliError(f"internal error: {type(e).__name__}: {e}",
+                     hint="this is a bug in jacli; rerun with --debug for the traceback")
+    err.kind, err.exit_code = "internal", ExitCode.INTERNAL
+    return err

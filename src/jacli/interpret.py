@@ -12,10 +12,12 @@ Two flavours of the same lowering:
 
 * ``guarded=True``: every node turns a backend complaint (broadcasting, bad index, view of the
   wrong size) into a ``ShapeError`` pointing at that node. ``run`` uses it.
-* ``guarded=False``: no per-node ``try``, and a literal operand of a binary operator is handed
-  to the backend as the backend likes it (torch: a Python float, as in ``2*x`` written by
-  hand). ``evaluator`` runs this and, only when it fails, runs the guarded flavour to name the
-  node that failed.
+* ``guarded=False``: no per-node ``try``. ``evaluator`` runs this and, only when it fails,
+  runs the guarded flavour to name the node that failed.
+
+Both hand a literal operand of a binary operator to the backend as it takes it best (torch: a
+Python float, as in ``2*x`` written by hand; ``SCALAR_SIDES``), so they compute alike, bit
+for bit; only the ``try`` differs.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ from jacli.language import ir
 
 Env = dict[str, Any]
 Thunk = Callable[[Env], Any]
+
+# which operand of a binary operator may be a Python scalar without changing torch's arithmetic:
+# c/x would become x.reciprocal()*c (not correctly rounded) and c**x would take a float64
+# log(c) beside float32 values, so those literals stay tensors
+SCALAR_SIDES = {"add": (0, 1), "sub": (0, 1), "mul": (0, 1), "div": (1,), "pow": (1,)}
 
 # what a backend raises for input it cannot compute with; anything else (JacliError, a
 # budget's OutOfTime, KeyboardInterrupt) passes straight through
@@ -154,24 +161,32 @@ class _Lowering:
     # -- operations -----------------------------------------------------------------------
     def Op(self, node: ir.Op) -> Thunk:
         args = [self.node(a) for a in node.args]
-        if self.guarded:
-            fn = partial(self.B.op, node.op)
-            shapes = lambda vals: f"{node.op} of shapes " + " and ".join(  # noqa: E731
-                str(tuple(self.B.shape(v))) for v in vals)
-            return self._guarded_call(node.pos, fn, args, shapes)
         binary = getattr(self.B, "binary", None)
-        if len(args) == 1 or binary is None:
-            return _call(partial(self.B.op, node.op), args)
-        fn = binary(node.op)
-        a, b = node.args
+        fn = binary(node.op) if binary and len(args) == 2 else partial(self.B.op, node.op)
+        scalar = self._scalar_operand(node)
+        if scalar is not None and not self.guarded:  # the fast path: 2*x as one closure
+            i, c, other = *scalar, args[1 - scalar[0]]
+            return (lambda env: fn(c, other(env))) if i == 0 else (lambda env: fn(other(env), c))
+        if scalar is not None:
+            i, c = scalar
+            args[i] = lambda env: c
+        if not self.guarded:
+            return _call(fn, args)
+        return self._guarded_call(node.pos, fn, args, lambda vals: f"{node.op} of shapes " +
+                                  " and ".join(str(tuple(getattr(v, "shape", ()))) for v in vals))
+
+    def _scalar_operand(self, node: ir.Op) -> tuple[int, Any] | None:
+        """(side, value) when one operand is a literal the backend takes as a scalar (torch:
+        a Python float, as in hand-written ``2*x``, ``x/4``, ``x**-2``) with the same
+        arithmetic; both flavours use it, so they compute alike bit for bit."""
         operand = getattr(self.B, "operand", None)
-        if operand is not None and isinstance(a, ir.Num) != isinstance(b, ir.Num):
-            if isinstance(a, ir.Num):  # 2*x: the literal as the backend takes it best
-                ca, fb = operand(a.value), args[1]
-                return lambda env: fn(ca, fb(env))
-            fa, cb = args[0], operand(b.value)
-            return lambda env: fn(fa(env), cb)
-        return _call(fn, args)
+        if operand is None or len(node.args) != 2:
+            return None
+        literals = [_literal(a) for a in node.args]
+        sides = [i for i in SCALAR_SIDES.get(node.op, ()) if literals[i] is not None]
+        if len(sides) != 1 or literals[1 - sides[0]] is not None:
+            return None  # no literal, or two: that is a constant, computed as tensors
+        return sides[0], operand(literals[sides[0]])
 
     def Call(self, node: ir.Call) -> Thunk:
         row = TABLE[node.fn]
@@ -219,6 +234,16 @@ class _Lowering:
             return _guard(pos, lambda: fn(*vals), what and (lambda: what(vals)))
 
         return call
+
+
+def _literal(node: ir.Node):
+    """The exact value of a literal operand (``2``, ``-2``, ``+0.5``), else ``None``."""
+    if isinstance(node, ir.Num):
+        return node.value
+    if isinstance(node, ir.Op) and node.op in ("neg", "pos") and len(node.args) == 1:
+        inner = _literal(node.args[0])
+        return None if inner is None else (-inner if node.op == "neg" else inner)
+    return None
 
 
 def _call(fn: Callable, args: list[Thunk]) -> Thunk:

@@ -37,7 +37,24 @@ def text(e) -> str:
             return str(e)
     except ValueError:
         pass  # an integer inside e is past Python's int-to-str limit
-    return "≈" + str(sp.N(e, 17))
+    return _approximately(e)
+
+
+def _approximately(e) -> str:
+    """``≈`` and 17 digits of an expression too long to print exactly, within a short slice
+    of time (printing may happen after compute's budget has ended)."""
+    from jacli.budget import OutOfTime, within
+    from jacli.symbolic import EVALF_SECONDS
+
+    try:
+        with within(EVALF_SECONDS, "printing"):
+            return "≈" + str(sp.N(e, 17))
+    except OutOfTime as t:
+        if t.stage != "printing":
+            raise
+    except (ValueError, OverflowError):
+        pass
+    return "(too long to print)"
 
 
 def strs(exprs) -> list[str] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import sys
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -35,18 +36,44 @@ def structure(J: list[list[float]] | None, m: int, n: int, strategy: str | None)
     out["full_rank"] = out["rank"] == min(m, n)
     if m == n:
         sign, logdet = np.linalg.slogdet(A)
-        out["determinant"] = float(sign * math.exp(logdet)) if sign != 0 else 0.0
+        out["determinant"] = _det(sign, logdet)
     out["condition_number"] = float(s[0] / s[-1]) if s[-1] > 0 else math.inf
     return out
+
+
+def _det(sign: float, logdet: float) -> float:
+    """det from ``slogdet``: ±inf past float range (e.g. 2**1000 * I), not an error."""
+    if sign == 0:
+        return 0.0
+    try:
+        return float(sign * math.exp(logdet))
+    except OverflowError:
+        return math.copysign(math.inf, sign)
 
 
 FEW_OUTPUTS = 32  # tensor programs with m up to this: batched VJPs beat n JVPs (bench/)
 COLD_REV_MAX = 256  # past this m, legacy-vmap VJPs cost more than importing torch._dynamo
 
 
-def dynamo_loaded() -> bool:
-    """Whether this process has already paid for ``torch.func``'s reverse mode."""
-    return "torch._dynamo" in sys.modules
+_LONG_RUNNING = False  # set by commands that answer many requests (``jacli batch``)
+
+
+@contextmanager
+def long_running():
+    """While this process answers many requests: it pays ``torch._dynamo``'s import at most
+    once, so every request gets the warm rules — the same request, the same strategy,
+    whatever came before it."""
+    global _LONG_RUNNING
+    before, _LONG_RUNNING = _LONG_RUNNING, True
+    try:
+        yield
+    finally:
+        _LONG_RUNNING = before
+
+
+def warm_process() -> bool:
+    """Whether ``torch.func``'s reverse mode is paid for (or will be, once, worth it)."""
+    return _LONG_RUNNING or "torch._dynamo" in sys.modules
 
 
 def choose_mode(m: int, n: int, requested: str = "auto", tensors: bool = False,
@@ -54,7 +81,8 @@ def choose_mode(m: int, n: int, requested: str = "auto", tensors: bool = False,
     """(mode, implementation, reason) for the numeric J (m outputs × n inputs), from the
     measurements in docs/benchmarks.md.
 
-    ``warm``: whether ``torch._dynamo`` is already imported (default: look). ``torch.func``'s
+    ``warm``: whether ``torch._dynamo`` is already imported or the process is long-running
+    (default: ``warm_process()``). ``torch.func``'s
     reverse mode imports it on first use (0.6–0.9 s, more than any J of a one-shot run
     costs), so a cold process uses the dynamo-free strategies — ``autograd.functional``
     (legacy vmap) and ``vmap`` of forward-mode ``jvp`` — and a warm one (``jacli batch``, a
@@ -62,10 +90,11 @@ def choose_mode(m: int, n: int, requested: str = "auto", tensors: bool = False,
 
     * scalar systems (every variable a scalar): ``autograd.functional``, reverse, on every
       shape measured (forward when ``--mode fwd``);
-    * tensor programs: reverse when m <= 32 (or, warm, when n >= m), else forward.
+    * tensor programs: reverse when m <= 32 or n > m (or, warm, n == m), else forward
+      (whose basis of n JVPs is n×n: at most m·n, J's own size).
     """
     if warm is None:
-        warm = dynamo_loaded()
+        warm = warm_process()
     if not tensors:
         mode = "fwd" if requested == "fwd" else "rev"
         why = f"--mode {requested}" if requested != "auto" else (
@@ -76,7 +105,7 @@ def choose_mode(m: int, n: int, requested: str = "auto", tensors: bool = False,
         mode, why = requested, f"--mode {requested}"
     elif m <= FEW_OUTPUTS:
         mode, why = "rev", f"auto: few outputs ({m}): {m} batched VJPs"
-    elif warm and n >= m:
+    elif n > m or (warm and n == m):  # forward mode would also hold an n×n basis
         mode, why = "rev", f"auto: {m} output(s) <= {n} input(s): {m} batched VJPs"
     else:
         mode, why = "fwd", (f"auto: {n} batched JVPs" + ("" if warm else

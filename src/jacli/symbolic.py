@@ -223,6 +223,8 @@ def _evalf(value: sp.Expr):
         if e.stage != "exact evaluation":
             raise  # the whole run's budget, not this entry's
         return None
+    except (OverflowError, ValueError):  # mpmath past float range, ints past 4300 digits
+        return None
 
 
 def _rational_to_float(r: sp.Rational) -> float:
