@@ -104,15 +104,17 @@ def points_file(path: str):
 
 
 def points_given(at, limits):
-    """Several ``--at`` values per variable as ``points.Points``; ``None`` for one point."""
-    from jacli.points import Points, floats
+    """Several ``--at`` values per variable as ``points.Points``; ``None`` for one point.
+    Parsed under the input-parsing budget, as one point's values are in ``compute``."""
     from jacli.values import parse_points
 
-    exact = parse_points(list(at), limits) if at else None
-    if exact is None:
+    if len(at or ()) < 2:
         return None
-    return Points(len(exact), exact.__getitem__,
-                  rows=[{k: floats(v) for k, v in p.items()} for p in exact])
+    from jacli.compute import stage
+    from jacli.points import Points
+
+    exact = stage(limits.timeout, "input parsing", lambda: parse_points(list(at), limits))
+    return None if exact is None else Points.exactly(exact)
 
 
 def _progress(total: int):

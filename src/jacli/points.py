@@ -36,6 +36,12 @@ class Points:
                  rows: list[dict] | None = None, columns: dict[str, list] | None = None) -> None:
         self.count, self._exact, self._rows, self._columns = count, exact, rows, columns
 
+    @classmethod
+    def exactly(cls, exact: list[dict[str, Value]]) -> "Points":
+        """Points already read exactly (``Fraction`` values), as floats rounded once."""
+        return cls(len(exact), exact.__getitem__,
+                   rows=[{k: floats(v) for k, v in p.items()} for p in exact])
+
     def __len__(self) -> int:
         return self.count
 
@@ -103,9 +109,8 @@ def read_points(text: str, where: str) -> Points:
         try:
             points = _fast_jsonl(text) if jsonl else _fast_csv(text)
         except _Unusual:
-            exact = _jsonl(text, where) if jsonl else _csv(text, where)  # raises, or reads it
-            points = Points(len(exact), exact.__getitem__, rows=[
-                {k: floats(v) for k, v in p.items()} for p in exact])
+            # raises, or reads it
+            points = Points.exactly(_jsonl(text, where) if jsonl else _csv(text, where))
     if not len(points):
         raise ValueInputError(f"{where}: no points in the file", where=where)
     if len(points) > MAX_POINTS:

@@ -118,27 +118,32 @@ def _reader(text: str, where: str, limits: Limits) -> _Reader:
     return r
 
 
-def parse_point(texts: list[str], limits: Limits = DEFAULT_LIMITS
-                ) -> tuple[dict[str, Value], list[Value]]:
-    """All ``--at`` texts: named bindings (``x=..``) and positional values, in order."""
-    named: dict[str, Value] = {}
-    positional: list[Value] = []
-    for text in texts:
+def _items(texts: list[str], limits: Limits):
+    """Every item of every ``--at`` text, in order: (text number, reader, name or None,
+    value); the reader is positioned after the item, for errors that name its column."""
+    for k, text in enumerate(texts):
         r = _reader(text, "--at", limits)
         while True:
-            name = _item_name(r)
-            value = r.value()
-            if name is None:
-                positional.append(value)
-            elif name in named:
-                raise r.fail(f"{name!r} is given twice")
-            else:
-                named[name] = value
+            yield k, r, _item_name(r), r.value()
             if r.done():
                 break
             r.expect(",")
             if r.peek() in (",", ""):
                 raise r.fail("an empty item", "separate values by single commas: 1,2")
+
+
+def parse_point(texts: list[str], limits: Limits = DEFAULT_LIMITS
+                ) -> tuple[dict[str, Value], list[Value]]:
+    """All ``--at`` texts: named bindings (``x=..``) and positional values, in order."""
+    named: dict[str, Value] = {}
+    positional: list[Value] = []
+    for _, r, name, value in _items(texts, limits):
+        if name is None:
+            positional.append(value)
+        elif name in named:
+            raise r.fail(f"{name!r} is given twice")
+        else:
+            named[name] = value
     if named and positional:
         raise ValueInputError("--at: mix of named (x=1) and positional (1) values",
                               hint="name every value, or give them all in variable order",
@@ -146,27 +151,26 @@ def parse_point(texts: list[str], limits: Limits = DEFAULT_LIMITS
     return named, positional
 
 
+_ASSIGNED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*=")  # values hold no '=': names only
+
+
 def parse_points(texts: list[str], limits: Limits = DEFAULT_LIMITS
                  ) -> list[dict[str, Value]] | None:
     """Several ``--at`` values for a variable (``--at x=1 --at x=2 --at y=0``) make points:
     point i takes the i-th value of each repeated variable, and a variable given once holds
-    at every point. ``None`` when no variable is repeated: one point, ``parse_point``'s."""
+    at every point. ``None`` when no variable is repeated across ``--at`` options (one
+    point, ``parse_point``'s; ``x=1,x=2`` in one option is a slip it names), found by a scan
+    of the names alone, so one point's values are parsed once, by ``parse_point``."""
+    names = [set(_ASSIGNED.findall(t)) for t in texts]
+    if sum(map(len, names)) == len(set().union(*names)):
+        return None
     values: dict[str, list[Value]] = {}
-    for text in texts:
-        r = _reader(text, "--at", limits)
-        seen: set[str] = set()
-        while True:
-            name = _item_name(r)
-            value = r.value()
-            if name is None or name in seen:
-                return None  # positional values, or x=1,x=2 in one --at (likely a slip):
-            seen.add(name)  # one point, and parse_point says what is wrong
-            values.setdefault(name, []).append(value)
-            if r.done():
-                break
-            r.expect(",")
-            if r.peek() in (",", ""):
-                raise r.fail("an empty item", "separate values by single commas: 1,2")
+    last: dict[str, int] = {}
+    for k, _, name, value in _items(texts, limits):
+        if name is None or last.get(name) == k:
+            return None
+        last[name] = k
+        values.setdefault(name, []).append(value)
     counts = {len(v) for v in values.values()} - {1}
     if not counts:
         return None
