@@ -46,9 +46,9 @@ class Backend(Protocol):
     """What the interpreter needs from a backend; values are its own array type.
     ``kind`` ("symbolic" or "torch") picks each function-table row's meaning.
 
-    Optional fast-path hooks, used by unguarded lowering when present: ``binary(op)`` returns
-    the two-argument function of ``op``; ``operand(value)`` turns a literal into what that
-    function takes best as one of its operands."""
+    ``binary(op)`` is the two-argument function of ``op``, resolved once per node;
+    ``operand(value)`` turns a literal into what that function takes best beside another
+    operand (``SCALAR_SIDES``)."""
 
     kind: str
 
@@ -57,6 +57,8 @@ class Backend(Protocol):
     def stack(self, items: list) -> Any: ...
     def concat(self, items: list) -> Any: ...
     def op(self, op: str, *args) -> Any: ...
+    def binary(self, op: str) -> Callable: ...
+    def operand(self, value) -> Any: ...
     def index(self, value, index: tuple) -> Any: ...
     def setitem(self, value, index: tuple, item) -> Any: ...
     def stop_gradient(self, value) -> Any: ...
@@ -161,8 +163,7 @@ class _Lowering:
     # -- operations -----------------------------------------------------------------------
     def Op(self, node: ir.Op) -> Thunk:
         args = [self.node(a) for a in node.args]
-        binary = getattr(self.B, "binary", None)
-        fn = binary(node.op) if binary and len(args) == 2 else partial(self.B.op, node.op)
+        fn = self.B.binary(node.op) if len(args) == 2 else partial(self.B.op, node.op)
         scalar = self._scalar_operand(node)
         if scalar is not None and not self.guarded:  # the fast path: 2*x as one closure
             i, c, other = *scalar, args[1 - scalar[0]]
@@ -179,14 +180,13 @@ class _Lowering:
         """(side, value) when one operand is a literal the backend takes as a scalar (torch:
         a Python float, as in hand-written ``2*x``, ``x/4``, ``x**-2``) with the same
         arithmetic; both flavours use it, so they compute alike bit for bit."""
-        operand = getattr(self.B, "operand", None)
-        if operand is None or len(node.args) != 2:
+        if len(node.args) != 2:
             return None
         literals = [_literal(a) for a in node.args]
         sides = [i for i in SCALAR_SIDES.get(node.op, ()) if literals[i] is not None]
         if len(sides) != 1 or literals[1 - sides[0]] is not None:
             return None  # no literal, or two: that is a constant, computed as tensors
-        return sides[0], operand(literals[sides[0]])
+        return sides[0], self.B.operand(literals[sides[0]])
 
     def Call(self, node: ir.Call) -> Thunk:
         row = TABLE[node.fn]

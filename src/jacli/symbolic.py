@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -91,6 +92,14 @@ class SymbolicBackend:
             return obj(np.matmul(a, b))
         return obj({"add": np.add, "sub": np.subtract, "mul": np.multiply,
                     "div": np.divide, "pow": np.power}[op](a, b))
+
+    def binary(self, op: str):
+        """The function of a binary operator, for lowered programs (``interpret``)."""
+        return partial(self.op, op)
+
+    def operand(self, value: Fraction) -> np.ndarray:
+        """A literal beside another operand: an exact constant, like any other literal."""
+        return self.constant(value)
 
     def _check_power(self, base, exponent) -> None:
         """Refuse constant exponents beyond the limit, and constant powers too large to hold."""
