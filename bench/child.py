@@ -7,6 +7,7 @@ first autograd call warms caches) and keeps one case's memory out of the next on
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import resource
@@ -17,6 +18,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 HEAVY = ("torch", "sympy", "numpy", "torch._dynamo")
+
+
+# case kind -> (module in bench/, function taking the case); imported only for that kind
+CASES = {
+    "startup": ("startup", "startup_case"), "scalar": ("numeric", "numeric_case"),
+    "tensor": ("numeric", "numeric_case"), "firstcall": ("numeric", "firstcall_case"),
+    "firstcall1": ("numeric", "firstcall1"), "symbolic": ("symbolic_case", "symbolic_case"),
+    "manypoints": ("many_points", "many_points_case"), "batch": ("batch_case", "batch_case"),
+    "compile": ("compile_stretch", "compile_case"),
+    "compile1": ("compile_stretch", "first_call_case"),
+}
 
 
 def log(*args) -> None:
@@ -38,35 +50,11 @@ def main() -> None:
         import torch
 
         torch.set_num_threads(int(case["threads"]))
-    if kind == "startup":
-        from startup import startup_case
-        result = startup_case(case)
-    elif kind in ("scalar", "tensor"):
-        from numeric import numeric_case
-        result = numeric_case(case)
-    elif kind == "firstcall":
-        from numeric import firstcall_case
-        result = firstcall_case(case)
-    elif kind == "firstcall1":
-        from numeric import firstcall1
-        result = firstcall1(case)
-    elif kind == "symbolic":
-        from symbolic_case import symbolic_case
-        result = symbolic_case(case)
-    elif kind == "memory":
+    if kind == "memory":
         result = memory_case(case)
-    elif kind == "manypoints":
-        from many_points import many_points_case
-        result = many_points_case(case)
-    elif kind == "batch":
-        from batch_case import batch_case
-        result = batch_case(case)
-    elif kind == "compile":
-        from compile_stretch import compile_case
-        result = compile_case(case)
-    elif kind == "compile1":
-        from compile_stretch import first_call_case
-        result = first_call_case(case)
+    elif kind in CASES:
+        module, function = CASES[kind]
+        result = getattr(importlib.import_module(module), function)(case)
     else:
         raise SystemExit(f"unknown case kind {kind!r}")
     result["case"] = case

@@ -454,9 +454,8 @@ def markdown(raw: dict) -> str:
     out += _startup_md(results)
     if numeric_results(results):
         out += _numeric_md(results)
-    for r in results:
-        if r["case"]["kind"] == "symbolic" and "error" not in r:
-            out += ["## Symbolic side", "", symbolic_text(r, True), ""]
+    for r in _done(results, "symbolic"):
+        out += ["## Symbolic side", "", symbolic_text(r, True), ""]
     out += _firstcall_md(results)
     out += _many_points_md(results)
     out += _batch_md(results)
@@ -471,11 +470,14 @@ def _threads(results) -> str:
     return ", ".join(seen) or "—"
 
 
+def _done(results, kind: str) -> list[dict]:
+    """The results of the cases of ``kind`` that ran to the end."""
+    return [r for r in results if r["case"]["kind"] == kind and "error" not in r]
+
+
 def _startup_md(results) -> list[str]:
     out = []
-    for r in results:
-        if r["case"]["kind"] != "startup" or "error" in r:
-            continue
+    for r in _done(results, "startup"):
         out += ["## Start-up", "",
                 f"`{r['jacli']}`, {r['rounds']} interleaved rounds; import floor median "
                 f"{secs(r['floor']['median'])} (min {secs(r['floor']['min'])}). "
@@ -555,9 +557,7 @@ def firstcall_rows(r: dict) -> tuple[list[str], list[list[str]]]:
 
 def _firstcall_md(results) -> list[str]:
     out = []
-    for r in results:
-        if r["case"]["kind"] != "firstcall" or "error" in r:
-            continue
+    for r in _done(results, "firstcall"):
         headers, rows = firstcall_rows(r)
         out += ["## First calls", "",
                 "Each strategy's first call in its own fresh process, after `import torch` and "
@@ -569,9 +569,7 @@ def _firstcall_md(results) -> list[str]:
 
 def _many_points_md(results) -> list[str]:
     out = []
-    for r in results:
-        if r["case"]["kind"] != "manypoints" or "error" in r:
-            continue
+    for r in _done(results, "manypoints"):
         out += ["## Many points (`--at-file`)", "",
                 f"The seeds' 3→3 system `x1**2+2*x2+x3, x1+x2**3+x3**2, 2*x1+x2**2+x3**3` at "
                 f"N={r['points']:,} seeded points, float64, torch threads {r['threads']}. "
@@ -607,9 +605,7 @@ def _many_points_md(results) -> list[str]:
 
 def _batch_md(results) -> list[str]:
     out = []
-    for r in results:
-        if r["case"]["kind"] != "batch" or "error" in r:
-            continue
+    for r in _done(results, "batch"):
         rows = [[k, secs(t)] for k, t in r["by_kind"].items()]
         out += ["## Many requests (`jacli batch`)", "",
                 "One `jacli batch` process fed one JSON Lines request at a time over a pipe "
@@ -628,9 +624,7 @@ def _batch_md(results) -> list[str]:
 
 def _compile_md(results) -> list[str]:
     out = []
-    for r in results:
-        if r["case"]["kind"] != "compile" or "error" in r:
-            continue
+    for r in _done(results, "compile"):
         out += ["## Stretch: compiled throughput at N ≥ 10⁶", "",
                 f"The 3→3 system at N={r['points']:,} points, float64, torch threads "
                 f"{r['threads']}; {r['jax']}. Candidates as described in "
@@ -654,7 +648,7 @@ def _memory_md(results) -> list[str]:
     rows = [[r["case"]["name"], f"{r['rss_start_mb']:.0f} MB", f"{r['rss_after_import_mb']:.0f} MB",
              f"{r['peak_rss_mb']:.0f} MB", secs(r["seconds"]),
              verdict(r["peak_rss_mb"] <= MEMORY_TARGET_MB and r["ok"])]
-            for r in results if r["case"]["kind"] == "memory" and "error" not in r]
+            for r in _done(results, "memory")]
     if not rows:
         return []
     return ["## Memory", "",
