@@ -19,7 +19,8 @@ from jacli import batched as core
 from jacli.autograd import TorchBackend
 from jacli.compute import Problem, compute, prepare
 from jacli.errors import JacliError
-from jacli.many import evaluate_many, json_lines, read_points
+from jacli.many import evaluate_many, json_lines
+from jacli.points import read_points
 from jacli.result import strict
 
 SEED = "x1**2+2*x2+x3, x1+x2**3+x3**2, 2*x1+x2**2+x3**3"

@@ -97,7 +97,7 @@ def settle_gc() -> None:
 
 def points_file(path: str):
     """``--at-file``'s points (``points.Points``), read as JSON Lines or CSV."""
-    from jacli.many import read_points
+    from jacli.points import read_points
 
     return read_points(read_bytes(lambda: open(path, "rb").read(), f"--at-file {path}"),
                        "--at-file")

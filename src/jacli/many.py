@@ -13,7 +13,7 @@ per point); ``json_lines`` yields the same objects already written as strict JSO
 chunk of lines at a time — byte for byte what ``json.dumps(strict(row))`` gives, about twice
 as cheap end to end: one ``%`` per row, floats by ``repr`` as ``json`` writes them; only the
 checked rows and rows holding a NaN or an infinity go through ``strict`` and
-``json.dumps``. (``read_points`` is re-exported: the CLI's entry.)
+``json.dumps``.
 """
 
 from __future__ import annotations
@@ -22,11 +22,9 @@ import json
 from dataclasses import dataclass, replace
 from typing import Iterator
 
-from jacli import points as _points
 from jacli.errors import ValueInputError
 from jacli.points import Points, floats, gc_paused
 
-read_points = _points.read_points  # the CLI reads the file through this module
 CHECKED = 3  # points also computed one at a time, exactly, and checked against SymPy
 
 KEYS = ("value", "jacobian", "vjp")  # a row's numeric keys, in the order rows print them
