@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,15 @@ from jacli.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+
+# JACLI_TEST_DEVICE=cuda re-runs every CLI test of the suite on a GPU (a check for machines
+# that have one; CI has none). Tests that assert CPU-only facts then fail, by design.
+_DEVICE = os.environ.get("JACLI_TEST_DEVICE")
+_NUMERIC = {"jacobian", "vjp", "grad", "jvp", "hessian", "check", "graph"}
+
+
+def pytest_report_header(config):
+    return f"jacli CLI tests on device: {_DEVICE or 'as given (cpu by default)'}"
 
 
 @dataclass
@@ -41,6 +51,8 @@ def cli(capsys, monkeypatch):
     def run(*argv: str, stdin: bytes | None = None) -> Run:
         if stdin is not None:
             monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+        if _DEVICE and argv and argv[0] in _NUMERIC and "--device" not in argv:
+            argv = (argv[0], "--device", _DEVICE, *argv[1:])
         code = main(list(argv))
         captured = capsys.readouterr()
         return Run(code, captured.out, captured.err)

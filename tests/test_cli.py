@@ -60,7 +60,10 @@ def test_stdin_and_file(cli_json, tmp_path):
     (["jacobian", "x", "--at", "x=nan"], 2, "the point must be finite"),
     (["jacobian", "a @ b", "--at", "a=[1,2]", "--at", "b=[1,2,3]"], 2,
      "matmul of shapes (2,) and (3,)"),
-    (["jacobian", "x", "--device", "cuda", "--at", "1"], 2, "no CUDA device"),
+    # cuda:99: no such device here, nor on a one-GPU machine (scripts/check_cuda.py runs there)
+    (["jacobian", "x", "--device", "cuda:99", "--at", "1"], 2, "no CUDA device"),
+    (["jacobian", "x", "--device", "cuda:x", "--at", "1"], 2, "not a device jacli knows"),
+    (["jacobian", "x", "--device", "tpu", "--at", "1"], 2, "not a device jacli knows"),
     (["jacobian", "x", "--dtype", "int8", "--at", "1"], 2, "--dtype"),
     (["jacobian", "ones(100000, 100000) * x", "--at", "1"], 3, "the limit is"),
     (["jacobian", "x", "--bogus"], 2, "No such option"),
@@ -72,6 +75,18 @@ def test_errors_are_one_clear_message_and_a_documented_code(cli, argv, code, nee
     assert needle in r.err
     assert "Traceback" not in r.err + r.out
     assert r.err.startswith("error: ")
+
+
+def test_device_cuda_runs_where_there_is_one_and_fails_cleanly_where_not(cli):
+    import torch
+
+    r = cli("vjp", "x1**2, x1*x2", "--at", "1,2", "--v", "1,1", "--device", "cuda", "--json")
+    if torch.cuda.is_available():  # a GPU machine: scripts/check_cuda.py compares it with cpu
+        assert r.code == 0 and json.loads(r.out)["device"] == "cuda", r.err
+        assert json.loads(r.out)["vjp"]["numeric"] == [4.0, 1.0]
+    else:
+        assert r.code == ExitCode.BAD_INPUT and "no CUDA device" in r.err, r.err
+        assert r.err.startswith("error: ") and "Traceback" not in r.err
 
 
 def test_json_errors_are_json_on_stdout_and_text_on_stderr(cli):

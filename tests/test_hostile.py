@@ -195,6 +195,10 @@ def child_env(home: Path) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"),
                                                       env.get("PYTHONPATH")]))
     env["HOME"] = str(home)  # a marker: its text must never show up in any output
+    # The server forks after autograd has run. On a CUDA build of torch with a GPU present,
+    # autograd's engine has started its per-device threads by then, and a forked child that
+    # uses autograd is refused ("Autograd-and-Fork"). These runs are CPU runs: hide the GPUs.
+    env["CUDA_VISIBLE_DEVICES"] = ""
     env.pop("JACLI_DEBUG", None)
     return env
 

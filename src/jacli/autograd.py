@@ -25,16 +25,22 @@ DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 
 def resolve_device(name: str) -> torch.device:
-    """``cpu`` or ``cuda[:n]``; a clear error when this machine has no such device."""
+    """``cpu``, ``cuda`` or ``cuda:N``; a clear error when this machine has no such device."""
     if name == "cpu":
         return torch.device("cpu")
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise DeviceError(f"--device {name}: no CUDA device is available on this machine",
-                              hint="use --device cpu (the default)", where="--device")
-        return torch.device(name)
-    raise UsageError(f"--device {name!r} is not a device jacli knows",
-                     hint="use cpu or cuda", where="--device")
+    kind, _, index = name.partition(":")
+    if kind != "cuda" or (index and not index.isdigit()):
+        raise UsageError(f"--device {name!r} is not a device jacli knows",
+                         hint="use cpu, cuda or cuda:N", where="--device")
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if count == 0:
+        raise DeviceError(f"--device {name}: no CUDA device is available on this machine",
+                          hint="use --device cpu (the default)", where="--device")
+    if index and int(index) >= count:
+        raise DeviceError(f"--device {name}: no CUDA device {int(index)} on this machine "
+                          f"(it has {count}: cuda:0 to cuda:{count - 1})",
+                          hint="use --device cuda (the first one)", where="--device")
+    return torch.device(name)
 
 
 class TorchBackend:

@@ -105,8 +105,14 @@ class LimitError(JacliError):
 
 
 def internal_error(e: Exception) -> JacliError:
-    """A bug in jacli, not the user's input: exit code 4 and a pointer to ``--debug``."""
-    err = JacliError(f"internal error: {type(e).__name__}: {e}",
-                     hint="this is a bug in jacli; rerun with --debug for the traceback")
+    """A bug in jacli, not the user's input: exit code 4 and a pointer to ``--debug``.
+
+    An ImportError is the one exception here that is usually not jacli's: a broken install, or
+    a library (PyTorch's CUDA build maps GBs) that cannot load under a memory limit.
+    """
+    hint = ("a library could not be loaded: check that `python -c 'import torch'` works, "
+            "and any memory limit (ulimit -v)" if isinstance(e, ImportError) else
+            "this is a bug in jacli; rerun with --debug for the traceback")
+    err = JacliError(f"internal error: {type(e).__name__}: {e}", hint=hint)
     err.kind, err.exit_code = "internal", ExitCode.INTERNAL
     return err
