@@ -36,7 +36,7 @@ import sys
 import time
 
 from many_points import SOURCE, V_TEXT, hand_candidates, points
-from timing import clock, interleaved
+from timing import clock, interleaved, repeat
 
 SAMPLE_S = 0.1
 CHUNK = 1 << 17  # jacli.batched.MAX_CHUNK: the chunk jacli's eager path uses for 3→3
@@ -246,7 +246,7 @@ def compile_case(case: dict) -> dict:
             entry["first_s"] = fresh["first_s"]
     live = {k: f for k, (g, f) in cands.items() if "error" not in res["candidates"][k]}
     inner = {k: max(1, min(20, round(SAMPLE_S / max(clock(f), 1e-5)))) for k, f in live.items()}
-    timed = interleaved({k: _repeat(f, inner[k]) for k, f in live.items()},
+    timed = interleaved({k: repeat(f, inner[k]) for k, f in live.items()},
                         {k: SAMPLE_S for k in live}, budget=case.get("budget", 20.0),
                         min_reps=3, max_reps=case.get("max_reps", 9))
     for name, t in timed.items():
@@ -262,10 +262,3 @@ def compile_case(case: dict) -> dict:
             c["break_even_points"] = c["compile_s"] / (1 / e["points_per_s"]
                                                        - 1 / c["points_per_s"])
     return res
-
-
-def _repeat(fn, k: int):
-    def run():
-        for _ in range(k):
-            fn()
-    return run

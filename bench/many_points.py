@@ -42,7 +42,7 @@ import tempfile
 import time
 
 from startup import FLOOR, jacli_argv
-from timing import clock, interleaved, paired
+from timing import clock, interleaved, paired, repeat
 
 SOURCE = "x1**2+2*x2+x3, x1+x2**3+x3**2, 2*x1+x2**2+x3**3"
 NAMES = ("x1", "x2", "x3")
@@ -176,13 +176,6 @@ def jacli_candidates(X, command: str, v_text: str | None):
     return fns, size
 
 
-def _repeat(fn, k: int):
-    def run():
-        for _ in range(k):
-            fn()
-    return run
-
-
 def points(n: int, seed: int = 0) -> list[tuple[float, float, float]]:
     rng = random.Random(seed)
     return [tuple(round(rng.uniform(-2, 2), 6) for _ in NAMES) for _ in range(n)]
@@ -225,7 +218,7 @@ def many_points_case(case: dict) -> dict:
     # the median of such a two-valued sample depends on luck; longer samples average it
     fns = {k: f for g in groups.values() for k, f in g.items()}
     inner = {k: max(1, min(50, round(SAMPLE_S / max(clock(f), 1e-5)))) for k, f in fns.items()}
-    timed = interleaved({k: _repeat(f, inner[k]) for k, f in fns.items()},
+    timed = interleaved({k: repeat(f, inner[k]) for k, f in fns.items()},
                         {k: SAMPLE_S for k in fns}, budget=case.get("budget", 10.0),
                         min_reps=case.get("min_reps", 5), max_reps=case.get("max_reps", 25))
     for name, t in timed.items():

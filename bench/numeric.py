@@ -24,13 +24,18 @@ from fractions import Fraction
 
 import programs
 import strategies as S
-from timing import clock, interleaved
+from timing import clock, interleaved, paired, repeat
+
+from jacli.structure import choose_mode  # imported here: _impl runs inside timed calls
 
 # first calls in this order: those that do not import torch._dynamo first, then vjp_vmap
 # (torch.func.vjp's pullback imports it on its first call), jacrev and jacfwd; so every
 # dynamo-free first call is measured without torch._dynamo loaded
 FIRST_ORDER = ("af_rev", "grad_loop", "backward_loop", "af_fwd", "jvp_vmap")
 FUNC_ORDER = ("vjp_vmap", "jacrev", "jacfwd")
+# each timing sample is a burst of back-to-back calls lasting ~3 ms (timing.interleaved): a
+# sub-millisecond call's median is its own cost, not the cache state its predecessor left
+BURST = 0.003
 
 
 def build(case: dict) -> dict:
@@ -114,7 +119,12 @@ def _jacli_callables(jacobian, prog, B, point, wrt, m, n):
         return {"jacli": lambda: jacobian(prog, B, point, wrt)}, None
     mode = _impl(point, wrt, m, n, "auto", warm=True)[0]
     other = "fwd" if mode == "rev" else "rev"
-    return {"jacli": lambda: jacobian(prog, B, point, wrt, _impl(point, wrt, m, n, "auto")[1]),
+    tensors = any(point[w].dim() > 0 for w in wrt)  # once, as the CLI does; only `warm` moves
+
+    def auto():
+        return jacobian(prog, B, point, wrt, choose_mode(m, n, "auto", tensors)[1])
+
+    return {"jacli": auto,
             f"jacli[{other}]": lambda: jacobian(prog, B, point, wrt,
                                                 _impl(point, wrt, m, n, other)[1])}, mode
 
@@ -122,8 +132,6 @@ def _jacli_callables(jacobian, prog, B, point, wrt, m, n):
 def _impl(point, wrt, m, n, requested, warm=None):
     """(mode, implementation) exactly as jacli's CLI picks them (assemble.numeric); ``warm``
     None: as this process is now."""
-    from jacli.structure import choose_mode
-
     tensors = any(point[w].dim() > 0 for w in wrt)
     mode, impl, _ = choose_mode(m, n, requested, tensors, warm)
     return mode, impl
@@ -197,8 +205,13 @@ def numeric_case(case: dict) -> dict:
                               "ok": r.jacobian.numeric is not None and torch.allclose(
                                   torch.tensor(r.jacobian.numeric, dtype=torch.float64), J,
                                   rtol=1e-9, atol=1e-12)}
+    # burst lengths from costs measured now, every first call done: jacli's estimate above was
+    # taken before the torch.func anchors imported torch._dynamo, i.e. under its cold strategy
+    costs = {name: cost if cost > 1.0 else min(clock(fns[name]), clock(fns[name]))
+             for name, cost in costs.items()}
     timed = interleaved(fns, costs, budget=case["budget"], min_reps=case.get("min_reps", 3),
-                        max_reps=case.get("max_reps", 15), slow=case.get("slow", 4.0))
+                        max_reps=case.get("max_reps", 15), slow=case.get("slow", 4.0),
+                        burst=BURST)
     if "jacli-e2e" in cands:
         # timed on its own, after the others: interleaved, its whole-pipeline calls (SymPy,
         # many small objects freed) slowed the next small Jacobian calls by ~100 µs
@@ -206,13 +219,35 @@ def numeric_case(case: dict) -> dict:
         timed.update(interleaved({"jacli-e2e": lambda: compute(problem)},
                                  {"jacli-e2e": cands["jacli-e2e"]["first_s"]},
                                  budget=case["budget"] / 4, min_reps=3,
-                                 max_reps=case.get("max_reps", 15), slow=case.get("slow", 4.0)))
+                                 max_reps=case.get("max_reps", 15), slow=case.get("slow", 4.0),
+                                 burst=BURST))
     for name, t in timed.items():
         scale = m / loop_rows[name] if loop_rows.get(name) else 1.0
         cands[name].update(median=t["median"] * scale, min=t["min"] * scale, reps=t["reps"],
-                           extrapolated=scale != 1.0, scale=scale)
+                           extrapolated=scale != 1.0, scale=scale,
+                           after_switch=t["after_switch"] * scale,
+                           calls_per_sample=t["calls_per_sample"])
+    res["paired"] = _paired_with_best(fns, costs, cands, case["budget"] / 2)
     res["threads"] = torch.get_num_threads()
     return res
+
+
+def _paired_with_best(fns: dict, costs: dict, cands: dict, budget: float) -> dict | None:
+    """jacli ÷ the best hand-written anchor (by interleaved median), measured as the many
+    points case does: back-to-back pairs of ~3 ms bursts, the median of per-pair ratios. The
+    two calls of a pair see the same machine, and each follows only the other, where an
+    interleaved median also carries whatever the 20 other candidates left behind."""
+    timed = [k for k in fns if k.startswith("hand/") and k.split("/")[1] in S.TARGET_SET
+             and "median" in cands[k]]
+    if "jacli" not in fns or not timed:
+        return None
+    anchor = min(timed, key=lambda k: cands[k]["median"])
+    cost = max(costs["jacli"], costs[anchor])
+    k = max(1, min(25, int(BURST / cost)))
+    rounds = max(5, min(41, int(budget / (2 * k * cost))))
+    p = paired(repeat(fns["jacli"], k), repeat(fns[anchor], k), rounds)
+    scale = cands[anchor].get("scale", 1.0)  # a loop anchor timed on its first rows
+    return {"anchor": anchor, "ratio": p["median"] / scale, "rounds": rounds, "calls": k}
 
 
 def _first_call(name, strat, g, x0, J, m, loop, case) -> dict:

@@ -89,3 +89,28 @@ def test_commands_that_run_on_collect_garbage_again(cli):
     finally:
         gc.unfreeze()
         gc.enable()
+
+
+@pytest.mark.parametrize("raised, limit", [
+    (RuntimeError("[enforce fail] DefaultCPUAllocator: can't allocate memory: you tried to "
+                  "allocate 8000000000 bytes"), True),
+    (MemoryError(), True),
+    (RuntimeError("mat1 and mat2 shapes cannot be multiplied"), False),
+])
+def test_a_failed_allocation_in_J_is_a_limit_and_nothing_else_is(monkeypatch, raised, limit):
+    from jacli import autograd
+    from jacli.errors import LimitError
+
+    def fail(*args):
+        raise raised
+
+    monkeypatch.setattr(autograd, "_jacobian", fail)
+    B = TorchBackend("float64", "cpu")
+    program = parse_program("x**2")
+    point = {"x": torch.tensor(1.0, dtype=torch.float64)}
+    with pytest.raises(LimitError if limit else type(raised)) as caught:
+        autograd.jacobian(program, B, point, ["x"])
+    if limit:
+        assert "out of memory computing the numeric Jacobian" in str(caught.value)
+    else:
+        assert caught.value is raised  # re-raised as it was, traceback and all
