@@ -278,7 +278,8 @@ def _in_process(command: str, path: str, extra: list[str]) -> dict:
     """Warm (second) run of read + evaluate + write, through ``json_lines`` and through
     ``evaluate_many`` with the CLI's per-row ``json.dumps(strict(row))``."""
     from jacli.compute import Problem
-    from jacli.many import evaluate_many, read_points
+    from jacli.many import evaluate_many
+    from jacli.points import read_points
     from jacli.result import strict
 
     problem = Problem(SOURCE, command=command, v=extra[1] if extra else None)
