@@ -121,12 +121,10 @@ def _jacli_callables(jacobian, prog, B, point, wrt, m, n):
     other = "fwd" if mode == "rev" else "rev"
     tensors = any(point[w].dim() > 0 for w in wrt)  # once, as the CLI does; only `warm` moves
 
-    def auto():
-        return jacobian(prog, B, point, wrt, choose_mode(m, n, "auto", tensors)[1])
+    def jacli(requested: str):
+        return lambda: jacobian(prog, B, point, wrt, choose_mode(m, n, requested, tensors)[1])
 
-    return {"jacli": auto,
-            f"jacli[{other}]": lambda: jacobian(prog, B, point, wrt,
-                                                _impl(point, wrt, m, n, other)[1])}, mode
+    return {"jacli": jacli("auto"), f"jacli[{other}]": jacli(other)}, mode
 
 
 def _impl(point, wrt, m, n, requested, warm=None):
@@ -237,11 +235,9 @@ def _paired_with_best(fns: dict, costs: dict, cands: dict, budget: float) -> dic
     points case does: back-to-back pairs of ~3 ms bursts, the median of per-pair ratios. The
     two calls of a pair see the same machine, and each follows only the other, where an
     interleaved median also carries whatever the 20 other candidates left behind."""
-    timed = [k for k in fns if k.startswith("hand/") and k.split("/")[1] in S.TARGET_SET
-             and "median" in cands[k]]
-    if "jacli" not in fns or not timed:
+    anchor, _ = S.best_hand(cands)
+    if "jacli" not in fns or anchor is None:
         return None
-    anchor = min(timed, key=lambda k: cands[k]["median"])
     cost = max(costs["jacli"], costs[anchor])
     k = max(1, min(25, int(BURST / cost)))
     rounds = max(5, min(41, int(budget / (2 * k * cost))))

@@ -10,7 +10,7 @@ import os
 import platform
 import sys
 
-from strategies import ALL, TARGET_SET
+from strategies import ALL, TARGET_SET, best_hand
 
 STRATS = tuple(ALL)  # jacrev jacfwd af_rev af_fwd grad_loop backward_loop
 NUMERIC_TARGET = 1.10
@@ -106,12 +106,6 @@ def table(headers: list[str], rows: list[list[str]], markdown: bool) -> str:
 
 
 # -- the summary ------------------------------------------------------------------------------
-def best_hand(cands: dict, names=TARGET_SET):
-    timed = [(f"hand/{s}", cands[f"hand/{s}"]["median"]) for s in names
-             if "median" in cands.get(f"hand/{s}", {})]
-    return min(timed, key=lambda x: x[1]) if timed else (None, None)
-
-
 def summary_rows(results: list[dict], markdown: bool = False) -> list[list[str]]:
     code = (lambda t: f"`{t}`") if markdown else (lambda t: t)  # noqa: E731
     rows = []

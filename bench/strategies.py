@@ -74,3 +74,10 @@ ALL = {"jacrev": jacrev, "jacfwd": jacfwd, "af_rev": af_rev, "af_fwd": af_fwd,
 # what the issue's 1.1x target is measured against (the backward loop is an anchor only)
 TARGET_SET = ("jacrev", "jacfwd", "af_rev", "af_fwd", "grad_loop")
 LOOPS = ("grad_loop", "backward_loop")
+
+
+def best_hand(cands: dict, names=TARGET_SET) -> tuple[str | None, float | None]:
+    """(name, median) of the fastest timed ``hand/<s>`` candidate among ``names``."""
+    timed = [(f"hand/{s}", cands[f"hand/{s}"]["median"]) for s in names
+             if "median" in cands.get(f"hand/{s}", {})]
+    return min(timed, key=lambda x: x[1]) if timed else (None, None)

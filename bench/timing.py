@@ -1,10 +1,10 @@
 """Interleaved timing: warm medians of several candidates measured round-robin.
 
 The machine is shared (2 cores, other jobs running), so candidates are interleaved: each
-round times every candidate once, in an order shuffled round by round (seeded), and a candidate's
-repeats are spread over the whole measurement rather than run back to back. Each candidate gets a share of ``budget`` seconds,
-at least ``min_reps`` and at most ``max_reps`` repeats (one repeat when a single call costs
-more than ``slow`` seconds).
+round times every candidate once, in an order shuffled round by round (seeded), and a
+candidate's repeats are spread over the whole measurement rather than run back to back. Each
+candidate gets a share of ``budget`` seconds, at least ``min_reps`` and at most ``max_reps``
+repeats (one repeat when a single call costs more than ``slow`` seconds).
 """
 
 from __future__ import annotations
@@ -37,10 +37,11 @@ def interleaved(candidates: dict[str, Callable[[], object]], costs: dict[str, fl
 
     ``burst`` > 0: each sample is a burst of k back-to-back calls (k = burst / cost, 1 to 25):
     the first call is timed alone (kept as ``after_switch``), the other k - 1 together, and
-    the sample is their time per call (the lone call's, when k = 1). A lone call right after another candidate's meets
-    caches and allocator state that one left (+60–170 µs on 0.2–0.6 ms calls, measured), a
-    penalty that depends on which candidate ran before; a burst measures the candidate's own
-    per-call cost, as a loop calling it would see, and ``after_switch`` keeps the other view.
+    the sample is their time per call (the lone call's, when k = 1). A lone call right after
+    another candidate's meets caches and allocator state that one left (+60–170 µs on
+    0.2–0.6 ms calls, measured), a penalty that depends on which candidate ran before; a burst
+    measures the candidate's own per-call cost, as a loop calling it would see, and
+    ``after_switch`` keeps the other view.
     """
     share = budget / max(len(candidates), 1)
     reps, calls = {}, {}

@@ -146,7 +146,6 @@ def test_size_bomb(case, argv, built, codes, kind):
     print(f"[memory] {case}: exit {r['rc']} in {r['time']:.2f} s")
 
 
-
 def test_a_library_that_cannot_load_is_named_not_called_a_bug():
     """torch under a small ``ulimit -v`` raises ImportError ("failed to map segment"): the
     hint says so. (Checked as a unit: how a capped process dies first is the machine's, e.g.
