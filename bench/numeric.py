@@ -57,7 +57,7 @@ def build(case: dict) -> dict:
         start = time.perf_counter()
         prog = parse_program(src, limits=limits)
         out["parse_s"] = time.perf_counter() - start
-        point = {k: B.tensor(Fraction(v)) for k, v in zip(names, pt.split(","))}
+        point = B.point({k: Fraction(v) for k, v in zip(names, pt.split(","))})  # as the CLI
         wrt = list(names)
         ns = {"torch": torch}
         exec(py, ns)  # our own generated source, not user input

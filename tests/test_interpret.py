@@ -114,3 +114,58 @@ def test_a_failed_allocation_in_J_is_a_limit_and_nothing_else_is(monkeypatch, ra
         assert "out of memory computing the numeric Jacobian" in str(caught.value)
     else:
         assert caught.value is raised  # re-raised as it was, traceback and all
+
+
+def test_an_elementwise_row_lowers_to_the_torch_function_itself():
+    """One builtin call per node, as hand-written PyTorch makes it (no lambdas around it)."""
+    from jacli.functions import TABLE
+
+    B = TorchBackend()
+    assert B.function(TABLE["sin"]) is torch.sin
+    assert B.function(TABLE["softplus"]) is torch.nn.functional.softplus
+    x = torch.tensor([0.5, 2.0], dtype=torch.float64)
+    assert torch.equal(B.function(TABLE["sum"])(x), x.sum())  # other rows: backend bound
+
+
+def test_a_point_keeps_its_scalars_as_views_of_one_vector():
+    B = TorchBackend()
+    point = B.point({"b": Fraction(1, 4), "w": [Fraction(1), Fraction(2)], "a": Fraction(3)})
+    assert list(point) == ["b", "w", "a"]  # the order given
+    names, vector = point.scalars
+    assert names == ("b", "a") and vector.tolist() == [0.25, 3.0]
+    assert point["b"].dim() == 0 and point["b"]._base is vector and point["a"].item() == 3.0
+    assert point["w"].tolist() == [1.0, 2.0]
+
+
+# J of [a*b**2, sin(a) + b, a*b] at (a, b) = (3/2, -2/3), exactly
+_SCALAR_J = [[4 / 9, -2.0], [0.0707372016677029, 1.0], [-2 / 3, 1.5]]
+
+
+@pytest.mark.parametrize("impl", ["af_rev", "af_fwd", "vjp_vmap", "jvp_vmap"])
+@pytest.mark.parametrize("how", ["point", "dict", "reordered"])
+def test_every_implementation_of_J_gives_the_same_matrix(impl, how):
+    """All four strategies ``choose_mode`` may pick, on a scalar system (its flat input from
+    the point's own vector, from a stack, and in another order than the point's) and on a
+    tensor program (one 1-D, one 2-D and two variables differentiated)."""
+    from jacli.autograd import jacobian
+
+    B = TorchBackend()
+    values = {"a": Fraction(3, 2), "b": Fraction(-2, 3)}
+    point = B.point(values) if how != "dict" else {k: B.tensor(v) for k, v in values.items()}
+    wrt = ["b", "a"] if how == "reordered" else ["a", "b"]
+    J = jacobian(parse_program("a*b**2, sin(a) + b, a*b"), B, point, wrt, impl)
+    expected = torch.tensor(_SCALAR_J, dtype=torch.float64)
+    assert torch.allclose(J, expected if how != "reordered" else expected.flip(1), rtol=1e-12)
+
+    W = [[Fraction(1, 2), Fraction(-1)], [Fraction(2), Fraction(1, 3)], [Fraction(0), Fraction(1)]]
+    point = B.point({"W": W, "x": [Fraction(1), Fraction(-2)]})
+    program = parse_program("tanh(W @ x)")
+    Wt, x = point["W"].clone(), point["x"].clone()
+    for wrt, inputs in [(["x"], (x,)), (["W"], (Wt,)), (["x", "W"], (x, Wt))]:
+        def f(*args):
+            bound = dict(zip(wrt, args))
+            return torch.tanh(bound.get("W", Wt) @ bound.get("x", x))
+
+        blocks = torch.autograd.functional.jacobian(f, inputs)
+        reference = torch.cat([blk.reshape(3, -1) for blk in blocks], dim=1)
+        assert torch.allclose(jacobian(program, B, point, wrt, impl), reference, rtol=1e-12), wrt

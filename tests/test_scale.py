@@ -13,14 +13,14 @@ import pytest
     (3, 1, False, False, ("rev", "af_rev")),  # scalar systems: batched VJPs, tall included
     (1000, 20, False, True, ("rev", "af_rev")),
     (16, 16, True, False, ("rev", "af_rev")),  # few outputs
-    (16, 16, True, True, ("rev", "jacrev")),
+    (16, 16, True, True, ("rev", "vjp_vmap")),
     (64, 64, True, False, ("fwd", "jvp_vmap")),  # cold: torch.func's reverse mode not paid
-    (64, 64, True, True, ("rev", "jacrev")),
+    (64, 64, True, True, ("rev", "vjp_vmap")),
     (1024, 16, True, True, ("fwd", "jvp_vmap")),
     (128, 1024, True, False, ("rev", "af_rev")),
     (40, 25_000, True, False, ("rev", "af_rev")),  # never an n×n basis for a wide J
-    (300, 25_000, True, False, ("rev", "jacrev")),
-    (128, 1024, True, True, ("rev", "jacrev")),
+    (300, 25_000, True, False, ("rev", "vjp_vmap")),
+    (128, 1024, True, True, ("rev", "vjp_vmap")),
 ])
 def test_mode_auto_follows_the_benchmark(m, n, tensors, warm, expected):
     from jacli.structure import choose_mode
@@ -32,7 +32,7 @@ def test_forced_reverse_mode_on_a_cold_process_avoids_dynamo_until_it_pays():
     from jacli.structure import COLD_REV_MAX, choose_mode
 
     assert choose_mode(COLD_REV_MAX, 10, "rev", True, False)[1] == "af_rev"
-    assert choose_mode(COLD_REV_MAX + 1, 10, "rev", True, False)[1] == "jacrev"
+    assert choose_mode(COLD_REV_MAX + 1, 10, "rev", True, False)[1] == "vjp_vmap"
     assert choose_mode(10, 10, "fwd", False, True)[1] == "af_fwd"
 
 
@@ -47,13 +47,13 @@ def test_the_cli_says_which_strategy_and_why(cli_json, monkeypatch, warm):
     d = cli_json("jacobian", "tanh(W @ x)", "--at", f"W={W}", "--at", f"x={x}", "--wrt", "x",
                  "--symbolic", "never")
     if warm:
-        assert d["strategy"].startswith("reverse mode (torch.func.jacrev)")
+        assert d["strategy"].startswith("reverse mode (torch.vmap over torch.func.vjp)")
     else:
         assert d["strategy"].startswith("forward mode (torch.vmap over torch.func.jvp)")
         assert "would import torch._dynamo" in d["strategy"]
     d = cli_json("jacobian", "tanh(W @ x)[:8]", "--at", f"W={W}", "--at", f"x={x}",
                  "--symbolic", "never")
-    assert d["strategy"].startswith("reverse mode (torch.func.jacrev)" if warm else
+    assert d["strategy"].startswith("reverse mode (torch.vmap over torch.func.vjp)" if warm else
                                      "reverse mode (torch.autograd.functional")
 
 

@@ -39,7 +39,7 @@ def graph(problem: Problem, setup: Setup) -> Result:
 
     def build():
         B = ag.TorchBackend(problem.dtype, problem.device)
-        point = {k: B.tensor(val) for k, val in setup.point.items()}
+        point = B.point(setup.point)
         return ag.autograd_graph(setup.program, B, point, setup.program.output_label)
 
     graph = stage(problem.limits.timeout, "numeric stage", build)

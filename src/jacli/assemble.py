@@ -156,7 +156,7 @@ def numeric(problem: Problem, setup: Setup) -> Numeric:
     from jacli import autograd as ag  # torch is imported here and only here
 
     B = ag.TorchBackend(problem.dtype, problem.device)
-    point = {k: B.tensor(val) for k, val in setup.point.items()}
+    point = B.point(setup.point)
     y = ag.forward(setup.program, B, point).detach()
     n = sum(point[w].numel() for w in setup.wrt)
     num = Numeric(tuple(y.shape), y.reshape(-1).tolist())

@@ -12,11 +12,13 @@ from __future__ import annotations
 import math
 import operator
 from fractions import Fraction
+from functools import partial
 from typing import Any, Callable
 
 import torch
 
 from jacli.errors import DeviceError, LimitError, UsageError
+from jacli.functions import torch_function
 from jacli.interpret import evaluator
 from jacli.language import ir
 
@@ -42,10 +44,20 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+class Point(dict):
+    """The variables' tensors at one point, by name, as ``TorchBackend.point`` makes them.
+
+    Its scalar variables are the 0-d views of one vector, kept as ``scalars`` (their names in
+    order, and the vector): a scalar system's flat input for J is that vector, where a plain
+    dict needs a ``torch.stack`` of n 0-d tensors on every call (measured: 4–8% of J at
+    n >= 200, the stack touching n tensors the batched backward has pushed out of cache).
+    Never written, like every tensor jacli makes."""
+
+    scalars: tuple[tuple[str, ...], torch.Tensor | None] = ((), None)
+
+
 class TorchBackend:
     """Evaluates the IR on tensors of one dtype on one device."""
-
-    kind = "torch"
 
     def __init__(self, dtype: str = "float64", device: str = "cpu") -> None:
         if dtype not in DTYPES:
@@ -63,6 +75,16 @@ class TorchBackend:
         if entry is None:
             entry = self._lowered[id(program)] = (program, evaluator(program, self))
         return entry[1]
+
+    def point(self, values: dict) -> Point:
+        """Exact values by name (``Fraction`` or nested lists of them) as one ``Point``: the
+        scalar variables in one ``torch.tensor`` call, as views of one vector."""
+        names = tuple(k for k, v in values.items() if not isinstance(v, list))
+        vector = self.tensor([values[k] for k in names])
+        views = dict(zip(names, vector.unbind(0)))
+        point = Point((k, views[k] if k in views else self.tensor(v)) for k, v in values.items())
+        point.scalars = (names, vector)
+        return point
 
     def tensor(self, value) -> torch.Tensor:
         """Exact nested ``Fraction`` lists to a tensor (rounded once, to nearest)."""
@@ -109,6 +131,15 @@ class TorchBackend:
     def binary(self, op: str) -> Callable:
         """The function of a binary operator, for lowered programs."""
         return _BINARY[op]
+
+    def function(self, row) -> Callable:
+        """A function-table row's torch meaning, for lowered programs: an elementwise row's
+        torch function itself (``torch.sin``), one builtin call per node as hand-written
+        PyTorch makes it (through the row's lambdas it was four Python calls, 2–3% of a
+        scalar system's Jacobian); any other row with this backend bound."""
+        if isinstance(row.torch, str):
+            return torch_function(row.torch)
+        return partial(row.torch, self)
 
     def operand(self, value: Fraction) -> float:
         """A literal beside a tensor operand, as hand-written PyTorch has it: a Python float
@@ -171,10 +202,11 @@ def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.
 
     * ``af_rev`` / ``af_fwd``: ``torch.autograd.functional.jacobian(vectorize=True)``, reverse
       or forward; 24 ms first call, fastest on scalar systems of every shape;
-    * ``jacrev``: ``torch.func.jacrev``, for large tensor programs with n > m (its first call
-      imports torch._dynamo, ~0.7 s);
-    * ``jvp_vmap``: ``vmap`` of ``torch.func.jvp`` over the basis, for large tensor programs
-      with n <= m (matches jacfwd without importing torch._dynamo).
+    * ``vjp_vmap``: ``vmap`` of ``torch.func.vjp``'s pullback over the rows of I, for tensor
+      programs with n >= m: ``torch.func.jacrev``'s own method without its wrappers (equal at
+      1024², 10–20% faster below 256² in bench/); its first call imports torch._dynamo, ~0.7 s;
+    * ``jvp_vmap``: ``vmap`` of ``torch.func.jvp`` over the columns of I, for large tensor
+      programs with n < m (matches jacfwd without importing torch._dynamo).
     """
     try:  # not a context manager: this wraps calls of ~0.2 ms, where each µs shows
         return _jacobian(program, backend, point, wrt, impl)
@@ -190,10 +222,12 @@ def _jacobian(program, backend, point, wrt, impl):
     if impl in ("af_rev", "af_fwd"):
         strategy = "forward-mode" if impl == "af_fwd" else "reverse-mode"
         return torch.autograd.functional.jacobian(f, flat, vectorize=True, strategy=strategy)
-    from torch import func  # only for large tensor programs: jacrev imports torch._dynamo
+    from torch import func  # only for tensor programs: vjp's pullback imports torch._dynamo
 
-    if impl == "jacrev":
-        return func.jacrev(f)(flat)
+    if impl == "vjp_vmap":
+        y, pullback = func.vjp(f, flat)
+        basis = torch.eye(y.numel(), dtype=y.dtype, device=y.device)
+        return func.vmap(pullback)(basis)[0]
     basis = torch.eye(flat.numel(), dtype=flat.dtype, device=flat.device)
     return func.vmap(lambda u: func.jvp(f, (flat,), (u,))[1])(basis).T
 
@@ -236,11 +270,12 @@ def _flat_function(program: ir.Program, backend: TorchBackend, point: dict[str, 
     fixed = {k: v for k, v in point.items() if k not in differentiated}
     tensors = [point[w] for w in wrt]
 
-    if all(t.dim() == 0 for t in tensors):  # a scalar system: one stack and one unbind, not
-        def f(flat: torch.Tensor) -> torch.Tensor:  # n reshape views, n splits and a cat
+    if all(t.dim() == 0 for t in tensors):  # a scalar system: one vector and one unbind,
+        def f(flat: torch.Tensor) -> torch.Tensor:  # not n reshape views, n splits and a cat
             return _flat(run({**fixed, **dict(zip(wrt, flat.unbind(0)))}))
 
-        return f, torch.stack(tensors)
+        names, vector = getattr(point, "scalars", ((), None))
+        return f, vector if vector is not None and names == tuple(wrt) else torch.stack(tensors)
 
     if len(tensors) == 1:  # one tensor variable: no split, and no reshape when it is a vector
         (name,), shape = wrt, tensors[0].shape
@@ -248,7 +283,7 @@ def _flat_function(program: ir.Program, backend: TorchBackend, point: dict[str, 
         def f(flat: torch.Tensor) -> torch.Tensor:
             return _flat(run({**fixed, name: flat if len(shape) == 1 else flat.reshape(shape)}))
 
-        return f, tensors[0].reshape(-1)
+        return f, tensors[0] if len(shape) == 1 else tensors[0].reshape(-1)  # no fresh view
 
     sizes = [t.numel() for t in tensors]
     shapes = [t.shape for t in tensors]

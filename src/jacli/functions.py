@@ -139,13 +139,16 @@ class Row:
     (``stack([a, b])``). ``params``: names of the static (int) parameters after them, in
     positional order; a leading ``*`` collects the rest (``*shape``). ``keywords``: static
     keyword arguments accepted (and ignored when not in ``params``, like ``dtype``).
-    ``domain``: where the table test samples points: (low, high).
+    ``domain``: where the table test samples points: (low, high). ``torch`` is the meaning
+    on tensors, or, for an elementwise row, the name of the torch function that is its whole
+    meaning (``"sin"``: ``torch.sin``), which lowering then calls directly
+    (``TorchBackend.function``).
     """
 
     name: str
     kind: str
     sym: Callable
-    torch: Callable
+    torch: Callable | str
     doc: str
     tensors: tuple[int, int] = (1, 1)
     params: tuple[str, ...] = ()
@@ -153,9 +156,18 @@ class Row:
     domain: tuple[float, float] = (-2.0, 2.0)
 
 
-def _ew(name, sym_f, torch_f, doc, domain=(-2.0, 2.0)) -> Row:
-    return Row(name, "elementwise", elementwise(sym_f), lambda B, x: torch_f(x), doc,
-               domain=domain)
+def _ew(name, sym_f, torch_name, doc, domain=(-2.0, 2.0)) -> Row:
+    """An elementwise row whose torch meaning is ``torch.<torch_name>`` itself."""
+    return Row(name, "elementwise", elementwise(sym_f), torch_name, doc, domain=domain)
+
+
+def torch_function(path: str) -> Callable:
+    """``torch.<path>`` (``"sin"``, ``"nn.functional.softplus"``), looked up when called: the
+    table must not import torch."""
+    fn = torch
+    for part in path.split("."):
+        fn = getattr(fn, part)
+    return fn
 
 
 _DIMS = frozenset({"dim", "keepdim", "axis"})
@@ -163,30 +175,30 @@ _CTOR = frozenset({"requires_grad", "dtype", "device"})
 
 ROWS: tuple[Row, ...] = (
     # --- elementwise math -------------------------------------------------------------
-    _ew("sin", sp.sin, lambda x: torch.sin(x), "sine"),
-    _ew("cos", sp.cos, lambda x: torch.cos(x), "cosine"),
-    _ew("tan", sp.tan, lambda x: torch.tan(x), "tangent", (-1.2, 1.2)),
-    _ew("asin", sp.asin, lambda x: torch.asin(x), "inverse sine", (-0.9, 0.9)),
-    _ew("acos", sp.acos, lambda x: torch.acos(x), "inverse cosine", (-0.9, 0.9)),
-    _ew("atan", sp.atan, lambda x: torch.atan(x), "inverse tangent"),
-    _ew("sinh", sp.sinh, lambda x: torch.sinh(x), "hyperbolic sine"),
-    _ew("cosh", sp.cosh, lambda x: torch.cosh(x), "hyperbolic cosine"),
-    _ew("tanh", sp.tanh, lambda x: torch.tanh(x), "hyperbolic tangent"),
-    _ew("asinh", sp.asinh, lambda x: torch.asinh(x), "inverse hyperbolic sine"),
-    _ew("acosh", sp.acosh, lambda x: torch.acosh(x), "inverse hyperbolic cosine", (1.1, 3.0)),
-    _ew("atanh", sp.atanh, lambda x: torch.atanh(x), "inverse hyperbolic tangent", (-0.9, 0.9)),
-    _ew("exp", sp.exp, lambda x: torch.exp(x), "e to the x"),
-    _ew("log", sp.log, lambda x: torch.log(x), "natural logarithm", (0.1, 3.0)),
-    _ew("log2", lambda x: sp.log(x, 2), lambda x: torch.log2(x), "base-2 logarithm", (0.1, 3.0)),
-    _ew("log10", lambda x: sp.log(x, 10), lambda x: torch.log10(x), "base-10 logarithm",
+    _ew("sin", sp.sin, "sin", "sine"),
+    _ew("cos", sp.cos, "cos", "cosine"),
+    _ew("tan", sp.tan, "tan", "tangent", (-1.2, 1.2)),
+    _ew("asin", sp.asin, "asin", "inverse sine", (-0.9, 0.9)),
+    _ew("acos", sp.acos, "acos", "inverse cosine", (-0.9, 0.9)),
+    _ew("atan", sp.atan, "atan", "inverse tangent"),
+    _ew("sinh", sp.sinh, "sinh", "hyperbolic sine"),
+    _ew("cosh", sp.cosh, "cosh", "hyperbolic cosine"),
+    _ew("tanh", sp.tanh, "tanh", "hyperbolic tangent"),
+    _ew("asinh", sp.asinh, "asinh", "inverse hyperbolic sine"),
+    _ew("acosh", sp.acosh, "acosh", "inverse hyperbolic cosine", (1.1, 3.0)),
+    _ew("atanh", sp.atanh, "atanh", "inverse hyperbolic tangent", (-0.9, 0.9)),
+    _ew("exp", sp.exp, "exp", "e to the x"),
+    _ew("log", sp.log, "log", "natural logarithm", (0.1, 3.0)),
+    _ew("log2", lambda x: sp.log(x, 2), "log2", "base-2 logarithm", (0.1, 3.0)),
+    _ew("log10", lambda x: sp.log(x, 10), "log10", "base-10 logarithm",
         (0.1, 3.0)),
-    _ew("sqrt", sp.sqrt, lambda x: torch.sqrt(x), "square root", (0.1, 3.0)),
-    _ew("abs", sp.Abs, lambda x: torch.abs(x), "absolute value; d/dx = sign(x), 0 at 0"),
-    _ew("square", lambda x: x**2, lambda x: torch.square(x), "x**2"),
-    _ew("sigmoid", lambda x: 1 / (1 + sp.exp(-x)), lambda x: torch.sigmoid(x),
+    _ew("sqrt", sp.sqrt, "sqrt", "square root", (0.1, 3.0)),
+    _ew("abs", sp.Abs, "abs", "absolute value; d/dx = sign(x), 0 at 0"),
+    _ew("square", lambda x: x**2, "square", "x**2"),
+    _ew("sigmoid", lambda x: 1 / (1 + sp.exp(-x)), "sigmoid",
         "logistic 1/(1+exp(-x))"),
-    _ew("relu", relu, lambda x: torch.relu(x), "max(x, 0); derivative 0 at 0 (torch's convention)"),
-    _ew("softplus", lambda x: sp.log(1 + sp.exp(x)), lambda x: torch.nn.functional.softplus(x),
+    _ew("relu", relu, "relu", "max(x, 0); derivative 0 at 0 (torch's convention)"),
+    _ew("softplus", lambda x: sp.log(1 + sp.exp(x)), "nn.functional.softplus",
         "log(1 + exp(x))"),
     Row("pow", "elementwise", binary_elementwise(lambda x, p: x**p),
         lambda B, x, p: torch.pow(x, p), "x**p", tensors=(2, 2), domain=(0.5, 2.0)),

@@ -44,13 +44,11 @@ BACKEND_ERRORS = (ValueError, IndexError, KeyError, RuntimeError, TypeError, Mem
 
 class Backend(Protocol):
     """What the interpreter needs from a backend; values are its own array type.
-    ``kind`` ("symbolic" or "torch") picks each function-table row's meaning.
 
-    ``binary(op)`` is the two-argument function of ``op``, resolved once per node;
-    ``operand(value)`` turns a literal into what that function takes best beside another
-    operand (``SCALAR_SIDES``)."""
-
-    kind: str
+    ``binary(op)`` is the two-argument function of ``op`` and ``function(row)`` the meaning
+    of a function-table row with the backend bound (operands, then parameters by name), both
+    resolved once per node; ``operand(value)`` turns a literal into what ``binary`` takes
+    best beside another operand (``SCALAR_SIDES``)."""
 
     def constant(self, value) -> Any: ...
     def named_constant(self, name: str) -> Any: ...
@@ -58,6 +56,7 @@ class Backend(Protocol):
     def concat(self, items: list) -> Any: ...
     def op(self, op: str, *args) -> Any: ...
     def binary(self, op: str) -> Callable: ...
+    def function(self, row) -> Callable: ...
     def operand(self, value) -> Any: ...
     def index(self, value, index: tuple) -> Any: ...
     def setitem(self, value, index: tuple, item) -> Any: ...
@@ -190,10 +189,10 @@ class _Lowering:
 
     def Call(self, node: ir.Call) -> Thunk:
         row = TABLE[node.fn]
-        meaning = row.sym if self.B.kind == "symbolic" else row.torch
         params = dict(node.params)
         shape = params.pop("*shape", ())
-        fn = partial(meaning, self.B, **params) if params else partial(meaning, self.B)
+        fn = self.B.function(row)
+        fn = partial(fn, **params) if params else fn
         if row.tensors[0] == -1:  # stack([a, b]): one list of tensors, each evaluated on its own
             items = [self.node(item) for item in node.args[0].items]
             args = [lambda env: [item(env) for item in items]]

@@ -112,13 +112,14 @@ def choose_mode(m: int, n: int, requested: str = "auto", tensors: bool = False,
                             " (reverse mode's torch.func would import torch._dynamo)"))
     if mode == "fwd":
         return mode, "jvp_vmap", why
-    impl = "jacrev" if warm or m > COLD_REV_MAX else "af_rev"
+    impl = "vjp_vmap" if warm or m > COLD_REV_MAX else "af_rev"
     return mode, impl, why
 
 
 _IMPLS = {"af_rev": "torch.autograd.functional.jacobian, vectorize=True",
           "af_fwd": "torch.autograd.functional.jacobian, forward-mode, vectorize=True",
-          "jacrev": "torch.func.jacrev", "jvp_vmap": "torch.vmap over torch.func.jvp"}
+          "vjp_vmap": "torch.vmap over torch.func.vjp",
+          "jvp_vmap": "torch.vmap over torch.func.jvp"}
 
 
 def strategy_text(mode: str, impl: str, reason: str) -> str:

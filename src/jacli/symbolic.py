@@ -35,8 +35,6 @@ def labels(name: str, shape: tuple[int, ...]) -> list[str]:
 class SymbolicBackend:
     """Evaluates the IR on object arrays; ``placeholders`` marks random (unset) elements."""
 
-    kind = "symbolic"
-
     def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
         self.limits = limits
         self.placeholders: set[sp.Symbol] = set()
@@ -96,6 +94,10 @@ class SymbolicBackend:
     def binary(self, op: str):
         """The function of a binary operator, for lowered programs (``interpret``)."""
         return partial(self.op, op)
+
+    def function(self, row):
+        """A function-table row's SymPy meaning, for lowered programs (``interpret``)."""
+        return partial(row.sym, self)
 
     def operand(self, value: Fraction) -> np.ndarray:
         """A literal beside another operand: an exact constant, like any other literal."""
