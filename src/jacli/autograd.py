@@ -264,15 +264,14 @@ def torch_repr(t: torch.Tensor) -> str:
 
 def _flat_function(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
                    wrt: list[str]):
-    """f(flat) where ``flat`` concatenates the ``wrt`` variables: the n inputs as one vector."""
+    """f(flat) where ``flat`` concatenates the ``wrt`` variables: the n inputs as one vector.
+    f binds them over ``point``'s own entries (a merge overrides them: nothing to filter)."""
     run = backend.evaluator(program)
-    differentiated = set(wrt)  # a set: n = 1000 scalar variables made a list O(n²) here
-    fixed = {k: v for k, v in point.items() if k not in differentiated}
     tensors = [point[w] for w in wrt]
 
     if all(t.dim() == 0 for t in tensors):  # a scalar system: one vector and one unbind,
         def f(flat: torch.Tensor) -> torch.Tensor:  # not n reshape views, n splits and a cat
-            return _flat(run({**fixed, **dict(zip(wrt, flat.unbind(0)))}))
+            return _flat(run({**point, **dict(zip(wrt, flat.unbind(0)))}))
 
         names, vector = getattr(point, "scalars", ((), None))
         return f, vector if vector is not None and names == tuple(wrt) else torch.stack(tensors)
@@ -281,7 +280,7 @@ def _flat_function(program: ir.Program, backend: TorchBackend, point: dict[str, 
         (name,), shape = wrt, tensors[0].shape
 
         def f(flat: torch.Tensor) -> torch.Tensor:
-            return _flat(run({**fixed, name: flat if len(shape) == 1 else flat.reshape(shape)}))
+            return _flat(run({**point, name: flat if len(shape) == 1 else flat.reshape(shape)}))
 
         return f, tensors[0] if len(shape) == 1 else tensors[0].reshape(-1)  # no fresh view
 
@@ -290,7 +289,7 @@ def _flat_function(program: ir.Program, backend: TorchBackend, point: dict[str, 
 
     def f(flat: torch.Tensor) -> torch.Tensor:
         bound = {w: p.reshape(s) for w, p, s in zip(wrt, torch.split(flat, sizes), shapes)}
-        return _flat(run({**fixed, **bound}))
+        return _flat(run({**point, **bound}))
 
     return f, torch.cat([t.reshape(-1) for t in tensors])
 
