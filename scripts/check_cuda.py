@@ -121,6 +121,32 @@ def batch_case(device: str) -> list[str]:
     return out.getvalue().splitlines()
 
 
+def implementations_case() -> list[str]:
+    """Each implementation of J that ``--mode auto`` may pick (cold or warm), on the MLP and
+    on a scalar system, cuda against cpu: a CLI run takes only the one its rules pick."""
+    from fractions import Fraction
+
+    from jacli.autograd import TorchBackend, jacobian
+    from jacli.language import parse_program
+
+    mlp = {k: [[Fraction(str(x)) for x in row] for row in json.loads(v)] if v.startswith("[[")
+           else [Fraction(str(x)) for x in json.loads(v)]
+           for k, v in (a.split("=", 1) for a in MLP_AT[1::2])}
+    problems = [(MLP, mlp, ["x"]), (MLP, mlp, ["W1"]),
+                (SQUARE, {"x1": Fraction(1), "x2": Fraction(2), "x3": Fraction(3)},
+                 ["x1", "x2", "x3"])]
+    diff = []
+    for source, values, wrt in problems:
+        program = parse_program(source)
+        for impl in ("af_rev", "af_fwd", "vjp_vmap", "jvp_vmap"):
+            J = {}
+            for device in ("cpu", "cuda"):
+                B = TorchBackend("float64", device)
+                J[device] = jacobian(program, B, B.point(values), wrt, impl).cpu().tolist()
+            diff += differences(J["cpu"], J["cuda"], 1e-12, f"{source[:12]} wrt {wrt} {impl}")
+    return diff
+
+
 def main_check() -> int:
     import torch
 
@@ -146,7 +172,11 @@ def main_check() -> int:
     failed += bool(diff)
     print(f"{'ok  ' if not diff else 'DIFF'} {'batch (device per request)':28} "
           f"{len(gpu_lines)} line(s)" + "".join(f"\n      {d}" for d in diff[:6]))
-    print(f"{len(CASES) + 1 - failed} of {len(CASES) + 1} cases agree")
+    diff = implementations_case()
+    failed += bool(diff)
+    print(f"{'ok  ' if not diff else 'DIFF'} {'every implementation of J':28} "
+          + "".join(f"\n      {d}" for d in diff[:6]))
+    print(f"{len(CASES) + 2 - failed} of {len(CASES) + 2} cases agree")
     return 1 if failed else 0
 
 
