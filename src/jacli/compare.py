@@ -65,7 +65,8 @@ def compare(found: Entries, dtype: str) -> tuple[Check, list[str]]:
         e = found.entry(i)
         if verdicts.get(i, False) is None:
             notices.append(f"{e.label}: the exact value {e.exact_text} could not be evaluated "
-                           "in time to compare; autograd gives " + _num(e.numeric))
+                           "to compare (too slow, or beyond the float range); autograd gives "
+                           + _num(e.numeric))
         else:
             bad.append(e.label)
             notices.append(explain(e))
