@@ -12,13 +12,12 @@ from __future__ import annotations
 import math
 import operator
 from fractions import Fraction
-from functools import partial
+from functools import partial, reduce
 from typing import Any, Callable
 
 import torch
 
 from jacli.errors import DeviceError, LimitError, UsageError
-from jacli.functions import torch_function
 from jacli.interpret import evaluator
 from jacli.language import ir
 
@@ -137,8 +136,8 @@ class TorchBackend:
         torch function itself (``torch.sin``), one builtin call per node as hand-written
         PyTorch makes it (through the row's lambdas it was four Python calls, 2–3% of a
         scalar system's Jacobian); any other row with this backend bound."""
-        if isinstance(row.torch, str):
-            return torch_function(row.torch)
+        if isinstance(row.torch, str):  # "sin", "nn.functional.softplus"
+            return reduce(getattr, row.torch.split("."), torch)
         return partial(row.torch, self)
 
     def operand(self, value: Fraction) -> float:

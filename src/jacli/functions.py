@@ -161,15 +161,6 @@ def _ew(name, sym_f, torch_name, doc, domain=(-2.0, 2.0)) -> Row:
     return Row(name, "elementwise", elementwise(sym_f), torch_name, doc, domain=domain)
 
 
-def torch_function(path: str) -> Callable:
-    """``torch.<path>`` (``"sin"``, ``"nn.functional.softplus"``), looked up when called: the
-    table must not import torch."""
-    fn = torch
-    for part in path.split("."):
-        fn = getattr(fn, part)
-    return fn
-
-
 _DIMS = frozenset({"dim", "keepdim", "axis"})
 _CTOR = frozenset({"requires_grad", "dtype", "device"})
 
@@ -190,16 +181,13 @@ ROWS: tuple[Row, ...] = (
     _ew("exp", sp.exp, "exp", "e to the x"),
     _ew("log", sp.log, "log", "natural logarithm", (0.1, 3.0)),
     _ew("log2", lambda x: sp.log(x, 2), "log2", "base-2 logarithm", (0.1, 3.0)),
-    _ew("log10", lambda x: sp.log(x, 10), "log10", "base-10 logarithm",
-        (0.1, 3.0)),
+    _ew("log10", lambda x: sp.log(x, 10), "log10", "base-10 logarithm", (0.1, 3.0)),
     _ew("sqrt", sp.sqrt, "sqrt", "square root", (0.1, 3.0)),
     _ew("abs", sp.Abs, "abs", "absolute value; d/dx = sign(x), 0 at 0"),
     _ew("square", lambda x: x**2, "square", "x**2"),
-    _ew("sigmoid", lambda x: 1 / (1 + sp.exp(-x)), "sigmoid",
-        "logistic 1/(1+exp(-x))"),
+    _ew("sigmoid", lambda x: 1 / (1 + sp.exp(-x)), "sigmoid", "logistic 1/(1+exp(-x))"),
     _ew("relu", relu, "relu", "max(x, 0); derivative 0 at 0 (torch's convention)"),
-    _ew("softplus", lambda x: sp.log(1 + sp.exp(x)), "nn.functional.softplus",
-        "log(1 + exp(x))"),
+    _ew("softplus", lambda x: sp.log(1 + sp.exp(x)), "nn.functional.softplus", "log(1 + exp(x))"),
     Row("pow", "elementwise", binary_elementwise(lambda x, p: x**p),
         lambda B, x, p: torch.pow(x, p), "x**p", tensors=(2, 2), domain=(0.5, 2.0)),
     Row("maximum", "elementwise", binary_elementwise(sp.Max),
