@@ -124,17 +124,13 @@ def batch_case(device: str) -> list[str]:
 def implementations_case() -> list[str]:
     """Each implementation of J that ``--mode auto`` may pick (cold or warm), on the MLP and
     on a scalar system, cuda against cpu: a CLI run takes only the one its rules pick."""
-    from fractions import Fraction
-
     from jacli.autograd import TorchBackend, jacobian
     from jacli.language import parse_program
+    from jacli.values import parse_point  # the CLI's own --at reader: exact values
 
-    mlp = {k: [[Fraction(str(x)) for x in row] for row in json.loads(v)] if v.startswith("[[")
-           else [Fraction(str(x)) for x in json.loads(v)]
-           for k, v in (a.split("=", 1) for a in MLP_AT[1::2])}
-    problems = [(MLP, mlp, ["x"]), (MLP, mlp, ["W1"]),
-                (SQUARE, {"x1": Fraction(1), "x2": Fraction(2), "x3": Fraction(3)},
-                 ["x1", "x2", "x3"])]
+    mlp = parse_point(MLP_AT[1::2])[0]
+    square = parse_point(["x1=1", "x2=2", "x3=3"])[0]
+    problems = [(MLP, mlp, ["x"]), (MLP, mlp, ["W1"]), (SQUARE, square, ["x1", "x2", "x3"])]
     diff = []
     for source, values, wrt in problems:
         program = parse_program(source)
