@@ -14,7 +14,6 @@ import pytest
 from jacli.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 
 # JACLI_TEST_DEVICE=cuda re-runs every CLI test of the suite on a GPU (a check for machines
 # that have one; CI has none). Tests that assert CPU-only facts then fail, by design.

@@ -1,4 +1,4 @@
-"""The awkward points of shared/hostile/edge-points.md: where autograd and SymPy part ways.
+"""The awkward points of tests/data/hostile/edge-points.md: where autograd and SymPy part ways.
 
 Each row states what jacli must conclude (agree or not) and what the notice must say.
 Variables are real, so abs(x) differentiates to sign(x) (the table's "no assumptions" row
