@@ -84,13 +84,13 @@ def memory_case(case: dict) -> dict:
     base = rss_mb()
     import importlib
 
-    for module in ("torch", "jacli.autograd"):  # the imports' own footprint, reported apart
+    for module in ("torch", "jacli.analysis.autograd"):  # the imports' own footprint, reported apart
         importlib.import_module(module)
     after_import = rss_mb()
     b = build(case)
     start = time.perf_counter()
     if case.get("path") == "e2e":
-        from jacli.compute import compute
+        from jacli.analysis.compute import compute
 
         result = compute(b["problem"])
         ok = result.jacobian.numeric is not None

@@ -5,7 +5,7 @@ The seeds' 3→3 system at N points, float64, J and vᵀJ, in one fresh process 
 cache is an empty temporary folder (so every ``torch.compile`` pays its whole compilation,
 as a first run on a user's machine would). Candidates:
 
-* ``jacli``                 ``jacli.batched.chunks`` as ``jacli.many`` runs it (eager; chunks);
+* ``jacli``                 ``jacli.many.batched.chunks`` as ``jacli.many.stream`` runs it (eager; chunks);
 * ``hand/eager``            the best hand-written eager variant (bench/many_points.py), one shot;
 * ``compile/vjp_rows``      ``torch.compile`` of ``torch.func.vjp`` on the three columns, J as
                             three pullbacks of e_i (vᵀJ: one pullback of v);
@@ -39,7 +39,7 @@ from many_points import SOURCE, V_TEXT, hand_candidates, points
 from timing import clock, interleaved, repeat
 
 SAMPLE_S = 0.1
-CHUNK = 1 << 17  # jacli.batched.MAX_CHUNK: the chunk jacli's eager path uses for 3→3
+CHUNK = 1 << 17  # jacli.many.batched.MAX_CHUNK: the chunk jacli's eager path uses for 3→3
 
 
 def log(*args) -> None:
@@ -122,9 +122,10 @@ def _T(fn):
 
 def jacli_candidates(X, v):
     """jacli's eager path (J, vᵀJ) and its program as a function of three columns."""
-    from jacli import batched as core
-    from jacli.autograd import TorchBackend, forward
-    from jacli.compute import Problem, prepare
+    from jacli.analysis.autograd import forward
+    from jacli.backends.tensors import TorchBackend
+    from jacli.many import batched as core
+    from jacli.analysis.compute import Problem, prepare
 
     setup = prepare(Problem(SOURCE, command="vjp", at=("1,2,3",), v=V_TEXT))
     plan = core.plan(setup.program, setup.shapes, setup.wrt)

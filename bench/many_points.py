@@ -4,12 +4,12 @@ The function is the seeds' 3→3 system ``x1**2+2*x2+x3, x1+x2**3+x3**2, 2*x1+x2
 N points (default 10⁵, seeded, six decimals, as a points file would hold them). Candidates,
 all in this process, all checked against each other before timing:
 
-* ``jacli``           ``jacli.batched.chunks`` exactly as ``jacli.many`` calls it (chunk size,
+* ``jacli``           ``jacli.many.batched.chunks`` exactly as ``jacli.many.stream`` calls it (chunk size,
                       strategy, tensors in and out; the file and JSON are not in it);
 * ``jacli[<f>,<s>]``  the same with the forward ``f`` (``direct`` on the columns, or
                       ``vmap``) and the J strategy ``s`` (``rows``, ``isgb``) on the joint
                       output forced, instead of jacli's per-output rows: what the rules in
-                      ``jacli.batched`` choose between;
+                      ``jacli.many.batched`` choose between;
 * ``hand/<s>``        the function written by hand in PyTorch, on an (N, 3) tensor —
   J: ``vmap_jacrev`` / ``vmap_jacfwd`` (``torch.func``, the function of one point), ``isgb``
   (one batched forward, ``autograd.grad(..., is_grads_batched=True)`` with the basis),
@@ -26,7 +26,7 @@ called back to back, median of the per-pair ratios, robust to the shared machine
 stretches, which hit a 2 ms call as a whole). Reported
 beside it, not in it: the end-to-end CLI (``jacli jacobian F --at-file pts.jsonl --format
 json``, a whole process: import floor, reading, symbolic once, writing JSON Lines) and the
-same work in-process through ``jacli.many.json_lines`` and through ``evaluate_many`` +
+same work in-process through ``jacli.many.stream.json_lines`` and through ``evaluate_many`` +
 ``json.dumps(strict(row))`` (what the CLI's writer does per row).
 """
 
@@ -150,9 +150,9 @@ def hand_candidates(X, V):
 
 def jacli_candidates(X, command: str, v_text: str | None):
     """name -> callable running jacli's batched core over all of X, as ``many`` runs it."""
-    from jacli import batched as core
-    from jacli.autograd import TorchBackend
-    from jacli.compute import Problem, prepare
+    from jacli.backends.tensors import TorchBackend
+    from jacli.many import batched as core
+    from jacli.analysis.compute import Problem, prepare
 
     setup = prepare(Problem(SOURCE, command=command, at=("1,2,3",), v=v_text))
     plan = core.plan(setup.program, setup.shapes, setup.wrt)
@@ -277,16 +277,16 @@ def _processes(argv: list[str], sink: str, rounds: int) -> dict:
 def _in_process(command: str, path: str, extra: list[str]) -> dict:
     """Warm (second) run of read + evaluate + write, through ``json_lines`` and through
     ``evaluate_many`` with the CLI's per-row ``json.dumps(strict(row))``."""
-    from jacli.compute import Problem
-    from jacli.many import evaluate_many
-    from jacli.points import read_points
+    from jacli.analysis.compute import Problem
+    from jacli.many.stream import evaluate_many
+    from jacli.request.points import read_points
     from jacli.result import strict
 
     problem = Problem(SOURCE, command=command, v=extra[1] if extra else None)
     out = {}
 
     def lines_path(sink):
-        from jacli.many import json_lines
+        from jacli.many.stream import json_lines
 
         points = read_points(open(path).read(), "--at-file")
         for block in json_lines(problem, points):

@@ -2,7 +2,7 @@
 
 Three groups of candidates on identical inputs, all checked against jacli's J first:
 
-* ``jacli``            jacli.autograd.jacobian(program, backend, point, wrt), as the CLI runs it;
+* ``jacli``            jacli.analysis.autograd.jacobian(program, backend, point, wrt), as the CLI runs it;
 * ``jacli-prog/<s>``   jacli's interpreter (``forward``) as a function of one flat input, under
                        strategy ``s``: what jacli would cost if it switched to ``s``;
 * ``hand/<s>``         the same function written by hand in PyTorch, under strategy ``s``.
@@ -26,7 +26,7 @@ import programs
 import strategies as S
 from timing import clock, interleaved, paired, repeat
 
-from jacli.structure import choose_mode  # imported here: _impl runs inside timed calls
+from jacli.analysis.structure import choose_mode  # imported here: _impl runs inside timed calls
 
 # first calls in this order: those that do not import torch._dynamo first, then vjp_vmap
 # (torch.func.vjp's pullback imports it on its first call), jacrev and jacfwd; so every
@@ -42,10 +42,11 @@ def build(case: dict) -> dict:
     """Program, backend, point and the three callables for one case."""
     import torch
 
-    from jacli.autograd import TorchBackend, forward, jacobian
-    from jacli.compute import Problem
+    from jacli.analysis.autograd import forward, jacobian
+    from jacli.backends.tensors import TorchBackend
+    from jacli.analysis.compute import Problem
     from jacli.language import parse_program
-    from jacli.limits import DEFAULT_LIMITS, Limits
+    from jacli.bounds import DEFAULT_LIMITS, Limits
 
     B = TorchBackend("float64", "cpu")
     out: dict = {"torch": torch}
@@ -194,7 +195,7 @@ def numeric_case(case: dict) -> dict:
         fns[name], costs[name], loop_rows[name] = fn, cost, rows
         entry["rows"] = rows
     if b.get("problem") is not None:
-        from jacli.compute import compute
+        from jacli.analysis.compute import compute
 
         problem = b["problem"]
         start = time.perf_counter()
@@ -351,7 +352,7 @@ def firstcall1(case: dict) -> dict:
     b = build(case["build"])
     which = case["which"]
     if which.startswith("jacli["):
-        from jacli.autograd import forward, jacobian
+        from jacli.analysis.autograd import forward, jacobian
 
         m = forward(b["prog"], b["B"], b["point"]).numel()
         n = sum(b["point"][w].numel() for w in b["wrt"])

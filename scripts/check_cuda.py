@@ -124,9 +124,10 @@ def batch_case(device: str) -> list[str]:
 def implementations_case() -> list[str]:
     """Each implementation of J that ``--mode auto`` may pick (cold or warm), on the MLP and
     on a scalar system, cuda against cpu: a CLI run takes only the one its rules pick."""
-    from jacli.autograd import TorchBackend, jacobian
+    from jacli.analysis.autograd import jacobian
+    from jacli.backends.tensors import TorchBackend
     from jacli.language import parse_program
-    from jacli.values import parse_point  # the CLI's own --at reader: exact values
+    from jacli.request.values import parse_point  # the CLI's own --at reader: exact values
 
     mlp = parse_point(MLP_AT[1::2])[0]
     square = parse_point(["x1=1", "x2=2", "x3=3"])[0]

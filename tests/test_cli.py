@@ -221,12 +221,12 @@ def test_invalid_utf8_and_nul_on_stdin(cli):
 
 
 def test_internal_errors_say_so_and_point_to_debug(cli, monkeypatch):
-    import jacli.compute
+    import jacli.analysis.compute
 
     def broken(problem):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(jacli.compute, "compute", broken)
+    monkeypatch.setattr(jacli.analysis.compute, "compute", broken)
     r = cli("jacobian", "x", "--at", "1")
     assert r.code == 4 and "internal error" in r.err and "--debug" in r.err
     assert "Traceback" not in r.err

@@ -14,9 +14,10 @@ from fractions import Fraction
 import pytest
 import torch
 
-from jacli.autograd import TorchBackend, forward
-from jacli.compute import Problem, compute
-from jacli.functions import ROWS
+from jacli.analysis.autograd import forward
+from jacli.backends.tensors import TorchBackend
+from jacli.analysis.compute import Problem, compute
+from jacli.backends.functions import ROWS
 from jacli.language import parse_program
 
 # One probe program per row: which variables it uses, and their shapes.
@@ -124,7 +125,7 @@ def _off_kink(v):
 
 
 def test_every_row_is_reachable_by_name():
-    from jacli.functions import lookup
+    from jacli.backends.functions import lookup
 
     for row in ROWS:
         assert lookup(row.name) is row
@@ -134,7 +135,7 @@ def test_a_row_whose_meanings_differ_is_caught(monkeypatch):
     """The check is not vacuous: break one row's torch meaning and jacli must disagree."""
     from dataclasses import replace
 
-    from jacli import functions
+    from jacli.backends import functions
 
     broken = replace(functions.TABLE["sin"], torch=lambda B, x: torch.cos(x))
     monkeypatch.setitem(functions.TABLE, "sin", broken)

@@ -24,10 +24,10 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
-from jacli.compute import Problem, compute
+from jacli.analysis.compute import Problem, compute
 from jacli.errors import JacliError
-from jacli.functions import known_names
-from jacli.limits import DEFAULT_LIMITS
+from jacli.backends.functions import known_names
+from jacli.bounds import DEFAULT_LIMITS
 from jacli.result import Result
 
 PROFILE = os.environ.get("JACLI_FUZZ_PROFILE", "ci")
@@ -144,7 +144,7 @@ token_programs = st.lists(TOKENS, min_size=1, max_size=25).map("".join)
 
 
 def _elementwise_names():
-    from jacli.functions import ROWS
+    from jacli.backends.functions import ROWS
 
     return [r.name for r in ROWS if r.kind == "elementwise" and r.tensors == (1, 1)]
 
@@ -272,9 +272,9 @@ def test_regression_budget_expiring_during_torch_import():
 
     code = (
         "import dataclasses\n"
-        "from jacli.compute import Problem, compute\n"
+        "from jacli.analysis.compute import Problem, compute\n"
         "from jacli.errors import LimitError\n"
-        "from jacli.limits import DEFAULT_LIMITS\n"
+        "from jacli.bounds import DEFAULT_LIMITS\n"
         "tiny = dataclasses.replace(DEFAULT_LIMITS, timeout=0.05)\n"
         "try:\n"
         "    compute(Problem('x**2', at=('x=1',), limits=tiny))\n"

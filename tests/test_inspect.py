@@ -84,7 +84,7 @@ def test_check_exits_1_on_a_function_row_whose_meanings_differ(cli, monkeypatch)
 
     import torch
 
-    from jacli import functions
+    from jacli.backends import functions
 
     wrong = replace(functions.TABLE["tan"], torch=lambda B, x: torch.sin(x))
     monkeypatch.setitem(functions.TABLE, "tan", wrong)

@@ -15,12 +15,12 @@ from fractions import Fraction
 import pytest
 import torch
 
-from jacli import batched as core
-from jacli.autograd import TorchBackend
-from jacli.compute import Problem, compute, prepare
+from jacli.backends.tensors import TorchBackend
+from jacli.many import batched as core
+from jacli.analysis.compute import Problem, compute, prepare
 from jacli.errors import JacliError
-from jacli.many import evaluate_many, json_lines
-from jacli.points import read_points
+from jacli.many.stream import evaluate_many, json_lines
+from jacli.request.points import read_points
 from jacli.result import strict
 
 SEED = "x1**2+2*x2+x3, x1+x2**3+x3**2, 2*x1+x2**2+x3**3"

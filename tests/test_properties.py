@@ -39,8 +39,8 @@ import torch
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from jacli.compute import Problem, compute
-from jacli.functions import ROWS, detach, relu
+from jacli.analysis.compute import Problem, compute
+from jacli.backends.functions import ROWS, detach, relu
 from jacli.result import Result
 
 EXAMPLES = int(__import__("os").environ.get("JACLI_PROPERTY_EXAMPLES", "200"))

@@ -17,11 +17,11 @@ import pytest
 import sympy as sp
 
 from jacli import jacobian
-from jacli.compare import Entries, Entry, TOLERANCES, compare, explain
-from jacli.functions import detach, relu
-from jacli.pack import later, later2, text, texts
+from jacli.analysis.compare import Entries, Entry, TOLERANCES, compare, explain
+from jacli.backends.functions import detach, relu
+from jacli.analysis.pack import later, later2, text, texts
 from jacli.result import Texts, strict
-from jacli.symbolic import classify, jacobian as sym_jacobian, substitute
+from jacli.backends.symbolic import classify, jacobian as sym_jacobian, substitute
 
 x, y, z, w = sp.symbols("x y z w", real=True)
 
@@ -79,7 +79,7 @@ def reference(entries: list[Entry], dtype: str):
     max ulps)."""
     import numpy as np
 
-    from jacli.compare import _agree, _num
+    from jacli.analysis.compare import _agree, _num
 
     rtol, atol = TOLERANCES[dtype]
     worst, worst_diff, compared, bad, notices = None, 0.0, 0, [], []
@@ -146,7 +146,7 @@ def test_compare_matches_the_entry_by_entry_loop(seed, dtype):
 
 
 def test_a_symbolic_timeout_is_a_notice_not_a_disagreement(monkeypatch):
-    import jacli.compare as c
+    import jacli.analysis.compare as c
 
     monkeypatch.setattr(c, "classify", lambda e: (None, "symbolic"))
     found = Entries()

@@ -18,7 +18,7 @@ __all__ = ["Problem", "compute", "jacobian", "vjp", "grad", "JacliError", "__ver
 def __getattr__(name: str):
     # Lazy: `jacli --help` imports this package and must not pay for SymPy or torch.
     if name in ("Problem", "compute"):
-        from jacli import compute as module
+        from jacli.analysis import compute as module
 
         return getattr(module, name)
     if name == "JacliError":
@@ -29,7 +29,7 @@ def __getattr__(name: str):
 
 
 def _call(command: str, source: str, at=None, v=None, **options):
-    from jacli.compute import Problem, compute
+    from jacli.analysis.compute import Problem, compute
 
     points = (at,) if isinstance(at, str) else tuple(at or ())
     return compute(Problem(source=source, command=command, at=points, v=v, **options))

@@ -16,10 +16,10 @@ from fractions import Fraction
 from typing import Any
 
 from jacli.errors import JacliError, LimitError, NameLookupError, ParseError
-from jacli.functions import Row, known_names, lookup
+from jacli.backends.functions import Row, known_names, lookup
 from jacli.language import ir
 from jacli.language.text import ColumnMap
-from jacli.limits import Limits
+from jacli.bounds import Limits
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
            ast.MatMult: "matmul"}
@@ -225,7 +225,7 @@ class ExprParser:
         tensors, statics = self.split_args(row, node, args)
         params = self.bind_params(row, node, statics)
         if row.kind == "constructor" and tensors == []:  # zeros(10**5, 10**5): refuse now
-            from jacli.functions import _shape_arg
+            from jacli.backends.functions import _shape_arg
 
             named = dict(params)
             if "n" in named:  # eye(n) is n×n, eye(n, m) is n×m

@@ -17,7 +17,7 @@ from jacli.language import ir
 from jacli.language.leaves import declares_leaf, leaf
 from jacli.language.parse import ExprParser, dotted
 from jacli.language.text import clean
-from jacli.limits import Limits, DEFAULT_LIMITS
+from jacli.bounds import DEFAULT_LIMITS, Limits
 
 _REFUSED_STMT = {
     ast.FunctionDef: "'def' is not supported: write the body as statements",

@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from jacli.errors import LimitError, ParseError
-from jacli.limits import Limits
+from jacli.bounds import Limits
 
 # Characters people paste from papers and chat, and what they meant.
 _LOOKALIKES = {

@@ -26,7 +26,7 @@ from functools import partial
 from typing import Any, Callable, Protocol
 
 from jacli.errors import JacliError, LimitError, ShapeError
-from jacli.functions import TABLE
+from jacli.backends.functions import TABLE
 from jacli.language import ir
 
 Env = dict[str, Any]
@@ -88,6 +88,16 @@ def evaluator(program: ir.Program, backend: Backend) -> Callable[[Env], Any]:
         return guarded[0](bindings)
 
     return evaluate
+
+
+def compiled(program: ir.Program, backend: Backend) -> Callable[[Env], Any]:
+    """``evaluator(program, backend)``, lowered once per backend and program: the backend's
+    ``lowered`` dict is the cache (the program is kept beside its function, so its ``id``
+    stays unique while cached)."""
+    entry = backend.lowered.get(id(program))
+    if entry is None:
+        entry = backend.lowered[id(program)] = (program, evaluator(program, backend))
+    return entry[1]
 
 
 def lower(program: ir.Program, backend: Backend, *, guarded: bool,

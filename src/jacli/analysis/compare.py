@@ -18,7 +18,7 @@ import numpy as np
 import sympy as sp
 
 from jacli.result import Check
-from jacli.symbolic import classify
+from jacli.backends.symbolic import classify
 
 TOLERANCES = {"float64": (1e-9, 1e-12), "float32": (1e-4, 1e-5)}
 
@@ -36,7 +36,7 @@ class Entry:
 
     @property
     def exact_text(self) -> str:
-        from jacli.pack import text
+        from jacli.analysis.pack import text
 
         return text(self.expr)
 

@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
-from jacli.lazy import torch
+from jacli.backends.lazy import torch
 
 
 class detach(sp.Function):

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from jacli.errors import JacliError, UsageError, internal_error
-from jacli.limits import DEFAULT_LIMITS
+from jacli.bounds import DEFAULT_LIMITS
 from jacli.result import SCHEMA, strict
 
 _KEYS = {"command", "expr", "at", "v", "u", "vars", "wrt", "output", "dtype", "device",
@@ -25,7 +25,7 @@ def answer(line: str) -> dict[str, Any]:
     """The JSON-ready answer to one request line (never raises for user input)."""
     try:
         request = _request(line)
-        from jacli.compute import compute
+        from jacli.analysis.compute import compute
 
         result = compute(_problem(request)).to_dict()
     except JacliError as e:
@@ -56,7 +56,7 @@ def _request(line: str) -> dict[str, Any]:
 
 
 def _problem(request: dict[str, Any]):
-    from jacli.compute import Problem
+    from jacli.analysis.compute import Problem
 
     at = request.get("at", ())
     names = lambda key: tuple(request[key].split(",")) if request.get(key) else None  # noqa: E731

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Iterator
 
 from jacli.errors import ValueInputError
-from jacli.points import Points, floats, gc_paused
+from jacli.request.points import Points, floats, gc_paused
 
 CHECKED = 3  # points also computed one at a time, exactly, and checked against SymPy
 
@@ -71,9 +71,10 @@ class _Run:
     """One ``--at-file`` run: validated inputs, the header, the checks, the chunks."""
 
     def __init__(self, problem, points: Points) -> None:
-        from jacli import autograd as ag
-        from jacli.batched import describe, plan
-        from jacli.compute import compute, prepare
+        from jacli.analysis import autograd as ag
+        from jacli.backends.tensors import TorchBackend
+        from jacli.many.batched import describe, plan
+        from jacli.analysis.compute import compute, prepare
         from jacli.language import parse_program
 
         self.problem = problem
@@ -84,7 +85,7 @@ class _Run:
         self.setup = setup = prepare(first)
         self.plan = plan(setup.program, {n: setup.shapes[n] for n in setup.variables},
                          setup.wrt)
-        self.backend = B = ag.TorchBackend(problem.dtype, problem.device)
+        self.backend = B = TorchBackend(problem.dtype, problem.device)
         with gc_paused():
             self.X = {n: _column(points, n, setup.shapes[n], B) for n in setup.variables}
         self.checked = [compute(first)] + [
@@ -118,7 +119,7 @@ class _Run:
         rows["nonfinite"] the set of in-chunk indices of points with a NaN or an infinity."""
         import torch
 
-        from jacli.batched import chunk_size, chunks
+        from jacli.many.batched import chunk_size, chunks
 
         size = chunk_size(self.m, self.n)
         for start, out in chunks(self.plan, self.backend, self.X, self.problem.command, self.v,
@@ -136,7 +137,7 @@ class _Run:
         """SymPy vs autograd at point i, and the batched row vs the one-point numbers."""
         import torch
 
-        from jacli.compare import TOLERANCES
+        from jacli.analysis.compare import TOLERANCES
 
         one = self.checked[i]
         if one.check is None or one.check.agree is None:

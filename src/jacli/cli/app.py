@@ -16,8 +16,8 @@ from typing import Annotated, List, Optional
 import typer
 
 from jacli import __version__
-from jacli import cli_io
-from jacli.cli_io import Format
+from jacli.cli import runner as cli_io
+from jacli.cli.runner import Format
 from jacli.errors import ExitCode, JacliError, UsageError, internal_error
 
 EPILOG_LANGUAGE = (
@@ -193,8 +193,8 @@ _command("graph", "The autograd graph PyTorch records: grad_fn nodes (MulBackwar
 def batch_command() -> None:
     import json
 
-    from jacli.batch import answer
-    from jacli.structure import long_running
+    from jacli.cli.batch import answer
+    from jacli.analysis.structure import long_running
 
     modules = 0
     with long_running():
@@ -209,7 +209,7 @@ def batch_command() -> None:
 
 @app.command("functions", help="List every function jacli knows, with both meanings' summary.")
 def functions_command() -> None:
-    from jacli.functions import ALIASES, ROWS
+    from jacli.backends.functions import ALIASES, ROWS
 
     for row in ROWS:
         aliases = sorted(a for a, n in ALIASES.items() if n == row.name)
@@ -222,8 +222,8 @@ def _problem(command, source, at, v, u, vars, wrt, output, dtype, device, symbol
              emit, fmt, mode):
     from dataclasses import replace
 
-    from jacli.compute import Problem
-    from jacli.limits import DEFAULT_LIMITS
+    from jacli.analysis.compute import Problem
+    from jacli.bounds import DEFAULT_LIMITS
 
     if not timeout > 0:
         raise UsageError("--timeout must be a positive number of seconds", where="--timeout")

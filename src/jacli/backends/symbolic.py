@@ -16,10 +16,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from jacli.budget import OutOfTime, within
+from jacli.bounds import DEFAULT_LIMITS, Limits, OutOfTime, within
 from jacli.errors import LimitError
-from jacli.functions import detach, obj
-from jacli.limits import Limits, DEFAULT_LIMITS
+from jacli.backends.functions import detach, obj
 
 
 EVALF_SECONDS = 0.5  # per entry; a value needing longer is reported, not compared

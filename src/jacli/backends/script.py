@@ -107,7 +107,7 @@ def _call(node: ir.Call) -> str:
 
 
 def _shape(shape) -> str:
-    from jacli.functions import _shape_arg
+    from jacli.backends.functions import _shape_arg
 
     return repr(tuple(_shape_arg(shape or ())))
 

@@ -11,15 +11,15 @@ from typing import Any
 
 import sympy as sp
 
+from jacli.bounds import RECURSION
 from jacli.errors import ValueInputError
 from jacli.result import Matrix, Product, Texts
-from jacli.symbolic import classify
+from jacli.backends.symbolic import classify
 
 
 MAX_DIGITS = 1000  # an exact integer longer than this is shown as ≈ its 17-digit value
 # printing recurses once per tree level; compute() allows this much while it runs, and a
 # ``Texts`` row may be printed after compute has returned
-RECURSION = 8000
 
 
 def text(e) -> str:
@@ -43,8 +43,8 @@ def text(e) -> str:
 def _approximately(e) -> str:
     """``≈`` and 17 digits of an expression too long to print exactly, within a short slice
     of time (printing may happen after compute's budget has ended)."""
-    from jacli.budget import OutOfTime, within
-    from jacli.symbolic import EVALF_SECONDS
+    from jacli.bounds import OutOfTime, within
+    from jacli.backends.symbolic import EVALF_SECONDS
 
     try:
         with within(EVALF_SECONDS, "printing"):

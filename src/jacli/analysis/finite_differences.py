@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import torch
 
-from jacli.autograd import TorchBackend, _flat_function
+from jacli.analysis.autograd import flat_function
+from jacli.backends.tensors import TorchBackend
 from jacli.language import ir
 
 EPS = torch.finfo(torch.float64).eps
@@ -34,7 +35,7 @@ def finite_differences(program: ir.Program, point: dict[str, torch.Tensor],
     """Central differences of the flattened output with respect to the flattened ``wrt``."""
     backend = TorchBackend("float64", "cpu")
     point = {k: v.detach().to(torch.float64).cpu() for k, v in point.items()}
-    f, x = _flat_function(program, backend, point, wrt)
+    f, x = flat_function(program, backend, point, wrt)
     f0 = f(x).detach()
     cols, errs, steps = [], [], []
     for j in range(x.numel()):

@@ -8,10 +8,10 @@ from typing import Any
 
 import sympy as sp
 
-from jacli import pack
-from jacli.compute import Problem, Setup, stage, variables_info
+from jacli.analysis import pack
+from jacli.analysis.compute import Problem, Setup, stage, variables_info
 from jacli.result import Result
-from jacli.symbolic import labels
+from jacli.backends.symbolic import labels
 
 
 def extras(problem: Problem, setup: Setup, d, sym) -> dict:
@@ -20,7 +20,7 @@ def extras(problem: Problem, setup: Setup, d, sym) -> dict:
     if setup.program.ignored:
         extras["ignored"] = list(setup.program.ignored)
     if problem.emit == "torch":
-        from jacli.emit import emit_torch
+        from jacli.backends.script import emit_torch
 
         v = None if d.v is None else [pack.to_fraction(x) for x in d.v]
         extras["torch_script"] = emit_torch(setup.program, setup.point, v, problem.dtype)
@@ -35,10 +35,11 @@ def extras(problem: Problem, setup: Setup, d, sym) -> dict:
 
 def graph(problem: Problem, setup: Setup) -> Result:
     """``jacli graph``: only the torch side runs; the Result carries the graph."""
-    from jacli import autograd as ag  # imported before the budgeted stage, never inside it
+    from jacli.analysis import autograd as ag  # imported before the budgeted stage, never inside it
+    from jacli.backends.tensors import TorchBackend
 
     def build():
-        B = ag.TorchBackend(problem.dtype, problem.device)
+        B = TorchBackend(problem.dtype, problem.device)
         point = B.point(setup.point)
         return ag.autograd_graph(setup.program, B, point, setup.program.output_label)
 

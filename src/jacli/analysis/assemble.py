@@ -15,16 +15,16 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from jacli import artifacts, pack
-from jacli.compare import compare, compare_fd, entries
-from jacli.compute import Problem, Setup, shape_text, stage, v_for, variables_info
+from jacli.analysis import artifacts, pack
+from jacli.analysis.compare import compare, compare_fd, entries
+from jacli.analysis.compute import Problem, Setup, shape_text, stage, v_for, variables_info
 from jacli.errors import LimitError, ShapeError, ValueInputError
-from jacli.interpret import run
-from jacli.kinks import kink_notices
+from jacli.runtime.interpret import run
+from jacli.analysis.kinks import kink_notices
 from jacli.result import VJP, Result
-from jacli.structure import choose_mode, strategy_text, structure
-from jacli.symbolic import SymbolicBackend, jacobian, labels, substitute
-from jacli.values import flatten, parse_vector, shape_of
+from jacli.analysis.structure import choose_mode, strategy_text, structure
+from jacli.backends.symbolic import SymbolicBackend, jacobian, labels, substitute
+from jacli.request.values import flatten, parse_vector, shape_of
 
 
 
@@ -77,7 +77,7 @@ def assemble(problem: Problem, setup: Setup) -> Result:
     if setup.point:
         # import torch outside any time budget: an alarm inside a module's first import
         # leaves it half-initialised for the rest of the process
-        importlib.import_module("jacli.autograd")
+        importlib.import_module("jacli.analysis.autograd")
     num = stage(timeout, "numeric stage", lambda: numeric(problem, setup)) if setup.point else None
     sym = _symbolic_or_notice(problem, setup, num, notices)
     out_shape = num.out_shape if num else sym.out_shape
@@ -153,9 +153,10 @@ def _raw_v(setup: Setup) -> tuple[list | None, tuple[int, ...] | None]:
 
 # -- the numeric stage -------------------------------------------------------------------
 def numeric(problem: Problem, setup: Setup) -> Numeric:
-    from jacli import autograd as ag  # torch is imported here and only here
+    from jacli.analysis import autograd as ag  # torch is imported by the numeric stage only
+    from jacli.backends.tensors import TorchBackend
 
-    B = ag.TorchBackend(problem.dtype, problem.device)
+    B = TorchBackend(problem.dtype, problem.device)
     point = B.point(setup.point)
     y = ag.forward(setup.program, B, point).detach()
     n = sum(point[w].numel() for w in setup.wrt)
@@ -178,7 +179,7 @@ def numeric(problem: Problem, setup: Setup) -> Numeric:
         if num.d.hv is not None:
             num.hvp = ag.hvp(setup.program, B, point, setup.wrt, vec(num.d.hv)).tolist()
     if problem.command == "check":
-        from jacli.finite_differences import finite_differences
+        from jacli.analysis.finite_differences import finite_differences
 
         num.fd = finite_differences(setup.program, point, setup.wrt)
     return num

@@ -28,8 +28,9 @@ from typing import Iterator
 
 import torch
 
-from jacli.autograd import TorchBackend, forward
-from jacli.functions import TABLE
+from jacli.analysis.autograd import forward
+from jacli.backends.tensors import TorchBackend
+from jacli.backends.functions import TABLE
 from jacli.language import ir
 
 CHUNK_FLOATS = 1 << 22  # floats of results per chunk (32 MB in float64): bounds memory

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from jacli.functions import relu
+from jacli.backends.functions import relu
 
 # (SymPy function, what makes the point special, what each side does there)
 _RULES = [
@@ -36,7 +36,7 @@ def kink_notices(values: list[sp.Expr], point: dict[sp.Symbol, sp.Expr]) -> list
 
 
 def _note(node: sp.Basic, point) -> str | None:
-    from jacli.pack import text
+    from jacli.analysis.pack import text
 
     for cls, what, why in _RULES:
         if isinstance(node, cls) and _at(node.args[0], point) == 0:

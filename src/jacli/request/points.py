@@ -22,7 +22,7 @@ from fractions import Fraction
 from typing import Callable
 
 from jacli.errors import LimitError, ShapeError, ValueInputError
-from jacli.values import Value, shape_of
+from jacli.request.values import Value, shape_of
 
 MAX_POINTS = 10_000_000
 
@@ -96,7 +96,7 @@ def _missing(i: int, name: str) -> ValueInputError:
 
 
 def _not_a_variable(i: int, name: str, variables) -> ValueInputError:
-    from jacli.values import names_text
+    from jacli.request.values import names_text
 
     return ValueInputError(f"point {i + 1}: {name!r} is not a variable of this function",
                            hint=f"variables: {names_text(variables)}", where="--at-file")

@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from jacli.errors import LimitError, ShapeError, ValueInputError
-from jacli.limits import Limits, DEFAULT_LIMITS
+from jacli.bounds import DEFAULT_LIMITS, Limits
 
 Value = Any  # Fraction | list[Value]
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE]([+-]?\d+))?(/(\d+\.?\d*|\.\d+))?")

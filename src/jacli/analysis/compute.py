@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from jacli.budget import OutOfTime, within
+from jacli.bounds import DEFAULT_LIMITS, RECURSION, Limits, OutOfTime, within
 from jacli.errors import LimitError, ShapeError, UsageError, ValueInputError
 from jacli.language import parse_program, Program
-from jacli.limits import DEFAULT_LIMITS, Limits
 from jacli.result import Result, Variable
-from jacli.values import Value, bind, names_text, parse_point, parse_vector, shape_of
+from jacli.request.values import Value, bind, names_text, parse_point, parse_vector, shape_of
 
 COMMANDS = ("jacobian", "vjp", "grad", "jvp", "hessian", "check", "graph")
 
@@ -63,10 +62,10 @@ def compute(problem: Problem) -> Result:
     if problem.command not in COMMANDS:
         raise UsageError(f"unknown command {problem.command!r}", hint=", ".join(COMMANDS))
     old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, 8000))  # SymPy recursion on trees up to Limits.depth deep
+    sys.setrecursionlimit(max(old, RECURSION))
     try:
         setup = stage(problem.limits.timeout, "input parsing", lambda: prepare(problem))
-        from jacli.assemble import assemble
+        from jacli.analysis.assemble import assemble
 
         return assemble(problem, setup)
     finally:

@@ -46,7 +46,7 @@ def read_bytes(read, where: str) -> str:
 
 
 def emit(problem, fmt: Format) -> int:
-    from jacli.compute import compute
+    from jacli.analysis.compute import compute
 
     result = compute(problem)
     if problem.emit == "torch":
@@ -68,7 +68,7 @@ def emit(problem, fmt: Format) -> int:
 def emit_many(problem, points) -> int:
     """Many points (``--at-file``, or several ``--at`` values per variable): stream one strict
     JSON object per point, after a header object. ``points`` is a ``points.Points``."""
-    from jacli.many import json_lines
+    from jacli.many.stream import json_lines
 
     if problem.command not in ("jacobian", "vjp", "grad"):
         raise UsageError(f"many points work with jacobian, vjp and grad, not {problem.command}")
@@ -97,7 +97,7 @@ def settle_gc() -> None:
 
 def points_file(path: str):
     """``--at-file``'s points (``points.Points``), read as JSON Lines or CSV."""
-    from jacli.points import read_points
+    from jacli.request.points import read_points
 
     return read_points(read_bytes(lambda: open(path, "rb").read(), f"--at-file {path}"),
                        "--at-file")
@@ -106,12 +106,12 @@ def points_file(path: str):
 def points_given(at, limits):
     """Several ``--at`` values per variable as ``points.Points``; ``None`` for one point.
     Parsed under the input-parsing budget, as one point's values are in ``compute``."""
-    from jacli.values import parse_points
+    from jacli.request.values import parse_points
 
     if len(at or ()) < 2:
         return None
-    from jacli.compute import stage
-    from jacli.points import Points
+    from jacli.analysis.compute import stage
+    from jacli.request.points import Points
 
     exact = stage(limits.timeout, "input parsing", lambda: parse_points(list(at), limits))
     return None if exact is None else Points.exactly(exact)
