@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from jacli.backends.tensors import TorchBackend
-from jacli.many import batched as core
+from jacli.many.stream import batched as core
 from jacli.analysis.compute import Problem, compute, prepare
 from jacli.errors import JacliError
 from jacli.many.stream import evaluate_many, json_lines

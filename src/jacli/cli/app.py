@@ -7,6 +7,7 @@ fast (torch alone costs ~1.7 s to import). The only place that prints and exits.
 from __future__ import annotations
 
 import gc
+import inspect
 import os
 import sys
 from dataclasses import replace
@@ -17,7 +18,7 @@ import typer
 
 from jacli import __version__
 from jacli.cli import runner as cli_io
-from jacli.cli.runner import Format
+from jacli.cli.runner import Format, takes
 from jacli.errors import ExitCode, JacliError, UsageError, internal_error
 
 EPILOG_LANGUAGE = (
@@ -38,6 +39,28 @@ class Emit(str, Enum):
     torch = "torch"
 
 
+class Dtype(str, Enum):
+    float64 = "float64"
+    float32 = "float32"
+
+
+class GraphFormat(str, Enum):
+    """graph's formats: the tree, JSON, or Graphviz DOT (it has no formulas to typeset)."""
+
+    table = "table"
+    json = "json"
+    dot = "dot"
+
+
+class JFormat(str, Enum):
+    """The formats of the commands that show J (DOT draws only the graph)."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    latex = "latex"
+
+
 class Symbolic(str, Enum):
     auto = "auto"
     always = "always"
@@ -50,7 +73,7 @@ app = typer.Typer(
     "autograd's numbers side by side, checked against each other.\n\n"
     "Why y.backward(v) needs v, and what it computes: x.grad = vᵀJ.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion, as Typer documents
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog=EPILOG_LANGUAGE,
@@ -74,9 +97,12 @@ AtFileOpt = Annotated[Optional[str], typer.Option(
 VOpt = Annotated[Optional[str], typer.Option(
     "--v", "-v", metavar="V", show_default=False,
     help="The weight vector of y.backward(v): the output's shape, e.g. '1,2' or '[[1,1]]'.")]
+HvOpt = Annotated[Optional[str], typer.Option(
+    "--v", "-v", metavar="V", show_default=False,
+    help="The direction of the Hessian-vector product H v, one number per input, e.g. '1,0'.")]
 UOpt = Annotated[Optional[str], typer.Option(
     "--u", "-u", metavar="U", show_default=False,
-    help="jvp: the direction u, one number per input, e.g. '1,0'.")]
+    help="The direction u, one number per input, e.g. '1,0'.")]
 VarsOpt = Annotated[Optional[str], typer.Option(
     "--vars", metavar="NAMES", show_default=False,
     help="Variable order, comma-separated (default: natural order, x2 before x10).")]
@@ -86,15 +112,18 @@ WrtOpt = Annotated[Optional[str], typer.Option(
 OutputOpt = Annotated[Optional[str], typer.Option(
     "--output", "-o", metavar="NAME", show_default=False,
     help="Which assigned name is the output (default: the last expression).")]
-DtypeOpt = Annotated[str, typer.Option(
-    "--dtype", metavar="DTYPE", help="float64 or float32 (PyTorch's own default).")]
-DeviceOpt = Annotated[str, typer.Option("--device", metavar="DEVICE", help="cpu or cuda.")]
+DtypeOpt = Annotated[Dtype, typer.Option(
+    "--dtype", help="float64, or float32 (PyTorch's own default).")]
+DeviceOpt = Annotated[str, typer.Option("--device", metavar="DEVICE",
+                                        help="cpu, cuda or cuda:N.")]
 SymOpt = Annotated[Symbolic, typer.Option(
     "--symbolic", help="SymPy side: auto (skipped with a notice when too big), always, never.")]
 ModeOpt = Annotated[Mode, typer.Option(
     "--mode", help="How autograd builds J: rev (one VJP per output), fwd (one JVP per input), "
     "auto (the cheaper; says which and why).")]
-FormatOpt = Annotated[Format, typer.Option("--format", "-F", help="Output format.")]
+FormatOpt = Annotated[JFormat, typer.Option("--format", "-F", help="Output format.")]
+GraphFormatOpt = Annotated[GraphFormat, typer.Option(
+    "--format", "-F", help="Output format: the tree, JSON, or Graphviz DOT (pipe to `dot`).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 EmitOpt = Annotated[Optional[Emit], typer.Option(
     "--emit", show_default=False,
@@ -103,6 +132,23 @@ EmitOpt = Annotated[Optional[Emit], typer.Option(
 TimeoutOpt = Annotated[float, typer.Option(
     "--timeout", metavar="SECONDS", help="Time budget per stage (autograd, SymPy).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
+ExplainOpt = Annotated[bool, typer.Option(
+    "--explain", help="Explain in full why autograd built J in forward or reverse mode "
+    "(table output).")]
+
+# Every parameter a command may take, in --help order: (annotation, default). Which command
+# takes which is ``cli_io.TAKES``; ``_parameters`` builds each command's list from both.
+PARAMETERS = {
+    "expr": (ExprArg, None), "file": (FileOpt, None), "at": (AtOpt, None),
+    "at_file": (AtFileOpt, None), "v": (VOpt, None), "u": (UOpt, None),
+    "vars": (VarsOpt, None), "wrt": (WrtOpt, None), "output": (OutputOpt, None),
+    "dtype": (DtypeOpt, Dtype.float64), "device": (DeviceOpt, "cpu"),
+    "symbolic": (SymOpt, Symbolic.auto), "mode": (ModeOpt, Mode.auto),
+    "format": (FormatOpt, JFormat.table), "json": (JsonOpt, False), "emit": (EmitOpt, None),
+    "explain": (ExplainOpt, False), "timeout": (TimeoutOpt, 10.0), "debug": (DebugOpt, False),
+}
+OVERRIDES = {("graph", "format"): (GraphFormatOpt, GraphFormat.table),
+             ("hessian", "v"): (HvOpt, None)}
 
 
 def _version(value: bool) -> None:
@@ -111,40 +157,38 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(no_args_is_help=True)
 def _root(version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False
           ) -> None:
     """jacli: the Jacobian behind y.backward(v), shown and checked."""
 
 
+def _parameters(name: str) -> list[inspect.Parameter]:
+    """The command's own parameters, from ``PARAMETERS`` and the ``cli_io.TAKES`` table."""
+    return [inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=default,
+                              annotation=annotation)
+            for key, (annotation, default) in
+            ((k, OVERRIDES.get((name, k), PARAMETERS[k])) for k in PARAMETERS)
+            if takes(name, key)]
+
+
 def _command(name: str, summary: str, examples: str):
-    """Register one command; all commands share the options and ``_run``."""
+    """Register one command with only the options it takes; all of them share ``_run``."""
 
-    @app.command(name, help=summary, epilog="Examples:\n\n" + examples + "\n\n" + EPILOG_LANGUAGE)
-    def command(expr: ExprArg = None, file: FileOpt = None, at: AtOpt = None,
-                at_file: AtFileOpt = None, v: VOpt = None,
-                u: UOpt = None, vars: VarsOpt = None, wrt: WrtOpt = None, output: OutputOpt = None,
-                dtype: DtypeOpt = "float64", device: DeviceOpt = "cpu",
-                symbolic: SymOpt = Symbolic.auto, mode: ModeOpt = Mode.auto,
-                format: FormatOpt = Format.table,
-                json: JsonOpt = False, emit: EmitOpt = None, timeout: TimeoutOpt = 10.0,
-                debug: DebugOpt = False) -> None:
-        fmt = Format.json if json else format
-        source = cli_io.read_source(expr, file)
-        problem = _problem(name, source, at, v, u, vars, wrt, output, dtype, device, symbolic,
-                           timeout, emit, fmt, mode)
-        if at_file is not None:
-            if at:
-                raise UsageError("give the points either with --at or with --at-file, not both")
-            raise typer.Exit(cli_io.emit_many(problem, cli_io.points_file(at_file)))
-        points = cli_io.points_given(at, problem.limits)
-        if points is not None:  # several values per variable: many points
-            raise typer.Exit(cli_io.emit_many(replace(problem, at=()), points))
-        raise typer.Exit(cli_io.emit(problem, fmt))
+    def command(**options) -> None:
+        raise typer.Exit(_run(name, options))
 
+    parameters = _parameters(name)
+    command.__signature__ = inspect.Signature(parameters)  # what Typer reads the options from
+    command.__annotations__ = {p.name: p.annotation for p in parameters}
+    command.__name__ = name
+    app.command(name, help=summary, epilog="Examples:\n\n" + examples + "\n\n" + EPILOG_LANGUAGE
+                )(command)
     return command
 
+
+COMMAND_NAMES = ("jacobian", "vjp", "grad", "jvp", "hessian", "check", "graph")
 
 _command("jacobian", "The Jacobian J = ∂y/∂x: SymPy's formulas, and at --at, autograd's numbers "
          "checked against the exact values.",
@@ -218,21 +262,59 @@ def functions_command() -> None:
 
 
 # -- running -----------------------------------------------------------------------------------
-def _problem(command, source, at, v, u, vars, wrt, output, dtype, device, symbolic, timeout,
-             emit, fmt, mode):
+def _run(command: str, o: dict) -> int:
+    """Options → ``Problem`` → output; returns the exit code. Every option is checked before
+    the function is read (stdin may wait) and before torch is imported."""
+    fmt = Format.json if o.get("json") else Format(o["format"].value)
+    _check_options(o, fmt)
+    source = cli_io.read_source(o["expr"], o["file"])
+    problem = _problem(command, source, o, fmt)
+    if o.get("at_file") is not None:
+        if o["at"]:
+            raise UsageError("give the points either with --at or with --at-file, not both")
+        _check_many(o, fmt)
+        return cli_io.emit_many(problem, cli_io.points_file(o["at_file"]))
+    points = cli_io.points_given(o["at"], problem.limits)
+    if points is not None:  # several values per variable: many points
+        _check_many(o, fmt)
+        return cli_io.emit_many(replace(problem, at=()), points)
+    cli_io.precheck(problem)
+    return cli_io.emit(problem, fmt, explain=o.get("explain", False))
+
+
+def _check_options(o: dict, fmt: Format) -> None:
+    """What the option types cannot say: device syntax, the time budget, combinations."""
+    cli_io.check_device(o["device"])
+    cli_io.check_timeout(o["timeout"])
+    if o.get("emit") and fmt is not Format.table:
+        raise UsageError(f"--emit torch prints a script instead of the {fmt.value} output",
+                         hint="drop --format/--json, or drop --emit", where="--emit")
+    if o.get("explain") and fmt is not Format.table:
+        raise UsageError(f"--explain explains the table output, not {fmt.value}",
+                         hint='the JSON carries the choice as "strategy"', where="--explain")
+
+
+def _check_many(o: dict, fmt: Format) -> None:
+    """Many points print JSON Lines: options that shape one point's output do not apply."""
+    for flag, given in (("--emit", o.get("emit")), ("--explain", o.get("explain")),
+                        (f"--format {fmt.value}", fmt not in (Format.table, Format.json))):
+        if given:
+            raise UsageError(f"{flag} does not apply to many points (JSON Lines)", where=flag)
+
+
+def _problem(command: str, source: str, o: dict, fmt: Format):
     from dataclasses import replace
 
     from jacli.analysis.compute import Problem
     from jacli.bounds import DEFAULT_LIMITS
 
-    if not timeout > 0:
-        raise UsageError("--timeout must be a positive number of seconds", where="--timeout")
-    return Problem(source=source, command=command, at=tuple(at or ()), v=v, u=u,
-                   vars=_names(vars), wrt=_names(wrt), output=output, dtype=dtype,
-                   device=device, symbolic=symbolic.value,
-                   emit=emit.value if emit else None, latex=fmt is Format.latex,
-                   mode=mode.value,
-                   limits=replace(DEFAULT_LIMITS, timeout=timeout))
+    emit, symbolic = o.get("emit"), o.get("symbolic", Symbolic.auto)
+    return Problem(source=source, command=command, at=tuple(o["at"] or ()), v=o.get("v"),
+                   u=o.get("u"), vars=_names(o["vars"]), wrt=_names(o.get("wrt")),
+                   output=o["output"], dtype=o["dtype"].value, device=o["device"],
+                   symbolic=symbolic.value, emit=emit.value if emit else None,
+                   latex=fmt is Format.latex, mode=o.get("mode", Mode.auto).value,
+                   limits=replace(DEFAULT_LIMITS, timeout=o["timeout"]))
 
 
 def _names(text: str | None) -> tuple[str, ...] | None:
@@ -283,11 +365,11 @@ def main(argv: list[str] | None = None) -> int:
         code = app(args=argv, prog_name="jacli", standalone_mode=False)
     except JacliError as e:
         code = _report(e, json_mode)
+    except _click_errors("NoArgsIsHelpError") as e:  # bare `jacli`: the overview, as click
+        sys.stderr.write(e.format_message() + "\n")  # does it: on stderr, exit 2 (usage)
+        code = ExitCode.BAD_INPUT
     except _click_errors("UsageError") as e:
-        ctx = getattr(e, "ctx", None)
-        name = getattr(getattr(ctx, "command", None), "name", "") or ""
-        hint = f"see `jacli {name} --help`".replace("jacli jacli", "jacli").replace("  ", " ")
-        code = _report(UsageError(e.format_message(), hint=hint), json_mode)
+        code = _report(_usage_error(e), json_mode)
     except (KeyboardInterrupt, typer.Abort, *_click_errors("Abort")):
         code = ExitCode.INTERRUPTED  # quiet, like Typer's own Ctrl-C handling
     except BrokenPipeError:
@@ -298,6 +380,29 @@ def main(argv: list[str] | None = None) -> int:
             raise
         code = _report(internal_error(e), json_mode)
     return int(code or 0)
+
+
+def _usage_error(e) -> UsageError:
+    """click's parsing error as ours: an option the command does not take names who takes
+    it; a wrong --format names the command that has it."""
+    ctx = getattr(e, "ctx", None)
+    name = getattr(getattr(ctx, "command", None), "name", "") or ""
+    hint = f"see `jacli {name} --help`".replace("jacli jacli", "jacli").replace("  ", " ")
+    option = _option_key(getattr(e, "option_name", None))
+    if option and name in COMMAND_NAMES and not takes(name, option):
+        return cli_io.not_taken(name, option)
+    param = getattr(getattr(e, "param", None), "name", None)
+    if param == "format" and name != "graph" and "'dot'" in e.format_message():
+        hint = "--format dot draws the autograd graph: use `jacli graph ... --format dot`"
+    return UsageError(e.format_message(), hint=hint)
+
+
+def _option_key(flag: str | None) -> str | None:
+    """``--at-file`` → ``at_file``, ``-v`` → ``v``: the ``PARAMETERS`` key, if it is one."""
+    if not flag:
+        return None
+    key = {"-v": "v", "-u": "u"}.get(flag, flag.lstrip("-").replace("-", "_"))
+    return key if key in PARAMETERS else None
 
 
 def _click_errors(name: str) -> tuple[type, ...]:

@@ -56,14 +56,17 @@ def _request(line: str) -> dict[str, Any]:
 
 
 def _problem(request: dict[str, Any]):
-    from jacli.analysis.compute import Problem
+    from jacli.analysis.compute import COMMANDS, Problem
+    from jacli.cli.runner import check_timeout, not_taken, takes
 
+    command = str(request.get("command", "jacobian"))
+    for key in request:  # the CLI's table: a key the command would ignore is refused
+        if command in COMMANDS and not takes(command, key):
+            raise not_taken(command, key)
     at = request.get("at", ())
     names = lambda key: tuple(request[key].split(",")) if request.get(key) else None  # noqa: E731
-    timeout = request.get("timeout", DEFAULT_LIMITS.timeout)
-    if not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise UsageError('"timeout" must be a positive number of seconds', where="batch")
-    return Problem(source=request["expr"], command=str(request.get("command", "jacobian")),
+    timeout = check_timeout(request.get("timeout", DEFAULT_LIMITS.timeout), '"timeout"')
+    return Problem(source=request["expr"], command=command,
                    at=(at,) if isinstance(at, str) else tuple(map(str, at)),
                    v=_text(request.get("v")), u=_text(request.get("u")), vars=names("vars"),
                    wrt=names("wrt"), output=request.get("output"),
@@ -71,7 +74,7 @@ def _problem(request: dict[str, Any]):
                    device=str(request.get("device", "cpu")),
                    symbolic=str(request.get("symbolic", "auto")),
                    mode=str(request.get("mode", "auto")),
-                   limits=replace(DEFAULT_LIMITS, timeout=float(timeout)))
+                   limits=replace(DEFAULT_LIMITS, timeout=timeout))
 
 
 def _text(value) -> str | None:
