@@ -19,6 +19,7 @@ from jacli.errors import JacliError, LimitError, NameLookupError, ParseError
 from jacli.functions import Row, known_names, lookup
 from jacli.language import ir
 from jacli.language.text import ColumnMap
+from jacli.language.unsupported import foreign, unsupported
 from jacli.limits import Limits
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
@@ -147,9 +148,10 @@ class ExprParser:
             raise self.fail(node, f"name {name!r} is refused", "names with '__' are not allowed")
         if name in CONSTANTS:
             return ir.Const(name, self.pos(node))
-        if name in ("torch", "F", "nn", "np", "math"):
+        if name in ("torch", "F", "nn", "np", "numpy", "math"):
+            example = f"{name}.sin(x)" if name in ("torch", "F") else "torch.sin(x) or sin(x)"
             raise self.fail(node, f"{name!r} is a namespace, not a value",
-                            f"call a function from it, e.g. {name}.sin(x)")
+                            f"call a function from it, e.g. {example}")
         row = lookup(name)
         if row is not None and row.kind == "elementwise":  # t, sum, dot stay usable as names
             raise self.fail(node, f"{name!r} is a function, not a value",
@@ -216,9 +218,18 @@ class ExprParser:
 
     # -- calls --------------------------------------------------------------------------
     def _Call(self, node: ast.Call) -> ir.Node:
+        chain = dotted(node.func)
+        if chain is None and isinstance(node.func, ast.Attribute):  # (x*2).register_hook()
+            chain = ["(...)", node.func.attr]
+        refused = foreign(chain, chain is not None and lookup(chain[-1]) is not None)
+        if refused:
+            raise self.fail(node.func, *refused)
         name, receiver = self.callee(node.func)
         row = lookup(name)
         if row is None:
+            refused = unsupported(chain)
+            if refused:
+                raise self.fail(node.func, *refused)
             raise self.fail(node.func, f"unknown function {name!r}",
                             closest(name, known_names()), NameLookupError)
         args = ([receiver] if receiver is not None else []) + list(node.args)
@@ -298,9 +309,10 @@ class ExprParser:
             raise self.fail(kw.value, f"{row.name}() takes no keyword {kw.arg!r}",
                             f"it accepts: {', '.join(sorted(row.keywords)) or 'none'}")
         if key == "requires_grad":
-            raise self.fail(kw.value, "requires_grad=True declares a variable",
-                            "assign it to a name on its own line: "
-                            "x = torch.tensor([1.0, 2.0], requires_grad=True)")
+            raise self.fail(kw.value, f"torch.{row.name}(..., requires_grad=True) declares a "
+                            "variable only as the whole right side of an assignment",
+                            f"declare it first, then use the name: w = torch.{row.name}"
+                            "(..., requires_grad=True)")
         if key == "dtype":
             chain = dotted(kw.value) or []
             if not (chain and chain[-1] in _DTYPES and tuple(chain[:-1]) in NAMESPACES):
