@@ -169,3 +169,11 @@ def test_backward_of_an_expression_is_labelled_by_that_expression(cli_json):
                  "y.sum().backward()")
     assert d["outputs"] == ["y.sum()"]
     assert d["vjp"]["numeric"] == pytest.approx([2.0, 4.0])
+
+
+@pytest.mark.parametrize("prefix", ["math.", "np.", "torch."])
+def test_library_pi_is_pi(cli_json, prefix):
+    import math
+
+    d = cli_json("grad", f"{prefix}pi*x", "--at", "1")
+    assert d["vjp"]["numeric"] == pytest.approx([math.pi])

@@ -195,6 +195,9 @@ class ExprParser:
             raise self.fail(node, "reading .grad is what jacli computes for you",
                             "use `jacli vjp` or `jacli grad`: the output shows every .grad")
         chain = dotted(node)
+        if chain and len(chain) == 2 and chain[0] in ("torch", "np", "numpy", "math") and \
+                chain[1] in CONSTANTS:  # math.pi is the same number as pi
+            return ir.Const(chain[1], self.pos(node))
         if chain and chain[-1] in _DTYPES and tuple(chain[:-1]) in NAMESPACES:
             raise self.fail(node, f"{'.'.join(chain)} is a dtype, not a value",
                             "jacli computes in --dtype (float64 by default)")
