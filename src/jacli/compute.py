@@ -17,7 +17,7 @@ from typing import Any
 from jacli.budget import OutOfTime, within
 from jacli.errors import LimitError, ShapeError, UsageError, ValueInputError
 from jacli.language import parse_program, Program
-from jacli.language.program import made_tensor
+from jacli.language.labels import made_tensor
 from jacli.limits import DEFAULT_LIMITS, Limits
 from jacli.result import Result, Variable
 from jacli.values import Value, bind, names_text, parse_point, parse_vector, shape_of

@@ -13,8 +13,8 @@ import re
 import warnings
 
 from jacli.errors import LimitError, NameLookupError, ParseError
-from jacli.functions import lookup
 from jacli.language import ir
+from jacli.language.labels import expression_label, fresh_label
 from jacli.language.leaves import declares_leaf, is_ctor, leaf
 from jacli.language.parse import ExprParser, dotted
 from jacli.language.text import clean
@@ -33,28 +33,6 @@ _REFUSED_STMT = {
     ast.Raise: "'raise' is not supported",
     ast.Assert: "'assert' is not supported",
 }
-
-
-LABELS = ("y", "f", "out")  # an unnamed output's row label: the first that is free
-
-
-def fresh_label(taken: set[str]) -> str:
-    """The label of an unnamed output: ``y``, unless the program already uses that name
-    (``jacobian "x*y"`` has an input y), then ``f``, ``out``, ``out2``, ..."""
-    for label in LABELS:
-        if label not in taken:
-            return label
-    n = 2
-    while f"out{n}" in taken:
-        n += 1
-    return f"out{n}"
-
-
-def _expression_label(p: ExprParser, target: ast.expr) -> str | None:
-    """``y.sum().backward()``: the output is ``y.sum()``, labelled by its own short text
-    (not ``y``, which is another tensor); a long expression gets a fresh label."""
-    text = p.segment(target).strip() if target.lineno == target.end_lineno else ""
-    return text if 0 < len(text) <= 24 else None
 
 
 def natural_key(name: str):
@@ -233,7 +211,7 @@ class _Builder:
         # (x**2).sum().backward() is fine too: the expression itself becomes the output
         out = ir.Name(target.id, self.p.pos(target)) if isinstance(target, ast.Name) \
             else self.p.expr(target)
-        label = target.id if isinstance(target, ast.Name) else _expression_label(self.p, target)
+        label = target.id if isinstance(target, ast.Name) else expression_label(self.p, target)
         self.backward = (out, None if v is None else self.p.expr(v), label)
 
     def assign(self, stmt: ast.Assign, no_grad: bool) -> None:
@@ -315,33 +293,6 @@ class _Builder:
         if self.backward and self.backward[1] is not None:
             _collect(self.backward[1], bound, seen)
         return tuple(sorted(seen, key=natural_key))
-
-
-def made_tensor(program: ir.Program) -> tuple[bool, str | None]:
-    """Whether the program builds a tensor (a constructor call or a ``[..]`` literal), and
-    the first name assigned one: what "no tensor has requires_grad=True" points at."""
-    first = None
-    found = False
-    for node, name in [(s.value, s.name) for s in program.statements] + [(program.output, None)]:
-        stack = [node]
-        while stack:
-            n = stack.pop()
-            if isinstance(n, ir.ListLit) or isinstance(n, ir.Call) and _constructs(n.fn):
-                found = True
-                if first is None and name is not None and n is node:
-                    first = name
-            if isinstance(n, (ir.Op, ir.Call)):
-                stack.extend(n.args)
-            elif isinstance(n, (ir.ListLit, ir.Outputs)):
-                stack.extend(n.items)
-            elif isinstance(n, ir.Index):
-                stack.append(n.base)
-    return found, first
-
-
-def _constructs(fn: str) -> bool:
-    row = lookup(fn)
-    return row is not None and row.kind == "constructor"
 
 
 def _collect(node: ir.Node, bound: set[str], seen: dict[str, None]) -> None:
