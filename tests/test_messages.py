@@ -177,3 +177,9 @@ def test_library_pi_is_pi(cli_json, prefix):
 
     d = cli_json("grad", f"{prefix}pi*x", "--at", "1")
     assert d["vjp"]["numeric"] == pytest.approx([math.pi])
+
+
+def test_an_activation_module_points_at_its_function(cli, cli_json):
+    err, hint = _error(cli, "grad", "nn.ReLU()(x)", "--at", "1")
+    assert "nn.ReLU(...) is not supported yet" in err and "relu(x)" in hint
+    assert cli_json("grad", "relu(x)", "--at", "1")["vjp"]["numeric"] == [1.0]

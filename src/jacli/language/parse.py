@@ -224,6 +224,10 @@ class ExprParser:
         chain = dotted(node.func)
         if chain is None and isinstance(node.func, ast.Attribute):  # (x*2).register_hook()
             chain = ["(...)", node.func.attr]
+        if isinstance(node.func, ast.Call):  # nn.ReLU()(x): the module is what is refused
+            refused = unsupported(dotted(node.func.func))
+            if refused:
+                raise self.fail(node.func, *refused)
         refused = foreign(chain, chain is not None and lookup(chain[-1]) is not None)
         if refused:
             raise self.fail(node.func, *refused)

@@ -8,6 +8,8 @@ and the nearest form jacli does support. Rows match a call's dotted name: a full
 
 from __future__ import annotations
 
+from jacli.functions import lookup
+
 _BACKWARD = "write y.backward(v) for what it leaves in .grad, or run `jacli vjp` / `jacli grad`"
 _JACOBIAN = "run `jacli jacobian` (or vjp, jvp, hessian) on the function's body"
 _MODULE = ("write the layer as formulas, e.g. y = x @ W.T + b with "
@@ -59,6 +61,8 @@ def unsupported(chain: list[str] | None) -> tuple[str, str] | None:
         return None
     for n in range(len(chain), 0, -1):
         hint = PREFIXES.get(tuple(chain[:n]))
+        if hint == _MODULE and lookup(chain[-1].lower()) is not None:  # nn.ReLU is relu
+            hint = f"write the function itself: {chain[-1].lower()}(x) or F.{chain[-1].lower()}(x)"
         if hint is not None:
             return f"{'.'.join(chain)}(...) is not supported yet", hint
     if len(chain) > 1 and chain[-1] in METHODS:
