@@ -17,6 +17,7 @@ from typing import Any
 from jacli.bounds import DEFAULT_LIMITS, RECURSION, Limits, OutOfTime, within
 from jacli.errors import LimitError, ShapeError, UsageError, ValueInputError
 from jacli.language import parse_program, Program
+from jacli.language.labels import made_tensor
 from jacli.result import Result, Variable
 from jacli.request.values import Value, bind, names_text, parse_point, parse_vector, shape_of
 
@@ -77,14 +78,26 @@ def prepare(problem: Problem) -> Setup:
     program = parse_program(problem.source, output=problem.output, limits=problem.limits)
     variables, order = _order(program, problem.vars)
     if not variables:
-        raise UsageError("the function has no variables: there is nothing to differentiate",
-                         hint="use names like x, x1 or a in the expression")
+        raise _no_variables(program)
     point = _point(program, variables, problem)
     shapes = {v: shape_of(point[v], f"--at {v}") if point else () for v in variables}
     _check_sizes(shapes, problem.limits)
     wrt = _wrt(variables, problem.wrt)
     v = parse_vector(problem.v, "--v", problem.limits) if problem.v is not None else None
     return Setup(program, variables, order, wrt, shapes, point, v)
+
+
+def _no_variables(program: Program) -> UsageError:
+    """Nothing to differentiate: a snippet whose tensors all lack requires_grad=True, or an
+    expression without names."""
+    tensors, name = made_tensor(program)
+    if tensors:
+        return UsageError("no tensor has requires_grad=True, so there is nothing to differentiate",
+                          hint=f"declare the input as a variable: {name or 'x'} = "
+                          "torch.tensor([1.0, 2.0], requires_grad=True), or use a free name "
+                          "and give its value with --at")
+    return UsageError("the function has no variables: there is nothing to differentiate",
+                      hint="use names like x, x1 or a in the expression")
 
 
 def _order(program: Program, fixed: tuple[str, ...] | None) -> tuple[tuple[str, ...], str]:

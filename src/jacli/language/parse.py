@@ -20,6 +20,7 @@ from jacli.backends.functions import Row, known_names, lookup
 from jacli.language import ir
 from jacli.language.text import ColumnMap
 from jacli.bounds import Limits
+from jacli.language.unsupported import foreign, unsupported
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
            ast.MatMult: "matmul"}
@@ -147,9 +148,10 @@ class ExprParser:
             raise self.fail(node, f"name {name!r} is refused", "names with '__' are not allowed")
         if name in CONSTANTS:
             return ir.Const(name, self.pos(node))
-        if name in ("torch", "F", "nn", "np", "math"):
+        if name in ("torch", "F", "nn", "np", "numpy", "math"):
+            example = f"{name}.sin(x)" if name in ("torch", "F") else "torch.sin(x) or sin(x)"
             raise self.fail(node, f"{name!r} is a namespace, not a value",
-                            f"call a function from it, e.g. {name}.sin(x)")
+                            f"call a function from it, e.g. {example}")
         row = lookup(name)
         if row is not None and row.kind == "elementwise":  # t, sum, dot stay usable as names
             raise self.fail(node, f"{name!r} is a function, not a value",
@@ -193,6 +195,9 @@ class ExprParser:
             raise self.fail(node, "reading .grad is what jacli computes for you",
                             "use `jacli vjp` or `jacli grad`: the output shows every .grad")
         chain = dotted(node)
+        if chain and len(chain) == 2 and chain[0] in ("torch", "np", "numpy", "math") and \
+                chain[1] in CONSTANTS:  # math.pi is the same number as pi
+            return ir.Const(chain[1], self.pos(node))
         if chain and chain[-1] in _DTYPES and tuple(chain[:-1]) in NAMESPACES:
             raise self.fail(node, f"{'.'.join(chain)} is a dtype, not a value",
                             "jacli computes in --dtype (float64 by default)")
@@ -216,9 +221,22 @@ class ExprParser:
 
     # -- calls --------------------------------------------------------------------------
     def _Call(self, node: ast.Call) -> ir.Node:
+        chain = dotted(node.func)
+        if chain is None and isinstance(node.func, ast.Attribute):  # (x*2).register_hook()
+            chain = ["(...)", node.func.attr]
+        if isinstance(node.func, ast.Call):  # nn.ReLU()(x): the module is what is refused
+            refused = unsupported(dotted(node.func.func))
+            if refused:
+                raise self.fail(node.func, *refused)
+        refused = foreign(chain, chain is not None and lookup(chain[-1]) is not None)
+        if refused:
+            raise self.fail(node.func, *refused)
         name, receiver = self.callee(node.func)
         row = lookup(name)
         if row is None:
+            refused = unsupported(chain)
+            if refused:
+                raise self.fail(node.func, *refused)
             raise self.fail(node.func, f"unknown function {name!r}",
                             closest(name, known_names()), NameLookupError)
         args = ([receiver] if receiver is not None else []) + list(node.args)
@@ -298,9 +316,10 @@ class ExprParser:
             raise self.fail(kw.value, f"{row.name}() takes no keyword {kw.arg!r}",
                             f"it accepts: {', '.join(sorted(row.keywords)) or 'none'}")
         if key == "requires_grad":
-            raise self.fail(kw.value, "requires_grad=True declares a variable",
-                            "assign it to a name on its own line: "
-                            "x = torch.tensor([1.0, 2.0], requires_grad=True)")
+            raise self.fail(kw.value, f"torch.{row.name}(..., requires_grad=True) declares a "
+                            "variable only as the whole right side of an assignment",
+                            f"declare it first, then use the name: w = torch.{row.name}"
+                            "(..., requires_grad=True)")
         if key == "dtype":
             chain = dotted(kw.value) or []
             if not (chain and chain[-1] in _DTYPES and tuple(chain[:-1]) in NAMESPACES):

@@ -14,7 +14,8 @@ import warnings
 
 from jacli.errors import LimitError, NameLookupError, ParseError
 from jacli.language import ir
-from jacli.language.leaves import declares_leaf, leaf
+from jacli.language.labels import expression_label, fresh_label
+from jacli.language.leaves import declares_leaf, is_ctor, leaf
 from jacli.language.parse import ExprParser, dotted
 from jacli.language.text import clean
 from jacli.bounds import DEFAULT_LIMITS, Limits
@@ -104,12 +105,15 @@ class _Builder:
         self.assigned: list[str] = []
         self.backward: tuple[str, ir.Node | None] | None = None
         self.ignored: list[str] = []
+        self.values: dict[str, ast.expr] = {}
 
     def build(self, module: ast.Module, output: str | None) -> ir.Program:
         for stmt in module.body:
             self.statement(stmt, no_grad=False)
         out, label = self.choose_output(output)
         variables = self.free_variables(out)
+        if label is None:  # an unnamed output: a label that names no input or program name
+            label = fresh_label(set(variables) | set(self.assigned) | set(self.leaves))
         return ir.Program(
             source=self.p.source, statements=tuple(self.statements), output=out,
             output_label=label, variables=variables, leaves=tuple(self.leaves.values()),
@@ -149,7 +153,10 @@ class _Builder:
         if isinstance(node, ast.Call) and _is_backward(node):
             return self.backward_call(node)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                node.func.attr in ("zero_", "retain_grad", "requires_grad_"):
+                node.func.attr == "requires_grad_":
+            return self.requires_grad_(node)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr == "zero_":
             raise self.p.fail(node, f".{node.func.attr}() is not needed in jacli",
                               "jacli computes each gradient fresh, as if .grad started at zero")
         if _is_display(node):
@@ -160,6 +167,27 @@ class _Builder:
             self.bare.append(ir.Outputs(items, self.p.pos(node)))
         else:
             self.bare.append(self.p.expr(node))
+
+    def requires_grad_(self, node: ast.Call) -> None:
+        """``x.requires_grad_()`` right after ``x = torch.tensor([...])`` declares the leaf x,
+        exactly as ``x = torch.tensor([...], requires_grad=True)`` would. Anywhere else x
+        may already have been used as a constant, so the line is refused."""
+        target = node.func.value
+        name = target.id if isinstance(target, ast.Name) else None
+        last = self.statements[-1] if self.statements else None
+        ok = name is not None and isinstance(last, ir.Assign) and last.name == name and \
+            not last.no_grad and self.assigned.count(name) == 1 and \
+            is_ctor(self.values.get(name)) and not node.keywords and \
+            all(isinstance(a, ast.Constant) and a.value is True for a in node.args)
+        if not ok:
+            what = f"{name}.requires_grad_()" if name else ".requires_grad_()"
+            raise self.p.fail(node, f"{what} is supported only on the line right after "
+                              "the name is made by a constructor (x = torch.tensor([...]))",
+                              "declare the variable in one line: "
+                              f"{name or 'x'} = torch.tensor([1.0, 2.0], requires_grad=True)")
+        self.statements.pop()
+        self.assigned.remove(name)
+        self.leaves[name] = leaf(self.p, name, self.values[name])
 
     def backward_call(self, node: ast.Call) -> None:
         if self.backward is not None:
@@ -183,7 +211,7 @@ class _Builder:
         # (x**2).sum().backward() is fine too: the expression itself becomes the output
         out = ir.Name(target.id, self.p.pos(target)) if isinstance(target, ast.Name) \
             else self.p.expr(target)
-        label = target.id if isinstance(target, ast.Name) else "y"
+        label = target.id if isinstance(target, ast.Name) else expression_label(self.p, target)
         self.backward = (out, None if v is None else self.p.expr(v), label)
 
     def assign(self, stmt: ast.Assign, no_grad: bool) -> None:
@@ -199,6 +227,7 @@ class _Builder:
                 return None
             self.statements.append(ir.Assign(target.id, self.p.expr(value), no_grad, self.p.pos(stmt)))
             self.assigned.append(target.id)
+            self.values[target.id] = value  # a later x.requires_grad_() may make it a leaf
             return None
         if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
             self.statements.append(ir.SetItem(target.value.id, self.p.index(target.slice),
@@ -244,7 +273,7 @@ class _Builder:
         if self.backward is not None:
             return self.backward[0], self.backward[2]
         if self.bare:
-            return self.bare[-1], "y"
+            return self.bare[-1], None
         if self.assigned:
             return ir.Name(self.assigned[-1], (1, 1)), self.assigned[-1]
         raise ParseError("the program has no output",

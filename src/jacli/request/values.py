@@ -251,11 +251,7 @@ def bind(variables: tuple[str, ...], named: dict[str, Value], positional: list[V
         free = [v for v in variables if v not in declared]
         order = free if len(positional) == len(free) else list(variables)
         if len(positional) != len(order):
-            raise ValueInputError(
-                f"--at: {len(positional)} value(s) for {len(variables)} variable(s) "
-                f"({names_text(variables)})",
-                hint="give one value per variable in this order, or name them: --at x1=1",
-                where="--at")
+            raise _count_error(order, positional)
         named = dict(zip(order, positional))
     point = {**declared, **named}
     missing = [v for v in variables if v not in point]
@@ -264,3 +260,43 @@ def bind(variables: tuple[str, ...], named: dict[str, Value], positional: list[V
                               hint=f"variables in order: {names_text(variables)}; "
                               f"e.g. --at {missing[0]}=1", where="--at")
     return {v: point[v] for v in variables}
+
+
+def _count_error(order: list[str], positional: list[Value]) -> ValueInputError:
+    """Positional ``--at`` values that do not match the variables one to one, with a hint
+    written in the function's own names: a vector is one bracketed value, not several."""
+    names = names_text(order)
+    if len(positional) == 1 and isinstance(positional[0], list) and len(order) > 1:
+        numbers = [_text(x) for x in flatten(positional[0])]
+        if len(numbers) != len(order):
+            numbers = [str(i + 1) for i in range(len(order))]
+        return ValueInputError(
+            f"--at: a bracketed list is one vector value, but the function has {len(order)} "
+            f"variables ({names})",
+            hint=f"give one number per variable: --at {','.join(numbers)}, or name them: "
+            + " ".join(f"--at {v}={x}" for v, x in zip(order[:3], numbers))
+            + (" ..." if len(order) > 3 else ""),
+            where="--at")
+    message = f"--at: {len(positional)} value(s) for {len(order)} variable(s) ({names})"
+    scalars = all(not isinstance(x, list) for x in positional)
+    if len(order) == 1 and scalars:
+        items = ",".join(_text(x) for x in positional)
+        return ValueInputError(message, where="--at",
+                               hint=f'if {order[0]} is a vector, give it as one bracketed list: '
+                               f'--at "{order[0]}=[{items}]"')
+    if len(positional) > len(order) and scalars:
+        return ValueInputError(message, where="--at",
+                               hint="one value per variable in this order; a vector variable "
+                               f'takes one bracketed list, e.g. --at "{order[0]}=[1,2]"')
+    return ValueInputError(message, where="--at",
+                           hint="give one value per variable in this order, or name them: "
+                           + " ".join(f"--at {v}=1" for v in order[:3])
+                           + (" ..." if len(order) > 3 else ""))
+
+
+def _text(x: Fraction) -> str:
+    """A number as ``--at`` reads it back: ``2``, ``2.5``, ``-1/3``."""
+    if x.denominator == 1:
+        return str(x.numerator)
+    short = repr(float(x))
+    return short if "e" not in short and Fraction(short) == x else str(x)
