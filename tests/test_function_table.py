@@ -16,7 +16,7 @@ import torch
 
 from jacli.analysis.autograd import forward
 from jacli.backends.tensors import TorchBackend
-from jacli.analysis.compute import Problem, compute
+from jacli import Problem, compute
 from jacli.backends.functions import ROWS
 from jacli.language import parse_program
 

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
-from jacli.analysis.compute import Problem, compute
+from jacli import Problem, compute
 from jacli.errors import JacliError
 from jacli.backends.functions import known_names
 from jacli.bounds import DEFAULT_LIMITS
@@ -272,7 +272,7 @@ def test_regression_budget_expiring_during_torch_import():
 
     code = (
         "import dataclasses\n"
-        "from jacli.analysis.compute import Problem, compute\n"
+        "from jacli import Problem, compute\n"
         "from jacli.errors import LimitError\n"
         "from jacli.bounds import DEFAULT_LIMITS\n"
         "tiny = dataclasses.replace(DEFAULT_LIMITS, timeout=0.05)\n"

@@ -16,8 +16,9 @@ import pytest
 import torch
 
 from jacli.backends.tensors import TorchBackend
-from jacli.many.stream import batched as core
-from jacli.analysis.compute import Problem, compute, prepare
+from jacli.many import batched as core
+from jacli import Problem, compute
+from jacli.analysis.prepare import prepare
 from jacli.errors import JacliError
 from jacli.many.stream import evaluate_many, json_lines
 from jacli.request.points import read_points

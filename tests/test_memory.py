@@ -150,7 +150,7 @@ def test_a_library_that_cannot_load_is_named_not_called_a_bug():
     """torch under a small ``ulimit -v`` raises ImportError ("failed to map segment"): the
     hint says so. (Checked as a unit: how a capped process dies first is the machine's, e.g.
     OpenBLAS may abort before torch is reached.)"""
-    from jacli.cli.app import format_error
+    from jacli.cli.console import format_error
     from jacli.errors import ExitCode, internal_error
 
     err = internal_error(ImportError("libtorch_cpu.so: failed to map segment from shared object"))

@@ -39,7 +39,7 @@ import torch
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from jacli.analysis.compute import Problem, compute
+from jacli import Problem, compute
 from jacli.backends.functions import ROWS, detach, relu
 from jacli.result import Result
 

@@ -17,10 +17,14 @@ __all__ = ["Problem", "compute", "jacobian", "vjp", "grad", "JacliError", "__ver
 
 def __getattr__(name: str):
     # Lazy: `jacli --help` imports this package and must not pay for SymPy or torch.
-    if name in ("Problem", "compute"):
-        from jacli.analysis import compute as module
+    if name == "Problem":
+        from jacli.request.problem import Problem
 
-        return getattr(module, name)
+        return Problem
+    if name == "compute":
+        from jacli.analysis.compute import compute
+
+        return compute
     if name == "JacliError":
         from jacli.errors import JacliError
 
@@ -29,10 +33,12 @@ def __getattr__(name: str):
 
 
 def _call(command: str, source: str, at=None, v=None, **options):
-    from jacli.analysis.compute import Problem, compute
+    """The CLI's checks, then ``compute``: an option the command does not take is refused."""
+    from jacli.analysis.compute import compute
+    from jacli.request.problem import build
 
-    points = (at,) if isinstance(at, str) else tuple(at or ())
-    return compute(Problem(source=source, command=command, at=points, v=v, **options))
+    given = [*options, *(["v"] if v is not None else [])]
+    return compute(build(command, source, at=at, v=v, given=given, **options))
 
 
 def jacobian(source: str, at=None, **options):

@@ -9,7 +9,8 @@ from typing import Any
 import sympy as sp
 
 from jacli.analysis import pack
-from jacli.analysis.compute import Problem, Setup, stage, variables_info
+from jacli.analysis.prepare import Setup, stage, variables_info
+from jacli.request.problem import Problem
 from jacli.result import Result
 from jacli.backends.symbolic import labels
 

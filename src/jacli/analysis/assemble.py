@@ -17,7 +17,10 @@ import sympy as sp
 
 from jacli.analysis import artifacts, pack
 from jacli.analysis.compare import compare, compare_fd, entries
-from jacli.analysis.compute import Problem, Setup, shape_text, stage, v_for, variables_info
+from jacli.analysis.directions import v_for
+from jacli.analysis.prepare import Setup, stage, variables_info
+from jacli.request.problem import Problem
+from jacli.result.labels import shape_text
 from jacli.errors import LimitError, ShapeError, ValueInputError
 from jacli.runtime.interpret import run
 from jacli.analysis.kinks import kink_notices

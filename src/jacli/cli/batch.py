@@ -10,11 +10,9 @@ stream.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 from jacli.errors import JacliError, UsageError, internal_error
-from jacli.bounds import DEFAULT_LIMITS
 from jacli.result import SCHEMA, strict
 
 _KEYS = {"command", "expr", "at", "v", "u", "vars", "wrt", "output", "dtype", "device",
@@ -56,29 +54,12 @@ def _request(line: str) -> dict[str, Any]:
 
 
 def _problem(request: dict[str, Any]):
-    from jacli.analysis.compute import COMMANDS, Problem
-    from jacli.cli.runner import check_timeout, not_taken, takes
+    """The request as a checked ``Problem``: the CLI's builder, with the request's keys as the
+    options given (a key the command would ignore is refused, as the CLI refuses it)."""
+    from jacli.request.problem import build, check_timeout
 
-    command = str(request.get("command", "jacobian"))
-    for key in request:  # the CLI's table: a key the command would ignore is refused
-        if command in COMMANDS and not takes(command, key):
-            raise not_taken(command, key)
-    at = request.get("at", ())
-    names = lambda key: tuple(request[key].split(",")) if request.get(key) else None  # noqa: E731
-    timeout = check_timeout(request.get("timeout", DEFAULT_LIMITS.timeout), '"timeout"')
-    return Problem(source=request["expr"], command=command,
-                   at=(at,) if isinstance(at, str) else tuple(map(str, at)),
-                   v=_text(request.get("v")), u=_text(request.get("u")), vars=names("vars"),
-                   wrt=names("wrt"), output=request.get("output"),
-                   dtype=str(request.get("dtype", "float64")),
-                   device=str(request.get("device", "cpu")),
-                   symbolic=str(request.get("symbolic", "auto")),
-                   mode=str(request.get("mode", "auto")),
-                   limits=replace(DEFAULT_LIMITS, timeout=timeout))
-
-
-def _text(value) -> str | None:
-    """``"1,2"`` or ``[1, 2]`` both mean the vector 1,2."""
-    if value is None or isinstance(value, str):
-        return value
-    return json.dumps(value)
+    options = {k: v for k, v in request.items() if k not in ("command", "expr", "id")}
+    if "timeout" in options:
+        check_timeout(options["timeout"], '"timeout"')  # named as the request names it
+    return build(str(request.get("command", "jacobian")), request["expr"], given=options,
+                 **options)

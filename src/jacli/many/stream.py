@@ -74,7 +74,8 @@ class _Run:
         from jacli.analysis import autograd as ag
         from jacli.backends.tensors import TorchBackend
         from jacli.many.batched import describe, plan
-        from jacli.analysis.compute import compute, prepare
+        from jacli.analysis.compute import compute
+        from jacli.analysis.prepare import prepare
         from jacli.language import parse_program
 
         self.problem = problem

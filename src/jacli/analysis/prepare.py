@@ -1,0 +1,126 @@
+"""The first stage: parse the program and the values; fix the variable order, the shapes,
+the point and the directions' texts (``--v``, ``--u``), all under the input-parsing budget.
+
+``Setup`` is what every later stage reads; nothing here imports torch or computes a
+derivative.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from jacli.bounds import Limits, OutOfTime, within
+from jacli.errors import LimitError, UsageError, ValueInputError
+from jacli.language import Program, parse_program
+from jacli.language.labels import made_tensor
+from jacli.request.problem import Problem
+from jacli.request.values import Value, bind, names_text, parse_point, parse_vector, shape_of
+from jacli.result import Variable
+
+
+@dataclass
+class Setup:
+    """The problem after parsing: program, variable order, shapes, point and v."""
+
+    program: Program
+    variables: tuple[str, ...]
+    order: str
+    wrt: list[str]
+    shapes: dict[str, tuple[int, ...]]
+    point: dict[str, Value] | None
+    v: Value | None  # --v, exact
+    u: Value | None = None  # --u, exact
+
+
+def prepare(problem: Problem) -> Setup:
+    """Parse the program and the values; fix the variable order, the shapes and v."""
+    program = parse_program(problem.source, output=problem.output, limits=problem.limits)
+    variables, order = _order(program, problem.vars)
+    if not variables:
+        raise _no_variables(program)
+    point = _point(program, variables, problem)
+    shapes = {v: shape_of(point[v], f"--at {v}") if point else () for v in variables}
+    _check_sizes(shapes, problem.limits)
+    wrt = _wrt(variables, problem.wrt)
+    v = parse_vector(problem.v, "--v", problem.limits) if problem.v is not None else None
+    u = parse_vector(problem.u, "--u", problem.limits) if problem.u is not None else None
+    return Setup(program, variables, order, wrt, shapes, point, v, u)
+
+
+def _no_variables(program: Program) -> UsageError:
+    """Nothing to differentiate: a snippet whose tensors all lack requires_grad=True, or an
+    expression without names."""
+    tensors, name = made_tensor(program)
+    if tensors:
+        return UsageError("no tensor has requires_grad=True, so there is nothing to differentiate",
+                          hint=f"declare the input as a variable: {name or 'x'} = "
+                          "torch.tensor([1.0, 2.0], requires_grad=True), or use a free name "
+                          "and give its value with --at")
+    return UsageError("the function has no variables: there is nothing to differentiate",
+                      hint="use names like x, x1 or a in the expression")
+
+
+def _order(program: Program, fixed: tuple[str, ...] | None) -> tuple[tuple[str, ...], str]:
+    if not fixed:
+        return program.variables, "natural order"
+    missing = [v for v in program.variables if v not in fixed]
+    if missing:
+        raise UsageError(f"--vars leaves out {names_text(missing)}",
+                         hint=f"list every variable: --vars {names_text(program.variables)}",
+                         where="--vars")
+    if len(set(fixed)) != len(fixed):
+        raise UsageError("--vars names a variable twice", where="--vars")
+    return tuple(fixed), "--vars order"
+
+
+def _wrt(variables: tuple[str, ...], wrt: tuple[str, ...] | None) -> list[str]:
+    if not wrt:
+        return list(variables)
+    unknown = [w for w in wrt if w not in variables]
+    if unknown:
+        raise UsageError(f"--wrt {names_text(unknown)}: not a variable",
+                         hint=f"variables: {names_text(variables)}", where="--wrt")
+    return [v for v in variables if v in wrt]
+
+
+def _point(program: Program, variables, problem: Problem) -> dict[str, Value] | None:
+    declared = {leaf.name: leaf.value for leaf in program.leaves if leaf.value is not None}
+    if not problem.at and problem.command == "graph" and not declared:
+        return {v: Fraction(1) for v in variables}  # the graph's shape needs some value
+    if not problem.at and not all(v in declared for v in variables):
+        random = [leaf for leaf in program.leaves if leaf.value is None]
+        if random and len(declared) + len(random) == len(variables):
+            leaf = random[0]
+            raise ValueInputError(f"{leaf.why_missing}: jacli needs its value",
+                                  hint=f"give it with --at {leaf.name}=[...] (e.g. the values "
+                                  "the tutorial printed)", where="--at")
+        return None
+    named, positional = parse_point(list(problem.at), problem.limits) if problem.at else ({}, [])
+    return bind(variables, named, positional, declared)
+
+
+def _check_sizes(shapes: dict[str, tuple[int, ...]], limits: Limits) -> None:
+    for name, shape in shapes.items():
+        size = math.prod(shape)
+        if size > limits.tensor_elements:
+            raise LimitError(f"--at {name}: {size} elements; the limit is {limits.tensor_elements}")
+
+
+def variables_info(setup: Setup) -> tuple[Variable, ...]:
+    return tuple(Variable(v, setup.shapes[v]) for v in setup.variables)
+
+
+def stage(seconds: float, name: str, thunk) -> Any:
+    """Run one stage under its own time budget; running out is a ``LimitError``."""
+    try:
+        with within(seconds, name):
+            return thunk()
+    except OutOfTime:
+        raise LimitError(f"the {name} ran out of time ({seconds:g} s)",
+                         hint="raise the limit with --timeout, or use --symbolic never "
+                         "for large systems") from None
+    except RecursionError:
+        raise LimitError(f"the {name} recursed too deeply", hint="simplify the expression") from None

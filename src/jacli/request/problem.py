@@ -1,0 +1,118 @@
+"""The ``Problem``: what the user asked, and the one builder that checks it.
+
+The CLI, ``jacli batch`` and the Python API all build their ``Problem`` with ``build``, so an
+option means the same everywhere and is refused the same way everywhere — before any heavy
+import. Texts (the function, ``--at``, ``--v``, ``--u``) stay texts here: parsing them is the
+first stage of ``analysis``, under its time budget.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable
+
+from jacli.bounds import DEFAULT_LIMITS, Limits
+from jacli.errors import UsageError
+from jacli.request.command import Command, command, not_taken, takes
+
+DTYPES = ("float64", "float32")
+SYMBOLIC = ("auto", "always", "never")  # the SymPy side: skipped with a notice when too big
+MODES = ("auto", "fwd", "rev")  # how the numeric J is built
+EMITS = ("torch",)
+MAX_TIMEOUT = 86_400.0  # a day: larger values overflow the interval timer
+_DEVICE = re.compile(r"cpu|cuda(:[0-9]+)?")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What the user asked. ``at`` holds ``--at`` texts; ``v``/``u`` are texts too."""
+
+    source: str
+    command: Command = Command.jacobian
+    at: tuple[str, ...] = ()
+    v: str | None = None
+    u: str | None = None
+    vars: tuple[str, ...] | None = None
+    wrt: tuple[str, ...] | None = None
+    output: str | None = None
+    dtype: str = "float64"
+    device: str = "cpu"
+    symbolic: str = "auto"  # auto | always | never
+    mode: str = "auto"  # auto | fwd | rev
+    emit: str | None = None  # "torch": also build a standalone PyTorch script
+    latex: bool = False  # also typeset the formulas with SymPy's LaTeX printer
+    limits: Limits = field(default=DEFAULT_LIMITS)
+
+    def __post_init__(self) -> None:
+        # a Problem made by hand with command="vjp" still holds a Command
+        object.__setattr__(self, "command", command(self.command))
+
+
+def build(command_name: str, source: str, *, at: str | Iterable[str] | None = None,
+          v: Any = None, u: Any = None, vars: str | Iterable[str] | None = None,
+          wrt: str | Iterable[str] | None = None, output: str | None = None,
+          dtype: str = "float64", device: str = "cpu", symbolic: str = "auto",
+          mode: str = "auto", emit: str | None = None, latex: bool = False,
+          timeout: float = DEFAULT_LIMITS.timeout, given: Iterable[str] = ()) -> Problem:
+    """A checked ``Problem``. ``given`` names the options the caller set explicitly (a batch
+    request's keys, the API's keywords): one the command does not take is refused. Vectors
+    may be texts (``"1,2"``) or nested lists of numbers; names a comma text or a list."""
+    cmd = command(command_name)
+    for option in given:
+        if not takes(cmd, option):
+            raise not_taken(cmd, option)
+    _choice(dtype, DTYPES, "--dtype")
+    _choice(symbolic, SYMBOLIC, "--symbolic")
+    _choice(mode, MODES, "--mode")
+    if emit is not None:
+        _choice(emit, EMITS, "--emit")
+    check_device(device)
+    limits = replace(DEFAULT_LIMITS, timeout=check_timeout(timeout))
+    return Problem(source=source, command=cmd, at=_texts(at), v=vector_text(v),
+                   u=vector_text(u), vars=names(vars), wrt=names(wrt), output=output,
+                   dtype=dtype, device=device, symbolic=symbolic, mode=mode, emit=emit,
+                   latex=latex, limits=limits)
+
+
+def _choice(value: str, allowed: tuple[str, ...], flag: str) -> None:
+    if value not in allowed:
+        raise UsageError(f"{flag} {value!r} is not one of {', '.join(allowed)}", where=flag)
+
+
+def check_device(name: str) -> None:
+    """``--device``'s syntax, checked before torch is imported (torch checks existence)."""
+    if not isinstance(name, str) or not _DEVICE.fullmatch(name):
+        raise UsageError(f"--device {name!r} is not a device jacli knows",
+                         hint="use cpu, cuda or cuda:N", where="--device")
+
+
+def check_timeout(seconds, where: str = "--timeout") -> float:
+    """A finite, positive time budget in seconds, at most ``MAX_TIMEOUT``."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
+            or not 0 < seconds <= MAX_TIMEOUT:
+        raise UsageError(f"{where} must be a positive number of seconds, at most "
+                         f"{MAX_TIMEOUT:g}", where=where)
+    return float(seconds)
+
+
+def names(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    """``"x, y"`` or ``["x", "y"]`` as a tuple of names; ``None`` when not given."""
+    if not value:
+        return None
+    items = value.split(",") if isinstance(value, str) else value
+    return tuple(str(n).strip() for n in items if str(n).strip()) or None
+
+
+def vector_text(value: Any) -> str | None:
+    """``"1,2"`` or ``[1, 2]`` both mean the vector 1,2 (the ``--v`` grammar reads the text)."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def _texts(at: str | Iterable[str] | None) -> tuple[str, ...]:
+    if at is None:
+        return ()
+    return (at,) if isinstance(at, str) else tuple(map(str, at))

@@ -1,0 +1,25 @@
+"""Names and shapes as a person reads them: element labels and shape texts.
+
+Pure Python (no NumPy): renderers, messages and the stages all name things the same way.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+
+
+def labels(name: str, shape: tuple[int, ...]) -> list[str]:
+    """Flat (C order) labels of a tensor's elements: ``x``, or ``a[0,0] … a[1,1]``."""
+    if not shape:
+        return [name]
+    return [f"{name}[{','.join(map(str, i))}]" for i in product(*map(range, shape))]
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """A shape as Python and PyTorch print it: ``(2, 3)``, ``(3,)``, ``()``."""
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def dims_text(shape: tuple[int, ...]) -> str:
+    """A shape for a table's header: ``2×3``, or ``scalar``."""
+    return "scalar" if not shape else "×".join(map(str, shape))
