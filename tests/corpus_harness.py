@@ -8,9 +8,10 @@ Contracts:
   dtype, CPU) in a fresh globals dict, and returns per snippet ``{"ok", "error", "leaves",
   "events"}``: ``leaves`` maps every global tensor that is a leaf with ``requires_grad=True``
   (and every parameter of a global ``nn.Module``, as ``name.param``) to ``{"dtype", "grad"}``
-  (``grad`` as nested lists, or None); ``events`` lists each ``Tensor.backward`` /
-  ``torch.autograd.backward`` / ``torch.autograd.grad`` / ``torch.autograd.functional.jacobian``
-  / ``hessian`` call with its output value and result, flattened.
+  (``grad`` as nested lists, or None); ``events`` lists each top-level ``Tensor.backward`` /
+  ``torch.autograd.grad`` / ``torch.autograd.functional.jacobian`` / ``hessian`` call with its
+  output value and result (flattened) and every global leaf's ``.grad`` right after it
+  (``torch.func`` transforms are not recorded).
 - ``run_jacli(paths)``: one child process calls ``jacli.cli.main(["vjp", "-", "--json"])``
   in-process per snippet, with the snippet on stdin; returns ``{"code", "out", "err"}``.
 - ``classify(torch_run, jacli_run)`` -> ``(status, detail)`` with status one of
