@@ -175,3 +175,13 @@ def test_heat_scale_is_not_red_and_still_varies_with_magnitude():
     colours = set(re.findall(r"\.r\d+ \{color: (#[0-9a-f]{6})", html))
     assert not colours & {"#800000", "#ff0000"}  # red marks disagreements only
     assert len(colours) >= 2  # entries of different magnitude look different
+
+
+def test_a_vector_too_wide_for_exact_forms_falls_back_to_whole_float_vectors():
+    r = vjp("tanh(W @ x)", at=["W=[[1,2,3,4],[0.5,0.25,-1,2],[1,1,1,1],[-2,0.1,0.3,0.7]]",
+                               "x=[0.1,0.2,-0.3,0.4]"], v="1,2,3,4")
+    out = _text(render(r), 80)
+    sums = [line.strip("│ ") for line in out.splitlines() if "·[" in line or "≈ [" in line]
+    assert sums and sums[0].startswith("vᵀJ ≈")  # floats, said to be rounded
+    assert all(line.count("[") == line.count("]") for line in sums), sums
+    assert num(r.vjp.numeric[-1]) in sums[-1]  # the answer's last entry, whole

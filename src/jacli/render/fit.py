@@ -68,7 +68,7 @@ def table(g: Grid, keep: int | None = None) -> Table:
     never wrap or shrink: callers show it only where its natural width fits. Each per-row
     column ends in a dim ``│`` so that ``v``, ``value`` and J never read as one cell."""
     cols = g.columns if keep is None else g.columns[:keep]
-    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
     t.add_column(Text(""), style="bold", no_wrap=True)
     for title, style, _ in g.extras:
         t.add_column(_barred(title), justify="right", style=style, no_wrap=True)

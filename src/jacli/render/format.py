@@ -80,10 +80,10 @@ def _same_decimal(shown: str, exact: str) -> bool:
         return False
 
 
-def vector(items: list[str]) -> str:
-    """``[2, 4]``, or ``[2, 4, 6, …, 100]`` (n = 50) past ``MAX_COLS`` items."""
-    if len(items) > MAX_COLS:
-        return "[" + ", ".join(items[: MAX_COLS - 2]) + f", …, {items[-1]}] (n = {len(items)})"
+def vector(items: list[str], limit: int = MAX_COLS) -> str:
+    """``[2, 4]``, or ``[2, 4, 6, …, 100]`` (n = 50) past ``limit`` items."""
+    if len(items) > limit:
+        return "[" + ", ".join(items[: limit - 2]) + f", …, {items[-1]}] (n = {len(items)})"
     return "[" + ", ".join(items) + "]"
 
 

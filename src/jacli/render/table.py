@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
@@ -222,17 +223,36 @@ def identity(r: Result) -> str:
     return " ".join([head, *chunks]) if chunks else ""
 
 
-def identity_pieces(r: Result) -> tuple[str, list[str]]:
+def identity_pieces(r: Result, floats: bool = False,
+                    limit: int = MAX_COLS) -> tuple[str, list[str]]:
     """``("vᵀJ =", ["1·[2, 4]", "+ 2·[2, 24]", "= [6, 52]"])``: the identity in pieces that a
-    line may break between (a vector is never split)."""
+    line may break between (a vector is never split). ``floats``: autograd's numbers rounded
+    for display (``vᵀJ ≈``) instead of the exact values; ``limit``: items per vector."""
     vj, J = r.vjp, r.jacobian
-    rows = J.exact or (J.numeric and [[num(x) for x in row] for row in J.numeric]) or J.symbolic
-    answer = vj.exact or [num(x) for x in (vj.numeric or [])] or vj.symbolic
+    rows = (not floats and J.exact) or (J.numeric and [[num(x) for x in row] for row in J.numeric]) \
+        or J.symbolic
+    answer = (not floats and vj.exact) or [num(x) for x in (vj.numeric or [])] or vj.symbolic
     if rows is None or answer is None:
         return "vᵀJ =", []
-    terms = [f"{_factor(vj.v_exact[i])}·{vector(rows[i])}" if i is not None else "…"
+    terms = [f"{_factor(vj.v_exact[i])}·{vector(rows[i], limit)}" if i is not None else "…"
              for i in _terms(len(rows))]
-    return "vᵀJ =", [terms[0], *("+ " + t for t in terms[1:]), "= " + vector(answer)]
+    return "vᵀJ ≈" if floats else "vᵀJ =", [terms[0], *("+ " + t for t in terms[1:]),
+                                            ("≈ " if floats else "= ") + vector(answer, limit)]
+
+
+def _identity_fit(r: Result) -> Fit:
+    """The identity with exact values; where a vector is wider than the line (formulas such as
+    ``1/10 - tanh(6/5)**2/10`` would split it), autograd's floats, then fewer items each."""
+
+    def build(console, width: int) -> Text:
+        floats = r.vjp.numeric is not None and r.jacobian.numeric is not None
+        for choice in [(False, MAX_COLS)] + [(floats, n) for n in (MAX_COLS, 6, 4, 3)]:
+            head, chunks = identity_pieces(r, *choice)
+            if all(cell_len(c) <= width - cell_len(head) for c in chunks):
+                break
+        return wrap_pieces(head, chunks, width, style="bold")
+
+    return Fit(build)
 
 
 def _terms(n: int) -> list[int | None]:
@@ -247,11 +267,10 @@ def _factor(text: str) -> str:
 
 def vjp_panel(r: Result) -> Panel:
     vj = r.vjp
-    head, chunks = identity_pieces(r)
     lines: list[RenderableType] = [
         Text(f"output {r.output_label} ({shape_text(r.output_shape)}), v = "
              f"{_nested(vj.v_exact, r.output_shape)} from {vj.v_source}", style="dim"),
-        Fit(lambda console, width: wrap_pieces(head, chunks, width, style="bold"))]
+        _identity_fit(r)]
     if vj.grad_repr:
         lines.append(Text(_grad_header(r.output_label, list(vj.grad_repr)), style="dim"))
         for name, text in vj.grad_repr.items():
