@@ -25,8 +25,7 @@ LIST_MAX = 40  # entries past which a too-wide table drops columns instead of be
 _HUGE = 100_000  # a width no table reaches: measures a renderable's natural width
 
 
-COMPACT_NOTE = Text("exact forms left out to fit: see them with --json or a wider terminal",
-                    style="dim")
+COMPACT_NOTE = Text("exact forms: --json or a wider terminal", style="dim")
 
 
 class Fit:
@@ -154,20 +153,29 @@ def fit_grid(g: Grid, title: Text, subtitle: Text | None = None,
     and how to see them."""
 
     def build(console: Console, width: int) -> RenderableType:
-        full = Panel(table(g), title=title, subtitle=subtitle, expand=False)
-        if natural_width(console, full) <= width:
-            return full
-        if compact is not None:
-            short = Panel(Group(table(compact), COMPACT_NOTE), title=title, subtitle=subtitle,
-                          expand=False)
-            if natural_width(console, short) <= width:
-                return short
+        fitting = table_panel(console, width, g, title, subtitle, compact)
+        if fitting is not None:
+            return fitting
         if g.shown() <= LIST_MAX:
             return listed(g, width, title, subtitle)
-        return dropped(console, compact or g, width, title, subtitle,
-                       natural_width(console, full))
+        need = natural_width(console, Panel(table(g), title=title, expand=False))
+        return dropped(console, compact or g, width, title, subtitle, need)
 
     return Fit(build)
+
+
+def table_panel(console: Console, width: int, g: Grid, title: Text, subtitle: Text | None = None,
+                compact: Grid | None = None) -> Panel | None:
+    """The whole table, else the ``compact`` one with a note, as a panel if it fits ``width``."""
+    full = Panel(table(g), title=title, subtitle=subtitle, expand=False)
+    if natural_width(console, full) <= width:
+        return full
+    if compact is not None:
+        short = Panel(Group(table(compact), COMPACT_NOTE), title=title, subtitle=subtitle,
+                      expand=False)
+        if natural_width(console, short) <= width:
+            return short
+    return None
 
 
 def listed(g: Grid, width: int, title: Text, subtitle: Text | None) -> Panel:

@@ -17,8 +17,8 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
-from jacli.render.fit import LIST_MAX, Fit, Grid, entry_lines, fit_grid, natural_width, side_by_side, \
-    table, wrap_pieces
+from jacli.render.fit import LIST_MAX, Fit, Grid, entry_lines, fit_grid, side_by_side, \
+    table_panel, wrap_pieces
 from jacli.render.format import MAX_COLS, MAX_ROWS, MAX_TERMS, elide, num, relation, \
     shape_text, vector, with_exact
 from jacli.result import Result
@@ -152,8 +152,8 @@ def jacobian_view(r: Result) -> Fit:
             if sym.shown() <= LIST_MAX:
                 lines = entry_lines(numeric, width - 4, lambda i, j: _combined(r, sym, numeric,
                                                                                i, j))
-                lines.insert(0, Text("SymPy's formula ≈ autograd's value (the table is "
-                                     "wider than the terminal)", style="dim"))
+                lines.insert(0, Text("SymPy formula ≈ autograd value (no room for a table)",
+                                     style="dim"))
                 return Panel(Group(*lines), title=Text("J = ∂y/∂x"), subtitle=_shape(r),
                              expand=False)
         return side_by_side(panels).build(console, width)
@@ -163,9 +163,10 @@ def jacobian_view(r: Result) -> Fit:
 
 def _tables_fit(console, r: Result, width: int) -> bool:
     """Whether both tables fit ``width`` (the numeric one at least in its compact form)."""
-    numeric = _numeric_grid(r, compact=r.jacobian.numeric is not None)
-    return all(natural_width(console, Panel(table(g), title=Text("J"))) <= width
-               for g in (_symbolic_grid(r), numeric))
+    compact = _numeric_grid(r, compact=True) if r.jacobian.numeric else None
+    return (table_panel(console, width, _symbolic_grid(r), Text("symbolic J")) is not None
+            and table_panel(console, width, _numeric_grid(r), Text("J"), None, compact)
+            is not None)
 
 
 def _combined(r: Result, sym: Grid, numeric: Grid, i: int, j: int) -> Text:
@@ -229,8 +230,9 @@ def identity_pieces(r: Result, floats: bool = False,
     line may break between (a vector is never split). ``floats``: autograd's numbers rounded
     for display (``vᵀJ ≈``) instead of the exact values; ``limit``: items per vector."""
     vj, J = r.vjp, r.jacobian
-    rows = (not floats and J.exact) or (J.numeric and [[num(x) for x in row] for row in J.numeric]) \
-        or J.symbolic
+    rows = (not floats and J.exact) or J.symbolic
+    if J.numeric and (floats or not J.exact):
+        rows = [[num(x) for x in row] for row in J.numeric]
     answer = (not floats and vj.exact) or [num(x) for x in (vj.numeric or [])] or vj.symbolic
     if rows is None or answer is None:
         return "vᵀJ =", []
