@@ -15,7 +15,8 @@ from rich.console import Console
 
 from jacli import jacobian, vjp
 from jacli.render.format import num
-from jacli.render.table import _numeric_grid, numeric_panel, render
+from jacli.render.matrix import _numeric_grid, numeric_panel
+from jacli.render.table import render
 
 WIDTHS = [60, 80, 100, 120]
 
