@@ -94,6 +94,10 @@ def test_float32_says_approximately_and_shows_the_rounding_error(cli, cli_json, 
     assert error != 0
     assert f"{num(x)} ≈ {exact} (float32 rounding error {num(error)})" in out
     assert f"{num(x)} = " not in out
+    wide = _run(cli, monkeypatch, 120, args)  # the table, with J's exact forms
+    for x, exact in zip(d["jacobian"]["numeric"][0], d["jacobian"]["exact"][0]):
+        assert Fraction(x) != Fraction(exact)  # float32 holds neither exactly
+        assert f"{num(x)} ≈ {exact}" in wide and f"{num(x)} = " not in wide, wide
 
 
 def test_too_many_entries_drop_whole_columns_and_say_how_to_see_them(cli, monkeypatch):

@@ -29,8 +29,8 @@ def with_exact(x: float | None, exact: str | None, differs: bool = False,
                dtype: str | None = None) -> str:
     """The float, plus the exact value when it says more (``4.5 = 9/2``, ``0.841471 ≈ sin(1)``),
     or ``nan ≠ 1`` when the two disagree. Never ``=`` between unequal numbers: ``=`` only where
-    the decimal shown is the exact value, ``≈`` otherwise, and where the float's error shows
-    at the digits printed, that rounding error too
+    the decimal shown is the exact value (in float32: the float is), ``≈`` otherwise, and
+    where the float's error shows at the digits printed, that rounding error too
     (``100001992 ≈ 10000200001/100 (float32 rounding error -8.01)``). The exact value is
     written whole, never cut."""
     shown = num(x)
@@ -41,13 +41,20 @@ def with_exact(x: float | None, exact: str | None, differs: bool = False,
     error = rounding_error(x, exact)
     if error is not None:
         return f"{shown} ≈ {exact} ({dtype + ' ' if dtype else ''}rounding error {num(error)})"
-    return f"{shown} {relation(shown, exact) if x is not None else '='} {exact}"
+    return f"{shown} {relation(shown, exact, x, dtype) if x is not None else '='} {exact}"
 
 
-def relation(shown: str, exact: str | None) -> str:
-    """``=`` when the decimal ``shown`` is exactly the rational ``exact``, else ``≈``."""
+def relation(shown: str, exact: str | None, x: float | None = None,
+             dtype: str | None = None) -> str:
+    """``=`` when the decimal ``shown`` is exactly the rational ``exact``, else ``≈``. In
+    float32 the float ``x`` itself must be ``exact`` (``20000.2 ≈ 100001/5``: float32 holds
+    20000.19921875); float64's last-bit representation error is below what is printed."""
     value = _rational(exact)
-    return "=" if value is not None and _rational(shown) == value else "≈"
+    if value is None or _rational(shown) != value:
+        return "≈"
+    if dtype == "float32" and isinstance(x, float) and Fraction(x) != value:
+        return "≈"
+    return "="
 
 
 def rounding_error(x: float | None, exact: str | None) -> float | None:

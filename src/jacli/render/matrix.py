@@ -130,7 +130,8 @@ def _combined(r: Result, sym: Grid, numeric: Grid, i: int, j: int) -> Text:
     if formula.plain == shown:
         return formula.copy()
     exact = J.exact[sym_index(r, i, 0)][sym_index(r, j, 1)] if J.exact else None
-    return formula + Text(f" {relation(shown, exact)} ") + Text(shown, style=cell.style)
+    x = J.numeric[sym_index(r, i, 0)][sym_index(r, j, 1)]
+    return formula + Text(f" {relation(shown, exact, x, r.dtype)} ") + Text(shown, style=cell.style)
 
 
 def sym_index(r: Result, position: int, axis: int) -> int:
