@@ -78,7 +78,7 @@ def test_markdown(cli):
     r = cli("jacobian", "x1**2/3, x1*x2", "--at", "1,2", "--format", "markdown")
     assert r.code == 0
     assert "| `y[0]` | `2*x1/3` | `0` |" in r.out
-    assert "| `y[0]` | 0.666667 = 2/3 | 0 |" in r.out
+    assert "| `y[0]` | 0.666667 ≈ 2/3 | 0 |" in r.out
 
 
 def test_dot_is_only_for_graphs(cli):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 MAX_ROWS = 12  # rows shown before a matrix is elided (its shape is always stated)
 MAX_COLS = 8
@@ -24,15 +25,59 @@ def num(x: float | str | None) -> str:
     return f"{x:.6g}"
 
 
-def with_exact(x: float | None, exact: str | None, differs: bool = False) -> str:
-    """The float, plus the exact value when it says more (``4.5 = 9/2``, ``0.841471 = sin(1)``),
-    or ``nan ≠ 1`` when the two disagree."""
+def with_exact(x: float | None, exact: str | None, differs: bool = False,
+               dtype: str | None = None) -> str:
+    """The float, plus the exact value when it says more (``4.5 = 9/2``, ``0.841471 ≈ sin(1)``),
+    or ``nan ≠ 1`` when the two disagree. Never ``=`` between unequal numbers: ``=`` only where
+    the decimal shown is the exact value (in float32: the float is), ``≈`` otherwise, and
+    where the float's error shows at the digits printed, that rounding error too
+    (``100001992 ≈ 10000200001/100 (float32 rounding error -8.01)``). The exact value is
+    written whole, never cut."""
     shown = num(x)
     if exact is None or (not differs and (exact == shown or _same_decimal(shown, exact))):
         return shown
-    if len(exact) > 24:
-        exact = exact[:21] + "…"
-    return f"{shown} {'≠' if differs else '='} {exact}"
+    if differs:
+        return f"{shown} ≠ {exact}"
+    error = rounding_error(x, exact)
+    if error is not None:
+        return f"{shown} ≈ {exact} ({dtype + ' ' if dtype else ''}rounding error {num(error)})"
+    return f"{shown} {relation(shown, exact, x, dtype) if x is not None else '='} {exact}"
+
+
+def relation(shown: str, exact: str | None, x: float | None = None,
+             dtype: str | None = None) -> str:
+    """``=`` when the decimal ``shown`` is exactly the rational ``exact``, else ``≈``. In
+    float32 the float ``x`` itself must be ``exact`` (``20000.2 ≈ 100001/5``: float32 holds
+    20000.19921875); float64's last-bit representation error is below what is printed."""
+    value = _rational(exact)
+    if value is None or _rational(shown) != value:
+        return "≈"
+    if dtype == "float32" and isinstance(x, float) and Fraction(x) != value:
+        return "≈"
+    return "="
+
+
+def rounding_error(x: float | None, exact: str | None) -> float | None:
+    """``x − exact`` when ``exact`` is a rational number (``-3/4``, ``1.5``) and the error
+    shows at the digits ``num`` prints (``100001992`` for ``100002000.01``); ``None``
+    otherwise (not rational, ``x`` not finite, or an error below the digits printed: float64's
+    last-bit noise is not news). Parsed with ``Fraction``, which reads numbers only."""
+    value = _rational(exact)
+    if value is None or not isinstance(x, (int, float)) or not math.isfinite(x):
+        return None
+    try:
+        if num(float(value)) == num(x):
+            return None
+    except OverflowError:
+        pass
+    return float(Fraction(x) - value)
+
+
+def _rational(text: str | None) -> Fraction | None:
+    try:
+        return Fraction(text.strip()) if text else None
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return None
 
 
 def _same_decimal(shown: str, exact: str) -> bool:
@@ -42,10 +87,10 @@ def _same_decimal(shown: str, exact: str) -> bool:
         return False
 
 
-def vector(items: list[str]) -> str:
-    """``[2, 4]``, or ``[2, 4, 6, …, 100]`` (n = 50) past ``MAX_COLS`` items."""
-    if len(items) > MAX_COLS:
-        return "[" + ", ".join(items[: MAX_COLS - 2]) + f", …, {items[-1]}] (n = {len(items)})"
+def vector(items: list[str], limit: int = MAX_COLS) -> str:
+    """``[2, 4]``, or ``[2, 4, 6, …, 100]`` (n = 50) past ``limit`` items."""
+    if len(items) > limit:
+        return "[" + ", ".join(items[: limit - 2]) + f", …, {items[-1]}] (n = {len(items)})"
     return "[" + ", ".join(items) + "]"
 
 

@@ -3,29 +3,32 @@
 ``render(result)`` returns a renderable; it prints nothing. Every label and formula is a
 ``Text`` object, never markup, because labels contain brackets (``a[0,1]``) that Rich would
 silently swallow as markup tags. Panels sit side by side when the terminal is wide enough
-(``Columns`` wraps them onto separate lines otherwise).
+(stacked otherwise). Nothing is cut to fit: ``render/fit.py`` measures each table against the
+console's width at print time and, where it does not fit, lists the entries one per line or
+drops whole columns and says which; ``render/matrix.py`` builds the J tables.
 """
 
 from __future__ import annotations
 
 import math
 
-from rich import box
-from rich.columns import Columns
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
-from jacli.render.format import MAX_COLS, MAX_ROWS, MAX_TERMS, elide, num, shape_text, vector, with_exact
+from jacli.render.fit import Fit, fit_grid, side_by_side, wrap_pieces
+from jacli.render.format import MAX_COLS, MAX_TERMS, num, shape_text, vector, with_exact
+from jacli.render.matrix import _grid, _sympy_bad, jacobian_view, \
+    numeric_panel, symbolic_panel  # noqa: F401 (numeric_panel, symbolic_panel: public names)
 from jacli.result import Result
 
 
-def render(result: Result) -> RenderableType:
+def render(result: Result, *, explain: bool = False) -> RenderableType:
+    """The whole view. ``explain`` writes out why the AD mode was chosen (one line otherwise)."""
     parts: list[RenderableType] = [header(result)]
-    panels = [p for p in (symbolic_panel(result), numeric_panel(result)) if p is not None]
-    if panels:
-        parts.append(Columns(panels, padding=(0, 1)))
+    if result.jacobian is not None:
+        parts.append(jacobian_view(result))
     if result.vjp is not None:
         parts.append(vjp_panel(result))
     if result.jvp is not None:
@@ -33,7 +36,7 @@ def render(result: Result) -> RenderableType:
     if result.hessian is not None:
         parts.append(hessian_panels(result))
     if result.structure and "rank" in result.structure and result.command in ("jacobian", "check"):
-        parts.append(structure_line(result.structure))
+        parts.append(structure_line(result.structure, result.strategy, explain))
     parts.append(check_line(result))
     if result.check is not None and result.check.finite_differences is not None:
         parts.append(fd_line(result.check.finite_differences))
@@ -66,97 +69,43 @@ def header(r: Result) -> Text:
     return t
 
 
-def _grid(r: Result, cell, extra: list[tuple[str, callable]] = (), rows=None) -> Table:
-    """A table with one row per output (or ``rows``) and one column per input; ``extra``
-    columns first."""
-    rows = r.outputs if rows is None else rows
-    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    t.add_column(Text(""), style="bold")
-    for title, _ in extra:
-        t.add_column(Text(title), justify="right", style="magenta")
-    cols = elide(len(r.inputs), MAX_COLS)
-    for j in cols:
-        t.add_column(Text("…" if j is None else r.inputs[j]), justify="right")
-    for i in elide(len(rows), MAX_ROWS):
-        if i is None:
-            t.add_row(*[Text("⋮")] * (1 + len(extra) + len(cols)))
-            continue
-        row = [Text(rows[i])] + [Text(f(i)) for _, f in extra]
-        row += [Text("…") if j is None else cell(i, j) for j in cols]
-        t.add_row(*row)
-    return t
-
-
-def symbolic_panel(r: Result) -> Panel | None:
-    J = r.jacobian
-    if J is None or J.symbolic is None:
-        return None
-    table = _grid(r, lambda i, j: Text(J.symbolic[i][j]))
-    return Panel(table, title=Text("symbolic J = ∂y/∂x (SymPy)"), subtitle=_shape(r),
-                 expand=False)
-
-
-def numeric_panel(r: Result) -> Panel | None:
-    J = r.jacobian
-    if J is None or (J.numeric is None and J.exact is None):
-        return None
-    bad = _sympy_bad(r.check)
-    heat = _heat(J.numeric)
-
-    def cell(i, j):
-        x = J.numeric[i][j] if J.numeric else None
-        exact = J.exact[i][j] if J.exact else None
-        differs = f"d{r.outputs[i]}/d{r.inputs[j]}" in bad
-        return Text(with_exact(x, exact, differs),
-                    style="bold red reverse" if differs else heat(x))
-
-    extra = []
-    if r.vjp is not None:
-        extra.append(("v", lambda i: with_exact(r.vjp.v[i], r.vjp.v_exact[i])))
-    if r.value_numeric is not None or r.value_exact is not None:
-        extra.append(("value", lambda i: with_exact(
-            r.value_numeric[i] if r.value_numeric else None,
-            r.value_exact[i] if r.value_exact else None, r.outputs[i] in bad)))
-    title = "J at the point (autograd)" if J.numeric else "J at the point (exact)"
-    return Panel(_grid(r, cell, extra), title=Text(title), subtitle=_shape(r), expand=False)
-
-
-_HEAT = ("blue", "cyan", "green", "yellow", "red")  # small → large, relative to max |J|
-
-
-def _heat(J: list[list[float]] | None):
-    """Style for a numeric cell by its magnitude relative to the largest finite |J|, on a log
-    scale (one colour per decade, the top colour for the top half): structure at a glance.
-    Zeros are dim; Rich drops all colour when NO_COLOR is set."""
-    finite = [abs(x) for row in (J or []) for x in row if x == x and abs(x) != float("inf")]
-    top = max(finite, default=0.0)
-
-    def style(x: float | None) -> str:
-        if x is None or top == 0 or x != x or abs(x) == float("inf"):
-            return "" if x is None or x == x else "magenta"
-        if x == 0:
-            return "dim"
-        ratio = abs(x) / top
-        level = 4 if ratio > 0.5 else max(0, 3 + min(0, math.floor(math.log10(ratio)) + 1))
-        return _HEAT[level]
-
-    return style
-
-
-def _shape(r: Result) -> Text:
-    return Text(f"{len(r.outputs)}×{len(r.inputs)}", style="dim")
-
-
 def identity(r: Result) -> str:
     """``vᵀJ = 1·[2, 4] + 2·[2, 24] = [6, 52]``: the sum behind what backward(v) computes."""
+    head, chunks = identity_pieces(r)
+    return " ".join([head, *chunks]) if chunks else ""
+
+
+def identity_pieces(r: Result, floats: bool = False,
+                    limit: int = MAX_COLS) -> tuple[str, list[str]]:
+    """``("vᵀJ =", ["1·[2, 4]", "+ 2·[2, 24]", "= [6, 52]"])``: the identity in pieces that a
+    line may break between (a vector is never split). ``floats``: autograd's numbers rounded
+    for display (``vᵀJ ≈``) instead of the exact values; ``limit``: items per vector."""
     vj, J = r.vjp, r.jacobian
-    rows = J.exact or (J.numeric and [[num(x) for x in row] for row in J.numeric]) or J.symbolic
-    answer = vj.exact or [num(x) for x in (vj.numeric or [])] or vj.symbolic
+    rows = (not floats and J.exact) or J.symbolic
+    if J.numeric and (floats or not J.exact):
+        rows = [[num(x) for x in row] for row in J.numeric]
+    answer = (not floats and vj.exact) or [num(x) for x in (vj.numeric or [])] or vj.symbolic
     if rows is None or answer is None:
-        return ""
-    terms = [f"{_factor(vj.v_exact[i])}·{vector(rows[i])}" if i is not None else "…"
+        return "vᵀJ =", []
+    terms = [f"{_factor(vj.v_exact[i])}·{vector(rows[i], limit)}" if i is not None else "…"
              for i in _terms(len(rows))]
-    return "vᵀJ = " + " + ".join(terms) + " = " + vector(answer)
+    return "vᵀJ ≈" if floats else "vᵀJ =", [terms[0], *("+ " + t for t in terms[1:]),
+                                            ("≈ " if floats else "= ") + vector(answer, limit)]
+
+
+def _identity_fit(r: Result) -> Fit:
+    """The identity with exact values; where a vector is wider than the line (formulas such as
+    ``1/10 - tanh(6/5)**2/10`` would split it), autograd's floats, then fewer items each."""
+
+    def build(console, width: int) -> Text:
+        floats = r.vjp.numeric is not None and r.jacobian.numeric is not None
+        for choice in [(False, MAX_COLS)] + [(floats, n) for n in (MAX_COLS, 6, 4, 3)]:
+            head, chunks = identity_pieces(r, *choice)
+            if all(cell_len(c) <= width - cell_len(head) for c in chunks):
+                break
+        return wrap_pieces(head, chunks, width, style="bold")
+
+    return Fit(build)
 
 
 def _terms(n: int) -> list[int | None]:
@@ -174,13 +123,12 @@ def vjp_panel(r: Result) -> Panel:
     lines: list[RenderableType] = [
         Text(f"output {r.output_label} ({shape_text(r.output_shape)}), v = "
              f"{_nested(vj.v_exact, r.output_shape)} from {vj.v_source}", style="dim"),
-        Text(identity(r), style="bold")]
+        _identity_fit(r)]
     if vj.grad_repr:
-        lines.append(Text(f"after {r.output_label}.backward(v), print(x.grad) shows:",
-                          style="dim"))
+        lines.append(Text(_grad_header(r.output_label, list(vj.grad_repr)), style="dim"))
         for name, text in vj.grad_repr.items():
             none = "   (PyTorch: None — not in the output's graph)" if name in vj.grad_none else ""
-            lines.append(Text(f"{name}.grad = {text}{none}"))
+            lines.append(Text(_hang(f"{name}.grad = ", text) + none))
     elif vj.symbolic:
         for x, f in zip(r.inputs, vj.symbolic):
             lines.append(Text(f"(vᵀJ)[{x}] = {f}"))
@@ -188,12 +136,18 @@ def vjp_panel(r: Result) -> Panel:
     return Panel(Group(*lines), title=Text(title), expand=False)
 
 
-def _sympy_bad(c) -> set[str]:
-    """Entries where SymPy and autograd disagree (finite-difference disagreements excluded)."""
-    if c is None:
-        return set()
-    fd_bad = set(c.finite_differences["disagreements"]) if c.finite_differences else set()
-    return {d for d in c.disagreements if d not in fd_bad}
+def _grad_header(output: str, names: list[str]) -> str:
+    """Name ``print(x.grad)`` only when there is one variable to print, and it is that one."""
+    if len(names) == 1:
+        return f"after {output}.backward(v), print({names[0]}.grad) shows:"
+    return f"after {output}.backward(v), each variable's .grad:"
+
+
+def _hang(prefix: str, text: str) -> str:
+    """``prefix`` + a multi-line repr, its continuation lines shifted right by the prefix so
+    that they stay aligned under the first line (as ``print`` would align them)."""
+    pad = "\n" + " " * len(prefix)
+    return prefix + pad.join(text.split("\n"))
 
 
 def _sympy_disagrees(c) -> bool:
@@ -218,13 +172,15 @@ def jvp_panel(r: Result) -> Panel:
     if J.exact or J.numeric:
         grid = J.exact or [[num(x) for x in row] for row in J.numeric]
     answer = p.exact or [num(x) for x in (p.numeric or [])] or p.symbolic or []
-    line = "J u = "
+    chunks = []
     if grid and r.inputs:
         terms = [f"{_factor(p.vector_exact[j])}·{vector([row[j] for row in grid])}"
                  if j is not None else "…" for j in _terms(len(r.inputs))]
-        line += " + ".join(terms) + " = "
+        chunks = [terms[0], *("+ " + t for t in terms[1:]), "= " + vector(answer)]
+    else:
+        chunks = [vector(answer)]
     lines = [Text(f"u = {vector(p.vector_exact)} (one number per input)", style="dim"),
-             Text(line + vector(answer), style="bold"),
+             Fit(lambda console, width: wrap_pieces("J u =", chunks, width, style="bold")),
              Text("forward mode: one pass with dual numbers, no Jacobian formed", style="dim")]
     return Panel(Group(*lines), title=Text("J u — the Jacobian-vector product (jvp)"), expand=False)
 
@@ -232,16 +188,17 @@ def jvp_panel(r: Result) -> Panel:
 def hessian_panels(r: Result) -> RenderableType:
     H = r.hessian
     panels = []
+    entry = lambda a, b: Text("d²y/d") + a + Text(" d") + b  # noqa: E731
     if H.symbolic is not None:
-        panels.append(Panel(_grid(r, lambda i, j: Text(H.symbolic[i][j]), rows=r.inputs),
-                            title=Text("symbolic Hessian ∂²y/∂xᵢ∂xⱼ"), expand=False))
+        panels.append(fit_grid(_grid(r, lambda i, j: Text(H.symbolic[i][j]), rows=r.inputs,
+                                     entry=entry), Text("symbolic Hessian ∂²y/∂xᵢ∂xⱼ")))
     if H.numeric is not None or H.exact is not None:
         def cell(i, j):
             return Text(with_exact(H.numeric[i][j] if H.numeric else None,
-                                   H.exact[i][j] if H.exact else None))
-        panels.append(Panel(_grid(r, cell, rows=r.inputs), title=Text("Hessian at the point"),
-                            expand=False))
-    parts: list[RenderableType] = [Columns(panels, padding=(0, 1))]
+                                   H.exact[i][j] if H.exact else None, dtype=r.dtype))
+        panels.append(fit_grid(_grid(r, cell, rows=r.inputs, entry=entry),
+                               Text("Hessian at the point")))
+    parts: list[RenderableType] = [side_by_side(panels)]
     if r.hvp is not None:
         answer = r.hvp.exact or [num(x) for x in (r.hvp.numeric or [])] or r.hvp.symbolic
         parts.append(Text(f"H v with v = {vector(r.hvp.vector_exact)}: {vector(answer)} "
@@ -249,13 +206,27 @@ def hessian_panels(r: Result) -> RenderableType:
     return Group(*parts)
 
 
-def structure_line(s: dict) -> Text:
+def structure_line(s: dict, strategy: str | None = None, explain: bool = False) -> Text:
     bits = [f"J is {s['shape'][0]}×{s['shape'][1]}", f"rank {s['rank']}"
             + ("" if s["full_rank"] else " (rank-deficient)")]
     if "determinant" in s:
         bits.append(f"det {num(s['determinant'])}")
     bits.append(f"condition number {num(s['condition_number'])}")
-    return Text("structure: " + ", ".join(bits) + "\nmode: " + s["mode"], style="dim")
+    mode = s["mode"] if explain else mode_summary(s["shape"], strategy)
+    return Text("structure: " + ", ".join(bits) + "\nmode: " + mode, style="dim")
+
+
+def mode_summary(shape: list[int], strategy: str | None) -> str:
+    """``reverse (2 VJPs) — auto rule; --explain for why``: the mode on one line (the full
+    reasoning is ``--explain`` and the JSON's ``structure.mode``)."""
+    if not strategy:
+        return "none (formulas only)"
+    m, n = shape
+    kind, count = ("forward", f"{n} JVP{'s' * (n != 1)}") if strategy.startswith("forward") \
+        else ("reverse", f"{m} VJP{'s' * (m != 1)}")
+    reason = strategy.rsplit(" — ", 1)[-1] if " — " in strategy else ""
+    rule = "auto rule" if reason.startswith("auto") else (reason or "chosen")
+    return f"{kind} ({count}) — {rule}; --explain for why"
 
 
 def fd_line(fd: dict) -> Text:
