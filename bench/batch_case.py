@@ -7,7 +7,8 @@ the import floor and first calls; after ``warmup`` of them, each round trip of t
 with a fresh point (so no answer is a repeat), plus a bad line every ``bad_every``
 requests: the answer must be an error object and the stream must go on. Target (issue 4):
 median per-request time ≤ 10 ms after warm-up. Reported beside it: the same requests
-answered in-process (``jacli.cli.batch.answer``), i.e. what the pipe and the loop add.
+answered in-process (``jacli.hooks.batch_answer``: ``jacli batch``'s own per-line answer),
+i.e. what the pipe and the loop add.
 """
 
 from __future__ import annotations
@@ -84,8 +85,8 @@ def batch_case(case: dict) -> dict:
 
 
 def _in_process(lines, warm: int) -> dict:
-    """The same requests through ``jacli.cli.batch.answer`` in this process (warm)."""
-    from jacli.cli.batch import answer
+    """The same requests through ``jacli batch``'s answer in this process (warm)."""
+    from jacli.hooks import batch_answer as answer
 
     for line, _ in requests(warm, 0):
         answer(line)

@@ -82,15 +82,16 @@ def memory_case(case: dict) -> dict:
     from numeric import build
 
     base = rss_mb()
-    import importlib
+    import torch  # noqa: F401  the imports' own footprint (torch, jacli's autograd), reported apart
 
-    for module in ("torch", "jacli.analysis.autograd"):  # the imports' own footprint, reported apart
-        importlib.import_module(module)
+    from jacli import hooks
+
+    hooks.load_numeric()
     after_import = rss_mb()
     b = build(case)
     start = time.perf_counter()
     if case.get("path") == "e2e":
-        from jacli.analysis.compute import compute
+        from jacli import compute
 
         result = compute(b["problem"])
         ok = result.jacobian.numeric is not None

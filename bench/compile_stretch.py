@@ -38,6 +38,8 @@ import time
 from many_points import SOURCE, V_TEXT, hand_candidates, points
 from timing import clock, interleaved, repeat
 
+from jacli import hooks
+
 SAMPLE_S = 0.1
 CHUNK = 1 << 17  # jacli.many.batched.MAX_CHUNK: the chunk jacli's eager path uses for 3→3
 
@@ -122,31 +124,18 @@ def _T(fn):
 
 def jacli_candidates(X, v):
     """jacli's eager path (J, vᵀJ) and its program as a function of three columns."""
-    from jacli.analysis.autograd import forward
-    from jacli.backends.tensors import TorchBackend
-    from jacli.many import batched as core
-    from jacli.analysis.compute import Problem, prepare
-
-    setup = prepare(Problem(SOURCE, command="vjp", at=("1,2,3",), v=V_TEXT))
-    plan = core.plan(setup.program, setup.shapes, setup.wrt)
-    B = TorchBackend("float64", "cpu")
-    cols = {n: X[:, i].contiguous() for i, n in enumerate(setup.variables)}
-    size = core.chunk_size(3, 3)
-
-    def run(command, key):
-        return lambda: [o[key] for _, o in core.chunks(plan, B, cols, command, v, size)]
-
-    def program_outputs(x1, x2, x3):
-        return tuple(forward(sub, B, dict(zip(setup.variables, (x1, x2, x3))))
-                     for sub in plan.outputs)
+    core = hooks.batched_core(SOURCE, ("1,2,3",), v=V_TEXT)
+    cols = {n: X[:, i].contiguous() for i, n in enumerate(core.variables)}
+    size = hooks.chunk_size(3, 3)
+    program_outputs = core.outputs  # (x1, x2, x3) -> the three outputs, by the interpreter
 
     # one eager call on one point first: the backend caches its literal tensors, and one
     # first made while torch.compile traces under torch.func is a wrapper that later fails
     # ("Cannot access storage of TensorWrapper"); an opt-in compiled path would do the same
     program_outputs(*(X[:1, i] for i in range(3)))
 
-    return {"jacli": ("J", run("jacobian", "jacobian")),
-            "jacli vjp": ("vjp", run("vjp", "vjp"))}, program_outputs
+    return {"jacli": ("J", core.run(cols, "jacobian", v, size)),
+            "jacli vjp": ("vjp", core.run(cols, "vjp", v, size))}, program_outputs
 
 
 def jax_candidates(pts, v):

@@ -35,7 +35,6 @@ from __future__ import annotations
 import json
 import os
 import random
-from dataclasses import replace
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,8 @@ import time
 
 from startup import FLOOR, jacli_argv
 from timing import clock, interleaved, paired, repeat
+
+from jacli import hooks
 
 SOURCE = "x1**2+2*x2+x3, x1+x2**3+x3**2, 2*x1+x2**2+x3**3"
 NAMES = ("x1", "x2", "x3")
@@ -149,30 +150,17 @@ def hand_candidates(X, V):
 
 
 def jacli_candidates(X, command: str, v_text: str | None):
-    """name -> callable running jacli's batched core over all of X, as ``many`` runs it."""
-    from jacli.backends.tensors import TorchBackend
-    from jacli.many import batched as core
-    from jacli.analysis.compute import Problem, prepare
+    """name -> callable running jacli's batched core over all of X, as ``many`` runs it: the
+    chunks' results as the stream gets them, a list of tensors (views)."""
+    core = hooks.batched_core(SOURCE, ("1,2,3",), v=v_text)
+    cols = {n: X[:, i].contiguous() for i, n in enumerate(core.variables)}
+    size = hooks.chunk_size(3, 3)
 
-    setup = prepare(Problem(SOURCE, command=command, at=("1,2,3",), v=v_text))
-    plan = core.plan(setup.program, setup.shapes, setup.wrt)
-    B = TorchBackend("float64", "cpu")
-    cols = {n: X[:, i].contiguous() for i, n in enumerate(setup.variables)}
-    v = B.tensor(setup.v) if setup.v is not None else None
-    key = "jacobian" if command == "jacobian" else "vjp"
-    size = core.chunk_size(3, 3)
-
-    def run(p, strategy):
-        def go():  # the chunks' results as many.py gets them: a list of tensors (views)
-            return [out[key] for _, out in core.chunks(p, B, cols, command, v, size, strategy)]
-        return go
-
-    fns = {"jacli": run(plan, core.STRATEGY)}
+    fns = {"jacli": core.run(cols, command, core.v, size)}
     if command == "jacobian":  # the other plans, forced: what the rules choose between
-        joint = replace(plan, outputs=None)
-        vmap = replace(plan, direct=False, outputs=None)
-        fns.update({f"jacli[direct,{s}]": run(joint, s) for s in ("rows", "isgb")})
-        fns.update({f"jacli[vmap,{s}]": run(vmap, s) for s in ("rows", "isgb")})
+        fns.update({f"jacli[{f},{s}]": core.run(cols, command, core.v, size, forward=f,
+                                                strategy=s)
+                    for f in ("direct", "vmap") for s in ("rows", "isgb")})
     return fns, size
 
 
@@ -277,24 +265,18 @@ def _processes(argv: list[str], sink: str, rounds: int) -> dict:
 def _in_process(command: str, path: str, extra: list[str]) -> dict:
     """Warm (second) run of read + evaluate + write, through ``json_lines`` and through
     ``evaluate_many`` with the CLI's per-row ``json.dumps(strict(row))``."""
-    from jacli.analysis.compute import Problem
-    from jacli.many.stream import evaluate_many
-    from jacli.request.points import read_points
-    from jacli.result import strict
+    from jacli import Problem
+    from jacli.hooks import strict
 
     problem = Problem(SOURCE, command=command, v=extra[1] if extra else None)
     out = {}
 
     def lines_path(sink):
-        from jacli.many.stream import json_lines
-
-        points = read_points(open(path).read(), "--at-file")
-        for block in json_lines(problem, points):
+        for block in hooks.points_lines(problem, open(path).read()):
             sink.write(block.text)
 
     def rows_path(sink):
-        points = read_points(open(path).read(), "--at-file")
-        for row in evaluate_many(problem, points):
+        for row in hooks.points_rows(problem, open(path).read()):
             sink.write(json.dumps(strict(row), allow_nan=False) + "\n")
 
     for name, fn in (("json_lines", lines_path), ("evaluate_many+dumps", rows_path)):

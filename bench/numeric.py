@@ -2,7 +2,7 @@
 
 Three groups of candidates on identical inputs, all checked against jacli's J first:
 
-* ``jacli``            jacli.analysis.autograd.jacobian(program, backend, point, wrt), as the CLI runs it;
+* ``jacli``            J as the CLI's numeric stage computes it (``jacli.hooks.numeric_core``);
 * ``jacli-prog/<s>``   jacli's interpreter (``forward``) as a function of one flat input, under
                        strategy ``s``: what jacli would cost if it switched to ``s``;
 * ``hand/<s>``         the same function written by hand in PyTorch, under strategy ``s``.
@@ -15,18 +15,16 @@ Three groups of candidates on identical inputs, all checked against jacli's J fi
 from __future__ import annotations
 
 import contextlib
-import inspect
 import re
 import sys
 import time
 import warnings
-from fractions import Fraction
 
 import programs
 import strategies as S
 from timing import clock, interleaved, paired, repeat
 
-from jacli.analysis.structure import choose_mode  # imported here: _impl runs inside timed calls
+from jacli import hooks
 
 # first calls in this order: those that do not import torch._dynamo first, then vjp_vmap
 # (torch.func.vjp's pullback imports it on its first call), jacrev and jacfwd; so every
@@ -42,24 +40,20 @@ def build(case: dict) -> dict:
     """Program, backend, point and the three callables for one case."""
     import torch
 
-    from jacli.analysis.autograd import forward, jacobian
-    from jacli.backends.tensors import TorchBackend
-    from jacli.analysis.compute import Problem
-    from jacli.language import parse_program
-    from jacli.bounds import DEFAULT_LIMITS, Limits
+    from jacli import Problem
 
-    B = TorchBackend("float64", "cpu")
     out: dict = {"torch": torch}
     if case["kind"] in ("scalar", "memory") and "m" in case:
         src, py, names, pt = programs.scalar_system(case["m"], case["n"])
-        limits = Limits(source_chars=max(DEFAULT_LIMITS.source_chars, 2 * len(src)),
-                        nodes=10**7)
+        limits = hooks.limits(source_chars=max(hooks.limits().source_chars, 2 * len(src)),
+                              nodes=10**7)
         out["default_limits_ok"] = _fits_defaults(src)
+        parse = hooks.parse  # the CLI's parser itself, loaded here: no import in the timing
         start = time.perf_counter()
-        prog = parse_program(src, limits=limits)
+        prog = parse(src, limits=limits)
         out["parse_s"] = time.perf_counter() - start
-        point = B.point({k: Fraction(v) for k, v in zip(names, pt.split(","))})  # as the CLI
-        wrt = list(names)
+        core = hooks.numeric_core(prog, [pt], names)  # the point read as the CLI reads --at
+        point, wrt, forward = core.point, core.wrt, core.forward
         ns = {"torch": torch}
         exec(py, ns)  # our own generated source, not user input
         hand = ns["f"]
@@ -70,7 +64,7 @@ def build(case: dict) -> dict:
         x0 = torch.stack([point[k] for k in names])
 
         def jprog(v):
-            return forward(prog, B, dict(zip(names, v.unbind(0)))).reshape(-1)
+            return forward(dict(zip(names, v.unbind(0)))).reshape(-1)
 
         out["problem"] = Problem(src, command="jacobian", at=(pt,), symbolic="never",
                                  limits=limits)
@@ -78,13 +72,15 @@ def build(case: dict) -> dict:
     else:
         n_out, n_in, name = case["n_out"], case["n_in"], case.get("wrt", "x")
         src = programs.TENSOR_SOURCE
+        parse = hooks.parse
         start = time.perf_counter()
-        prog = parse_program(src)
+        prog = parse(src)
         out["parse_s"] = time.perf_counter() - start
         out["default_limits_ok"] = True
         point = programs.tensor_point(n_out, n_in)
         W1, W2, x = point["W1"], point["W2"], point["x"]
-        wrt = [name]
+        core = hooks.numeric_core(prog, point, [name])  # the tensors as they are
+        wrt, forward = core.wrt, core.forward
         shape = point[name].shape
         x0 = point[name].reshape(-1).clone()
         if name == "x":
@@ -95,53 +91,36 @@ def build(case: dict) -> dict:
                 return torch.tanh(W2 @ torch.tanh(v.view(shape) @ x))
 
         def jprog(v):
-            return forward(prog, B, {**point, name: v.view(shape)}).reshape(-1)
+            return forward({**point, name: v.view(shape)}).reshape(-1)
 
         elements = sum(t.numel() for t in point.values())
         out["problem"] = Problem(src, command="jacobian", at=programs.tensor_point_text(point),
                                  wrt=(name,), symbolic="never") if elements <= 20_000 else None
         out["source_chars"] = len(src)
-    out.update(prog=prog, B=B, point=point, wrt=wrt, hand=hand, jprog=jprog, x0=x0)
+    out.update(core=core, point=point, wrt=wrt, hand=hand, jprog=jprog, x0=x0)
     out["m"] = int(jprog(x0).numel())
     out["n"] = int(x0.numel())
-    out["jacli_modes"], out["auto_mode"] = _jacli_callables(jacobian, prog, B, point, wrt,
-                                                            out["m"], out["n"])
+    out["jacli_modes"], out["auto_mode"] = _jacli_callables(core)
     out["jacli"] = out["jacli_modes"]["jacli"]
     return out
 
 
-def _jacli_callables(jacobian, prog, B, point, wrt, m, n):
+def _jacli_callables(core):
     """``jacli``: J as the CLI builds it (``--mode auto``), the strategy picked at each call
     as the CLI picks it in a process in that state — cold (``torch._dynamo`` not imported:
     jacli's first call here) or warm (imported by the hand-written ``torch.func`` anchors
     before the timed runs); plus ``jacli[<other mode>]`` forced. Returns the callables and
-    the warm auto mode (``None`` when jacli has no modes)."""
-    if "impl" not in inspect.signature(jacobian).parameters:
-        return {"jacli": lambda: jacobian(prog, B, point, wrt)}, None
-    mode = _impl(point, wrt, m, n, "auto", warm=True)[0]
+    the warm auto mode."""
+    mode = core.choose("auto", warm=True)[0]
     other = "fwd" if mode == "rev" else "rev"
-    tensors = any(point[w].dim() > 0 for w in wrt)  # once, as the CLI does; only `warm` moves
-
-    def jacli(requested: str):
-        return lambda: jacobian(prog, B, point, wrt, choose_mode(m, n, requested, tensors)[1])
-
-    return {"jacli": jacli("auto"), f"jacli[{other}]": jacli(other)}, mode
-
-
-def _impl(point, wrt, m, n, requested, warm=None):
-    """(mode, implementation) exactly as jacli's CLI picks them (assemble.numeric); ``warm``
-    None: as this process is now."""
-    tensors = any(point[w].dim() > 0 for w in wrt)
-    mode, impl, _ = choose_mode(m, n, requested, tensors, warm)
-    return mode, impl
+    return {"jacli": core.jacobian("auto"), f"jacli[{other}]": core.jacobian(other)}, mode
 
 
 def _fits_defaults(src: str) -> bool:
     from jacli.errors import JacliError
-    from jacli.language import parse_program
 
     try:
-        parse_program(src)
+        hooks.parse(src)
         return True
     except JacliError:
         return False
@@ -160,8 +139,8 @@ def numeric_case(case: dict) -> dict:
 
     # jacli first: its first call is what a one-shot CLI run pays (no torch.func import)
     dyn0 = "torch._dynamo" in sys.modules
-    res["cold_impl"] = _impl(b["point"], b["wrt"], m, n, "auto")[1]
-    res["warm_impl"] = _impl(b["point"], b["wrt"], m, n, "auto", warm=True)[1]
+    res["cold_impl"] = b["core"].choose("auto")[1]
+    res["warm_impl"] = b["core"].choose("auto", warm=True)[1]
     start = time.perf_counter()
     J = b["jacli"]()
     cands["jacli"] = {"first_s": time.perf_counter() - start, "ok": True, "rows": m,
@@ -195,7 +174,7 @@ def numeric_case(case: dict) -> dict:
         fns[name], costs[name], loop_rows[name] = fn, cost, rows
         entry["rows"] = rows
     if b.get("problem") is not None:
-        from jacli.analysis.compute import compute
+        from jacli import compute
 
         problem = b["problem"]
         start = time.perf_counter()
@@ -352,12 +331,8 @@ def firstcall1(case: dict) -> dict:
     b = build(case["build"])
     which = case["which"]
     if which.startswith("jacli["):
-        from jacli.analysis.autograd import forward, jacobian
-
-        m = forward(b["prog"], b["B"], b["point"]).numel()
-        n = sum(b["point"][w].numel() for w in b["wrt"])
-        _, impl = _impl(b["point"], b["wrt"], m, n, which[6:-1])
-        fn = lambda: jacobian(b["prog"], b["B"], b["point"], b["wrt"], impl)  # noqa: E731
+        _, impl = b["core"].choose(which[6:-1])
+        fn = b["core"].jacobian(impl=impl)
     else:
         strat = S.ALL[which.split("/", 1)[1]]
         fn = lambda: strat(b["hand"], b["x0"])  # noqa: E731

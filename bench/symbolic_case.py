@@ -24,7 +24,7 @@ from timing import clock, interleaved
 
 
 def symbolic_case(case: dict) -> dict:
-    from jacli.analysis.compute import Problem, compute
+    from jacli import Problem, compute
 
     m, n = case["m"], case["n"]
     src, _, names, pt = programs.scalar_system(m, n)

@@ -124,22 +124,19 @@ def batch_case(device: str) -> list[str]:
 def implementations_case() -> list[str]:
     """Each implementation of J that ``--mode auto`` may pick (cold or warm), on the MLP and
     on a scalar system, cuda against cpu: a CLI run takes only the one its rules pick."""
-    from jacli.analysis.autograd import jacobian
-    from jacli.backends.tensors import TorchBackend
-    from jacli.language import parse_program
-    from jacli.request.values import parse_point  # the CLI's own --at reader: exact values
+    from jacli import hooks
 
-    mlp = parse_point(MLP_AT[1::2])[0]
-    square = parse_point(["x1=1", "x2=2", "x3=3"])[0]
+    mlp = MLP_AT[1::2]  # read by the CLI's own --at reader: exact values
+    square = ["x1=1", "x2=2", "x3=3"]
     problems = [(MLP, mlp, ["x"]), (MLP, mlp, ["W1"]), (SQUARE, square, ["x1", "x2", "x3"])]
     diff = []
-    for source, values, wrt in problems:
-        program = parse_program(source)
-        for impl in ("af_rev", "af_fwd", "vjp_vmap", "jvp_vmap"):
+    for source, at, wrt in problems:
+        program = hooks.parse(source)
+        for impl in hooks.IMPLS:
             J = {}
             for device in ("cpu", "cuda"):
-                B = TorchBackend("float64", device)
-                J[device] = jacobian(program, B, B.point(values), wrt, impl).cpu().tolist()
+                core = hooks.numeric_core(program, at, wrt, device=device)
+                J[device] = core.jacobian(impl=impl)().cpu().tolist()
             diff += differences(J["cpu"], J["cuda"], 1e-12, f"{source[:12]} wrt {wrt} {impl}")
     return diff
 
