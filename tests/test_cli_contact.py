@@ -15,7 +15,7 @@ import pytest
 from jacli.errors import ExitCode
 
 COMMANDS = ("jacobian", "vjp", "grad", "jvp", "hessian", "check", "graph")
-# Who takes what, as the issue asks (written out here, not read from cli_io.TAKES).
+# Who takes what, as the issue asks (written out here, not read from request.command.TAKES).
 EXPECTED = {
     "--v": {"vjp", "hessian"},
     "--u": {"jvp"},

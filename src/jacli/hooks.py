@@ -188,7 +188,8 @@ def batched_core(source: str, at, v: str | None = None, dtype: str = "float64",
     """The batched core of ``source``, its shapes from the point ``at`` (``--at`` texts) as
     the stream takes them from the first point; ``v``: the ``--v`` text."""
     from jacli.analysis.autograd import forward
-    from jacli.analysis.compute import Problem, prepare
+    from jacli.analysis.prepare import prepare
+    from jacli.request.problem import Problem
     from jacli.backends.tensors import TorchBackend
     from jacli.many.batched import plan
 

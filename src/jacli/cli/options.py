@@ -119,7 +119,7 @@ ExplainOpt = Annotated[bool, typer.Option(
     "(table output).")]
 
 # Every parameter a command may take, in --help order: (annotation, default). Which command
-# takes which is ``cli_io.TAKES``; ``_parameters`` builds each command's list from both.
+# takes which is ``request.command.TAKES``; ``_parameters`` builds each command's list from both.
 PARAMETERS = {
     "expr": (ExprArg, None), "file": (FileOpt, None), "at": (AtOpt, None),
     "at_file": (AtFileOpt, None), "v": (VOpt, None), "u": (UOpt, None),
