@@ -22,7 +22,7 @@ from jacli.errors import LimitError, ShapeError, ValueInputError
 from jacli.interpret import run
 from jacli.kinks import kink_notices
 from jacli.result import VJP, Result
-from jacli.structure import choose_mode, strategy_text, structure
+from jacli.structure import choose_mode, mode_line, strategy_text, structure
 from jacli.symbolic import SymbolicBackend, jacobian, labels, substitute
 from jacli.values import flatten, parse_vector, shape_of
 
@@ -54,6 +54,7 @@ class Numeric:
     hvp: list[float] | None = None
     fd: Any = None
     strategy: str | None = None
+    choice: tuple[str, str, str] | None = None  # choose_mode's (mode, implementation, reason)
 
 
 @dataclass
@@ -106,8 +107,9 @@ def assemble(problem: Problem, setup: Setup) -> Result:
         hessian=_hessian(num, sym), hvp=_product("v", d.hv, num and num.hvp, sym, "hvp"),
         check=check, notices=tuple(notices), dtype=problem.dtype, device=problem.device,
         strategy=num.strategy if num else None,
+        strategy_short=mode_line(len(outputs), len(inputs), num.choice if num else None),
         structure=structure(num.J if num else None, len(outputs), len(inputs),
-                            num.strategy if num else None),
+                            num.choice if num else None),
         extras=artifacts.extras(problem, setup, d, sym))
 
 
@@ -165,7 +167,7 @@ def numeric(problem: Problem, setup: Setup) -> Numeric:
         _too_big(problem, y.numel() * n)
     else:
         tensors = any(point[w].dim() > 0 for w in setup.wrt)
-        mode, impl, why = choose_mode(y.numel(), n, problem.mode, tensors)
+        num.choice = mode, impl, why = choose_mode(y.numel(), n, problem.mode, tensors)
         num.strategy = strategy_text(mode, impl, why)
         num.J = ag.jacobian(setup.program, B, point, setup.wrt, impl).tolist()
     if num.d.v is not None:
