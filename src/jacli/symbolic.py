@@ -18,7 +18,7 @@ import sympy as sp
 
 from jacli.budget import OutOfTime, within
 from jacli.errors import LimitError
-from jacli.functions import detach, obj
+from jacli.functions import broadcasting, detach, obj, sym_matmul
 from jacli.limits import Limits, DEFAULT_LIMITS
 
 
@@ -87,9 +87,8 @@ class SymbolicBackend:
         if op == "pow":
             self._check_power(a, b)
         if op == "matmul":
-            return obj(np.matmul(a, b))
-        return obj({"add": np.add, "sub": np.subtract, "mul": np.multiply,
-                    "div": np.divide, "pow": np.power}[op](a, b))
+            return sym_matmul(a, b)
+        return obj(_BROADCASTING[op](a, b))
 
     def binary(self, op: str):
         """The function of a binary operator, for lowered programs (``interpret``)."""
@@ -133,6 +132,11 @@ class SymbolicBackend:
 
     def shape(self, value) -> tuple[int, ...]:
         return tuple(np.shape(value))
+
+
+_BROADCASTING = {name: broadcasting(f) for name, f in
+                 (("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
+                  ("div", np.divide), ("pow", np.power))}
 
 
 def jacobian(outputs: list[sp.Expr], inputs: list[sp.Symbol]) -> list[list[sp.Expr]]:
