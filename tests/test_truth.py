@@ -122,6 +122,22 @@ SHAPE_ERRORS = [
     (P + "a.view(3)", "shape '[3]' is invalid for input of size 4"),
     (P + "a.reshape(-1, 3)", "shape '[-1, 3]' is invalid for input of size 4"),
     (P + "a.view(-1, -1)", "only one dimension can be inferred"),
+    # siblings: writes, indexing, dimensions, cat/stack
+    (P + "c[:] = b; c", "The expanded size of the tensor (2) must match the existing size (3)"),
+    (P + "c[0] = b; c", "the number of sizes provided (0) must be greater or equal to the "
+                        "number of dimensions in the tensor (1)"),  # was an internal error
+    (P + "a[5]", "index 5 is out of bounds for dimension 0 with size 2"),
+    (P + "a[0, 0, 0]", "too many indices for tensor of dimension 2"),
+    (P + "a.sum(dim=3)", "Dimension out of range (expected to be in range of [-2, 1], but got 3)"),
+    (P + "a.mean(dim=-3)", "Dimension out of range (expected to be in range of [-2, 1], but got -3)"),
+    (P + "x.sum(dim=1)", "Dimension out of range (expected to be in range of [-1, 0], but got 1)"),
+    (P + "a.transpose(0, 3)", "Dimension out of range"),
+    (P + "a.unsqueeze(5)", "Dimension out of range (expected to be in range of [-3, 2], but got 5)"),
+    (P + "cat([a, b])", "Tensors must have same number of dimensions: got 2 and 1"),
+    (P + "cat([a, d])", "Sizes of tensors must match except in dimension 0. Expected size 2 but "
+                        "got size 3 for tensor number 1 in the list."),
+    (P + "stack([a, b])", "stack expects each tensor to be equal size, but got [2, 2] at entry 0 "
+                          "and [3] at entry 1"),
 ]
 NUMPY_WORDS = ("gufunc", "operand", "could not be broadcast", "array", "axis", "numpy")
 
@@ -159,7 +175,8 @@ def test_shape_messages_match_torch_on_random_shapes():
     import sympy as sp
     import torch
 
-    from jacli.functions import TABLE, broadcast_error, matmul_error, reshape_error
+    from jacli.functions import (TABLE, broadcast_error, expand_error, matmul_error,
+                                 reshape_error)
 
     def arr(shape):
         out = np.empty(shape, dtype=object)
@@ -181,6 +198,13 @@ def test_shape_messages_match_torch_on_random_shapes():
         assert broadcast_error(a, b) == _torch_message(torch.add, a, b), (a, b)
         for row, f in (("mm", torch.mm), ("mv", torch.mv), ("dot", torch.dot)):
             assert sym_message(row, a, b) == _torch_message(f, a, b), (row, a, b)
+        target = torch.zeros(a)
+        try:
+            target[...] = torch.zeros(b)
+            want = None
+        except RuntimeError as e:
+            want = str(e).split("\n")[0].replace("FloatTensor", "DoubleTensor")
+        assert expand_error(b, a) == want, (a, b)
         dims = tuple(rng.choice([-2, -1, 0, 1, 2, 3, 4]) for _ in range(rng.randint(0, 3)))
         try:
             torch.zeros(a).reshape(dims)

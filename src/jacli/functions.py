@@ -88,6 +88,9 @@ def _sym_reduce(combine: Callable, a, dim, keepdim):
     if dim is None:
         total = obj(combine(*a.flat))
         return total.reshape((1,) * a.ndim) if keepdim else total
+    check_dim(dim, a.ndim)
+    if a.ndim == 0:  # torch reduces a 0-d tensor along dim 0 or -1: its one element
+        return obj(combine(a[()]))
     return obj(np.apply_along_axis(lambda v: combine(*v), dim, a)).reshape(
         _reduced_shape(a.shape, dim, keepdim)
     )
@@ -107,7 +110,8 @@ def _torch_reduce(name: str):
 
 
 def _sym_mean(B, a, dim=None, keepdim=False):
-    count = a.size if dim is None else a.shape[dim]
+    check_dim(dim, a.ndim)
+    count = a.size if dim is None or a.ndim == 0 else a.shape[dim]
     return obj(_sym_reduce(sp.Add, a, dim, keepdim) * sp.Rational(1, count))
 
 
@@ -252,6 +256,76 @@ def _sym_reshape(a, *shape) -> np.ndarray:
     return obj(np.reshape(a, shape))
 
 
+def check_dim(dim: int | None, ndim: int) -> None:
+    """torch's refusal of a dimension out of range for a tensor of ``ndim`` dimensions (a 0-d
+    tensor takes 0 and -1)."""
+    n = max(ndim, 1)
+    if dim is not None and not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+
+
+def expand_error(src: tuple[int, ...], target: tuple[int, ...]) -> str | None:
+    """torch's message when a value of shape ``src`` cannot be written into a region of
+    shape ``target`` (``x[i] = v``; leading 1s of ``src`` are dropped, as torch does)."""
+    while src and src[0] == 1:
+        src = src[1:]
+    shown = lambda shape: "[" + ", ".join(map(str, shape)) + "]"  # noqa: E731
+    if len(src) > len(target):
+        return (f"expand(torch.DoubleTensor{{{shown(src)}}}, size={shown(target)}): the number "
+                f"of sizes provided ({len(target)}) must be greater or equal to the number of "
+                f"dimensions in the tensor ({len(src)})")
+    for i in range(len(target) - 1, -1, -1):
+        j = i - (len(target) - len(src))
+        if j >= 0 and src[j] != target[i] and src[j] != 1:
+            return (f"The expanded size of the tensor ({target[i]}) must match the existing "
+                    f"size ({src[j]}) at non-singleton dimension {i}.  Target sizes: "
+                    f"{shown(target)}.  Tensor sizes: {shown(src)}")
+    return None
+
+
+def _sym_transpose(a, dim0, dim1) -> np.ndarray:
+    check_dim(dim0, np.ndim(a))
+    check_dim(dim1, np.ndim(a))
+    return obj(np.swapaxes(a, dim0, dim1)) if np.ndim(a) else a
+
+
+def _sym_unsqueeze(a, dim) -> np.ndarray:
+    check_dim(dim, np.ndim(a) + 1)
+    return obj(np.expand_dims(a, dim))
+
+
+def _sym_stack(seq, dim=0) -> np.ndarray:
+    for i, item in enumerate(seq[1:], 1):
+        if np.shape(item) != np.shape(seq[0]):
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(np.shape(seq[0]))} at entry 0 and {list(np.shape(item))} "
+                               f"at entry {i}")
+    check_dim(dim, np.ndim(seq[0]) + 1)
+    return obj(np.stack(seq, axis=dim))
+
+
+def _sym_cat(seq, dim=0) -> np.ndarray:
+    for i, item in enumerate(seq):
+        if np.ndim(item) == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated")
+    first = np.shape(seq[0])
+    check_dim(dim, len(first))
+    d = dim % len(first)
+    for i, item in enumerate(seq[1:], 1):
+        shape = np.shape(item)
+        if len(shape) != len(first):
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {len(first)} "
+                               f"and {len(shape)}")
+        for k, (x, y) in enumerate(zip(first, shape)):
+            if k != d and x != y:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
+                                   f"Expected size {x} but got size {y} for tensor number {i} "
+                                   "in the list.")
+    return obj(np.concatenate(seq, axis=dim))
+
+
 def _shape_arg(shape) -> tuple[int, ...]:
     """``view(2, 2)`` and ``view((2, 2))`` both mean shape (2, 2)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -358,17 +432,17 @@ ROWS: tuple[Row, ...] = (
     Row("T", "shape", lambda B, a: obj(a.T), lambda B, x: x.T if x.ndim == 2 else x.permute(
         *reversed(range(x.ndim))), "transpose (reverse all axes)"),
     Row("t", "shape", lambda B, a: obj(a.T), lambda B, x: x.t(), "transpose of a 2-D tensor"),
-    Row("transpose", "shape", lambda B, a, dim0, dim1: obj(np.swapaxes(a, dim0, dim1)),
+    Row("transpose", "shape", lambda B, a, dim0, dim1: _sym_transpose(a, dim0, dim1),
         lambda B, x, dim0, dim1: x.transpose(dim0, dim1), "swap two axes",
         params=("dim0", "dim1")),
-    Row("unsqueeze", "shape", lambda B, a, dim: obj(np.expand_dims(a, dim)),
+    Row("unsqueeze", "shape", lambda B, a, dim: _sym_unsqueeze(a, dim),
         lambda B, x, dim: x.unsqueeze(dim), "insert an axis of length 1", params=("dim",)),
     Row("squeeze", "shape", lambda B, a: obj(np.squeeze(a)), lambda B, x: x.squeeze(),
         "drop axes of length 1"),
-    Row("stack", "shape", lambda B, seq, dim=0: obj(np.stack(seq, axis=dim)),
+    Row("stack", "shape", lambda B, seq, dim=0: _sym_stack(seq, dim),
         lambda B, seq, dim=0: torch.stack(seq, dim=dim), "stack tensors along a new axis",
         tensors=(-1, -1), params=("dim",), keywords=_DIMS),
-    Row("cat", "shape", lambda B, seq, dim=0: obj(np.concatenate(seq, axis=dim)),
+    Row("cat", "shape", lambda B, seq, dim=0: _sym_cat(seq, dim),
         lambda B, seq, dim=0: torch.cat(seq, dim=dim), "concatenate tensors along an axis",
         tensors=(-1, -1), params=("dim",), keywords=_DIMS),
     # --- constructors -----------------------------------------------------------------

@@ -9,6 +9,7 @@ refused here (``9**9**9`` would otherwise be computed exactly, for hours). Never
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 from functools import partial
 from typing import Any
@@ -18,7 +19,7 @@ import sympy as sp
 
 from jacli.budget import OutOfTime, within
 from jacli.errors import LimitError
-from jacli.functions import broadcasting, detach, obj, sym_matmul
+from jacli.functions import broadcasting, detach, expand_error, obj, sym_matmul
 from jacli.limits import Limits, DEFAULT_LIMITS
 
 
@@ -118,11 +119,17 @@ class SymbolicBackend:
                                      where="expression")
 
     def index(self, value, index: tuple) -> np.ndarray:
-        return obj(value[index])
+        try:
+            return obj(value[index])
+        except IndexError as e:
+            raise IndexError(_torch_index_message(str(e))) from None
 
     def setitem(self, value, index: tuple, item) -> np.ndarray:
         out = value.copy()
         item = np.asarray(item, dtype=object)
+        message = expand_error(item.shape, np.shape(self.index(value, index)))
+        if message is not None:  # NumPy would say it in its words, or store an array in a cell
+            raise RuntimeError(message)
         # a 0-d object array assigned into one element would be stored as the array itself
         out[index] = item[()] if item.ndim == 0 else item
         return obj(out)
@@ -132,6 +139,14 @@ class SymbolicBackend:
 
     def shape(self, value) -> tuple[int, ...]:
         return tuple(np.shape(value))
+
+
+def _torch_index_message(numpy_message: str) -> str:
+    """NumPy's indexing refusals in torch's words (same facts: index, dimension, size)."""
+    too_many = re.match(r"too many indices for array: array is (\d+)-dimensional", numpy_message)
+    if too_many:
+        return f"too many indices for tensor of dimension {too_many.group(1)}"
+    return numpy_message.replace(" for axis ", " for dimension ")
 
 
 _BROADCASTING = {name: broadcasting(f) for name, f in
