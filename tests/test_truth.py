@@ -129,10 +129,10 @@ SHAPE_ERRORS = [
     (P + "a[5]", "index 5 is out of bounds for dimension 0 with size 2"),
     (P + "a[0, 0, 0]", "too many indices for tensor of dimension 2"),
     (P + "a.sum(dim=3)", "Dimension out of range (expected to be in range of [-2, 1], but got 3)"),
-    (P + "a.mean(dim=-3)", "Dimension out of range (expected to be in range of [-2, 1], but got -3)"),
+    (P + "a.mean(dim=-3)", "(expected to be in range of [-2, 1], but got -3)"),
     (P + "x.sum(dim=1)", "Dimension out of range (expected to be in range of [-1, 0], but got 1)"),
     (P + "a.transpose(0, 3)", "Dimension out of range"),
-    (P + "a.unsqueeze(5)", "Dimension out of range (expected to be in range of [-3, 2], but got 5)"),
+    (P + "a.unsqueeze(5)", "(expected to be in range of [-3, 2], but got 5)"),
     (P + "cat([a, b])", "Tensors must have same number of dimensions: got 2 and 1"),
     (P + "cat([a, d])", "Sizes of tensors must match except in dimension 0. Expected size 2 but "
                         "got size 3 for tensor number 1 in the list."),
