@@ -175,8 +175,13 @@ def _cheaper(m: int, n: int) -> str | None:
 
 
 def _rule_of(choice: tuple[str, str, str]) -> str:
-    """The rule behind ``choice`` (a plain string reason: ``--mode`` or nothing known)."""
-    return getattr(choice[2], "rule", "requested")
+    """The rule behind ``choice`` ("given": a plain string reason, said as it is)."""
+    return getattr(choice[2], "rule", "given")
+
+
+def _because(choice: tuple[str, str, str], table: dict[str, str]) -> str:
+    rule = _rule_of(choice)
+    return table[rule].format(req=choice[0]) if rule in table else str(choice[2])
 
 
 def _mode(m: int, n: int, choice: tuple[str, str, str] | None) -> str:
@@ -191,7 +196,7 @@ def _mode(m: int, n: int, choice: tuple[str, str, str] | None) -> str:
     if cheaper is None or cheaper == mode:
         verdict = "equal cost" if cheaper is None else f"{_KIND[mode]} needs fewer"
         return f"{costs} ({verdict}); used {strategy_text(mode, impl, reason)}"
-    because = _BECAUSE[_rule_of(choice)].format(req=mode)
+    because = _because(choice, _BECAUSE)
     return (f"{costs}: {_KIND[cheaper]} needs fewer passes, but {_KIND[mode]} "
             f"({_IMPLS[impl]}) was used because {because}")
 
@@ -211,7 +216,7 @@ def mode_line(m: int, n: int, choice: tuple[str, str, str] | None) -> str | None
         return f"{head} ({note}equal cost)"
     if cheaper == mode:
         return f"{head} ({note}{other_kind} would need {other})"
-    return f"{head} ({other_kind} needs only {other}, but {_BECAUSE_SHORT[rule].format(req=mode)})"
+    return f"{head} ({other_kind} needs only {other}, but {_because(choice, _BECAUSE_SHORT)})"
 
 
 _KIND = {"rev": "reverse mode", "fwd": "forward mode"}
