@@ -25,7 +25,7 @@ from jacli.errors import LimitError, ShapeError, ValueInputError
 from jacli.runtime.interpret import run
 from jacli.analysis.kinks import kink_notices
 from jacli.result import VJP, Result
-from jacli.analysis.structure import choose_mode, strategy_text, structure
+from jacli.analysis.structure import choose_mode, mode_line, strategy_text, structure
 from jacli.backends.symbolic import SymbolicBackend, jacobian, labels, substitute
 from jacli.request.values import flatten, parse_vector, shape_of
 
@@ -57,6 +57,7 @@ class Numeric:
     hvp: list[float] | None = None
     fd: Any = None
     strategy: str | None = None
+    choice: tuple[str, str, str] | None = None  # choose_mode's (mode, implementation, reason)
 
 
 @dataclass
@@ -109,8 +110,9 @@ def assemble(problem: Problem, setup: Setup) -> Result:
         hessian=_hessian(num, sym), hvp=_product("v", d.hv, num and num.hvp, sym, "hvp"),
         check=check, notices=tuple(notices), dtype=problem.dtype, device=problem.device,
         strategy=num.strategy if num else None,
+        strategy_short=mode_line(len(outputs), len(inputs), num.choice if num else None),
         structure=structure(num.J if num else None, len(outputs), len(inputs),
-                            num.strategy if num else None),
+                            num.choice if num else None),
         extras=artifacts.extras(problem, setup, d, sym))
 
 
@@ -169,7 +171,7 @@ def numeric(problem: Problem, setup: Setup) -> Numeric:
         _too_big(problem, y.numel() * n)
     else:
         tensors = any(point[w].dim() > 0 for w in setup.wrt)
-        mode, impl, why = choose_mode(y.numel(), n, problem.mode, tensors)
+        num.choice = mode, impl, why = choose_mode(y.numel(), n, problem.mode, tensors)
         num.strategy = strategy_text(mode, impl, why)
         num.J = ag.jacobian(setup.program, B, point, setup.wrt, impl).tolist()
     if num.d.v is not None:

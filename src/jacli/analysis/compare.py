@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -73,11 +73,33 @@ def compare(found: Entries, dtype: str) -> tuple[Check, list[str]]:
     compared = int(real.sum()) + sum(v is not None for v in verdicts.values())
     worst, worst_diff = _worst(found, diff, finite)
     ulps = _max_ulps(n, x, diff, finite) if dtype == "float32" else None
-    check = Check(agree=None if compared == 0 else not bad,
-                  max_abs_diff=worst_diff if compared else None, compared=compared,
+    unmeasured = [i for i in odd if verdicts.get(i, False) is False and not finite[i]]
+    max_diff, reason = _unmeasured_diff(found, unmeasured) if unmeasured else (worst_diff, None)
+    agree = None if compared == 0 else not bad
+    check = Check(agree=agree, max_abs_diff=max_diff if compared else None, compared=compared,
                   tolerance=f"rtol {rtol:g}, atol {atol:g}",
-                  worst=bad[0] if bad else worst, disagreements=tuple(bad), max_ulps=ulps)
+                  worst=bad[0] if bad else worst, disagreements=tuple(bad), max_ulps=ulps,
+                  max_abs_diff_reason=reason)
     return check, notices
+
+
+def _unmeasured_diff(found: Entries, where: list[int]) -> tuple[float, str]:
+    """max |numeric − exact| when some disagreeing entries have no finite difference (a NaN,
+    an infinity, a complex or undefined exact value): NaN if one of them is NaN (IEEE:
+    |nan − 1| is nan; a complex or undefined exact value counts as NaN), else +inf; and the
+    reason, naming the first such entry."""
+    diffs = [_diff(found.entry(i)) for i in where]
+    worst = math.nan if any(math.isnan(d) for d in diffs) else math.inf
+    e = found.entry(where[0])
+    more = f" (and {len(where) - 1} more)" if len(where) > 1 else ""
+    return worst, (f"{e.label}{more}: autograd gives {_num(e.numeric)}, SymPy gives "
+                   f"{e.exact_text}: no finite difference to measure")
+
+
+def _diff(e: Entry) -> float:
+    if e.kind in ("complex", "symbolic", "nan") or e.exact is None:
+        return math.nan
+    return abs(e.numeric - e.exact)
 
 
 def _worst(found: Entries, diff: np.ndarray, finite: np.ndarray) -> tuple[str | None, float]:
@@ -152,12 +174,16 @@ def _num(x: float) -> str:
 def compare_fd(check: Check | None, J, fd, outputs: list[str], inputs: list[str]
                ) -> tuple[Check, list[str]]:
     """Autograd's J against central finite differences: an entry disagrees when
-    |J − FD| > 10·(FD's error estimate) + 1e-8·(1 + |J|). Folded into ``check``."""
-    bad, worst, worst_diff, notices = [], None, 0.0, []
+    |J − FD| > 10·(FD's error estimate) + 1e-8·(1 + |J|); an entry not finite on either side
+    is not compared (FD cannot resolve a singularity) and is listed as such. The result is
+    ``check`` with ``finite_differences`` added: SymPy's verdict (``agree``) is kept as it
+    was; the overall ``all_agree`` is false when either comparison disagrees."""
+    bad, skipped, worst, worst_diff, notices = [], [], None, 0.0, []
     for i, o in enumerate(outputs):
         for j, x in enumerate(inputs):
             a, f, err = J[i][j], float(fd.J[i, j]), float(fd.error[i, j])
             if not (math.isfinite(a) and math.isfinite(f)):
+                skipped.append(f"d{o}/d{x}")
                 continue
             diff = abs(a - f)
             if diff >= worst_diff:
@@ -167,16 +193,17 @@ def compare_fd(check: Check | None, J, fd, outputs: list[str], inputs: list[str]
                 notices.append(f"d{o}/d{x}: autograd gives {_num(a)}, finite differences "
                                f"{_num(f)} (± {err:.1g}) — at a kink or discontinuity the "
                                "difference quotient averages both sides; elsewhere this is a bug")
-    fd_summary = {"agree": not bad, "max_abs_diff": worst_diff, "worst": worst,
+    compared = len(outputs) * len(inputs) - len(skipped)
+    fd_summary = {"agree": not bad if compared else None,
+                  "max_abs_diff": worst_diff if compared else None, "worst": worst,
                   "disagreements": bad, "steps": fd.steps, "numeric": fd.J.tolist(),
                   "error_estimate": fd.error.tolist(),
-                  "tolerance": "|J − FD| <= 10·estimate + 1e-8·(1 + |J|)"}
+                  "tolerance": "|J − FD| <= 10·estimate + 1e-8·(1 + |J|)",
+                  "compared": compared, "not_compared": skipped}
     base = check or Check(agree=None, max_abs_diff=None, compared=0, tolerance="")
-    agree = (base.agree is not False) and not bad
-    return Check(agree=agree, max_abs_diff=base.max_abs_diff, compared=base.compared,
-                 tolerance=base.tolerance, worst=base.worst or worst,
-                 disagreements=base.disagreements + tuple(bad), max_ulps=base.max_ulps,
-                 finite_differences=fd_summary), notices
+    overall = None if base.agree is None and not compared else (base.agree is not False
+                                                                and not bad)
+    return replace(base, all_agree=overall, finite_differences=fd_summary), notices
 
 
 class Entries:

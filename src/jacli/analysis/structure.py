@@ -16,11 +16,13 @@ import numpy as np
 MAX_ENTRIES = 40_000  # past this (200×200) the O(n³) decomposition is skipped: say so
 
 
-def structure(J: list[list[float]] | None, m: int, n: int, strategy: str | None) -> dict:
+def structure(J: list[list[float]] | None, m: int, n: int,
+              choice: tuple[str, str, str] | None) -> dict:
     """A JSON-ready summary of J (m outputs × n inputs). One SVD gives the rank (NumPy's
     tolerance σ_max·max(m, n)·ε), the condition number σ_max/σ_min and, for square J, |det|
-    (the sign comes from ``slogdet``)."""
-    out: dict = {"shape": [m, n], "mode": _mode(m, n, strategy)}
+    (the sign comes from ``slogdet``). ``choice``: ``choose_mode``'s answer (``None``: no
+    numeric J)."""
+    out: dict = {"shape": [m, n], "mode": _mode(m, n, choice)}
     if J is None or m == 0 or n == 0:
         return out
     if m * n > MAX_ENTRIES:
@@ -95,25 +97,64 @@ def choose_mode(m: int, n: int, requested: str = "auto", tensors: bool = False,
     """
     if warm is None:
         warm = warm_process()
+    mode, rule = _rule(m, n, requested, tensors, warm)
     if not tensors:
-        mode = "fwd" if requested == "fwd" else "rev"
-        why = f"--mode {requested}" if requested != "auto" else (
-            f"auto: a system of scalar variables ({m}×{n}): batched VJPs measured fastest "
-            "for every shape (docs/benchmarks.md)")
-        return mode, "af_" + mode, why
-    if requested in ("fwd", "rev"):
-        mode, why = requested, f"--mode {requested}"
-    elif m <= FEW_OUTPUTS:
-        mode, why = "rev", f"auto: few outputs ({m}): {m} batched VJPs"
-    elif n > m or (warm and n == m):  # forward mode would also hold an n×n basis
-        mode, why = "rev", f"auto: {m} output(s) <= {n} input(s): {m} batched VJPs"
+        impl = "af_" + mode
+    elif mode == "fwd":
+        impl = "jvp_vmap"
     else:
-        mode, why = "fwd", (f"auto: {n} batched JVPs" + ("" if warm else
-                            " (reverse mode's torch.func would import torch._dynamo)"))
-    if mode == "fwd":
-        return mode, "jvp_vmap", why
-    impl = "vjp_vmap" if warm or m > COLD_REV_MAX else "af_rev"
-    return mode, impl, why
+        impl = "vjp_vmap" if warm or m > COLD_REV_MAX else "af_rev"
+    return mode, impl, Reason(_REASONS[rule].format(m=m, n=n, req=requested), rule)
+
+
+class Reason(str):
+    """``choose_mode``'s reason: the text, and ``rule``, the ``_REASONS`` key that made it."""
+
+    rule: str
+
+    def __new__(cls, text: str, rule: str) -> Reason:
+        self = super().__new__(cls, text)
+        self.rule = rule
+        return self
+
+
+def _rule(m: int, n: int, requested: str, tensors: bool, warm: bool) -> tuple[str, str]:
+    """(mode, the key of the rule that picked it in ``_REASONS``)."""
+    if requested in ("fwd", "rev"):
+        return requested, "requested"
+    if not tensors:
+        return "rev", "scalars"
+    if m <= FEW_OUTPUTS:
+        return "rev", "few"
+    if n > m or (warm and n == m):  # forward mode would also hold an n×n basis
+        return "rev", "wide"
+    return "fwd", "tall" if warm else "tall_cold"
+
+
+# Why each rule picked its mode: the reason in the strategy line, and, for a rule that may pick
+# the mode with more passes, the clause that says why (``_BECAUSE``, ``_BECAUSE_SHORT``).
+_REASONS = {
+    "requested": "--mode {req}",
+    "scalars": "auto: a system of scalar variables ({m}×{n}): batched VJPs measured fastest "
+               "for every shape (docs/benchmarks.md)",
+    "few": "auto: few outputs ({m}): {m} batched VJPs",
+    "wide": "auto: {m} output(s) <= {n} input(s): {m} batched VJPs",
+    "tall": "auto: {n} batched JVPs",
+    "tall_cold": "auto: {n} batched JVPs (reverse mode's torch.func would import torch._dynamo; "
+                 "its autograd.functional measured slower on tensor programs)",
+}
+_BECAUSE = {
+    "requested": "--mode {req} asked for it",
+    "scalars": "for a system of scalar variables batched VJPs measured fastest at every shape, "
+               "tall ones included (docs/benchmarks.md)",
+    "few": f"the rule keeps reverse mode up to {FEW_OUTPUTS} outputs, where batched VJPs "
+           "measured no slower (tensor 16×16 in docs/benchmarks.md)",
+}
+_BECAUSE_SHORT = {
+    "requested": "--mode {req} asked for it",
+    "scalars": "reverse measured faster for scalar variables",
+    "few": f"the rule keeps reverse up to {FEW_OUTPUTS} outputs",
+}
 
 
 _IMPLS = {"af_rev": "torch.autograd.functional.jacobian, vectorize=True",
@@ -127,9 +168,60 @@ def strategy_text(mode: str, impl: str, reason: str) -> str:
     return f"{kind} ({_IMPLS[impl]}) — {reason}"
 
 
-def _mode(m: int, n: int, strategy: str | None) -> str:
-    """Reverse mode costs one VJP per output row, forward mode one JVP per input column."""
-    cheaper = "reverse" if m <= n else "forward"
-    used = strategy or "none (formulas only)"
-    return (f"{m} out × {n} in: reverse mode costs {m} VJP(s), forward mode {n} JVP(s) "
-            f"({cheaper} is cheaper); used {used}")
+def _cheaper(m: int, n: int) -> str | None:
+    """The mode with fewer passes (one VJP per output row, one JVP per input column), or
+    ``None`` when both need the same number."""
+    return None if m == n else ("rev" if m < n else "fwd")
+
+
+def _rule_of(choice: tuple[str, str, str]) -> str:
+    """The rule behind ``choice`` ("given": a plain string reason, said as it is)."""
+    return getattr(choice[2], "rule", "given")
+
+
+def _because(choice: tuple[str, str, str], table: dict[str, str]) -> str:
+    rule = _rule_of(choice)
+    return table[rule].format(req=choice[0]) if rule in table else str(choice[2])
+
+
+def _mode(m: int, n: int, choice: tuple[str, str, str] | None) -> str:
+    """The cost of each mode by count and the mode used; when the mode used needs more passes,
+    the same sentence says why."""
+    cheaper = _cheaper(m, n)
+    costs = f"{m} out × {n} in: reverse mode costs {m} VJP(s), forward mode {n} JVP(s)"
+    if choice is None:
+        verdict = "equal cost" if cheaper is None else f"{_KIND[cheaper]} needs fewer"
+        return f"{costs} ({verdict}); used none (formulas only)"
+    mode, impl, reason = choice
+    if cheaper is None or cheaper == mode:
+        verdict = "equal cost" if cheaper is None else f"{_KIND[mode]} needs fewer"
+        return f"{costs} ({verdict}); used {strategy_text(mode, impl, reason)}"
+    because = _because(choice, _BECAUSE)
+    return (f"{costs}: {_KIND[cheaper]} needs fewer passes, but {_KIND[mode]} "
+            f"({_IMPLS[impl]}) was used because {because}")
+
+
+def mode_line(m: int, n: int, choice: tuple[str, str, str] | None) -> str | None:
+    """The mode used, in one short line for a table: its passes, the other mode's, and why
+    when the mode used needs more (``None``: no numeric J)."""
+    if choice is None:
+        return None
+    mode, rule = choice[0], _rule_of(choice)
+    other_mode = "rev" if mode == "fwd" else "fwd"
+    used, other = _passes(mode, m, n), _passes(other_mode, m, n)
+    head, other_kind = f"{_KIND[mode]}, {used}", _KIND[other_mode].split()[0]
+    note = f"--mode {mode}; " if rule == "requested" else ""
+    cheaper = _cheaper(m, n)
+    if cheaper is None:
+        return f"{head} ({note}equal cost)"
+    if cheaper == mode:
+        return f"{head} ({note}{other_kind} would need {other})"
+    return f"{head} ({other_kind} needs only {other}, but {_because(choice, _BECAUSE_SHORT)})"
+
+
+_KIND = {"rev": "reverse mode", "fwd": "forward mode"}
+
+
+def _passes(mode: str, m: int, n: int) -> str:
+    k, what = (m, "VJP") if mode == "rev" else (n, "JVP")
+    return f"{k} {what}" + ("" if k == 1 else "s")

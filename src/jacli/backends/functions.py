@@ -80,7 +80,7 @@ def elementwise(f: Callable) -> Callable:
 
 
 def binary_elementwise(f: Callable) -> Callable:
-    ufunc = np.frompyfunc(f, 2, 1)
+    ufunc = broadcasting(np.frompyfunc(f, 2, 1))
     return lambda B, x, y: obj(ufunc(x, y))
 
 
@@ -88,6 +88,9 @@ def _sym_reduce(combine: Callable, a, dim, keepdim):
     if dim is None:
         total = obj(combine(*a.flat))
         return total.reshape((1,) * a.ndim) if keepdim else total
+    check_dim(dim, a.ndim)
+    if a.ndim == 0:  # torch reduces a 0-d tensor along dim 0 or -1: its one element
+        return obj(combine(a[()]))
     return obj(np.apply_along_axis(lambda v: combine(*v), dim, a)).reshape(
         _reduced_shape(a.shape, dim, keepdim)
     )
@@ -107,7 +110,8 @@ def _torch_reduce(name: str):
 
 
 def _sym_mean(B, a, dim=None, keepdim=False):
-    count = a.size if dim is None else a.shape[dim]
+    check_dim(dim, a.ndim)
+    count = a.size if dim is None or a.ndim == 0 else a.shape[dim]
     return obj(_sym_reduce(sp.Add, a, dim, keepdim) * sp.Rational(1, count))
 
 
@@ -120,8 +124,206 @@ def _sym_dot(a, b):
     if np.ndim(a) != 1 or np.ndim(b) != 1:
         raise RuntimeError(f"1D tensors expected, but got {np.ndim(a)}D and {np.ndim(b)}D tensors")
     if np.shape(a) != np.shape(b):
-        raise RuntimeError(f"inconsistent tensor size: {np.size(a)} and {np.size(b)} elements")
+        raise RuntimeError(_size_mismatch(np.size(a), np.size(b)))
     return obj(sp.Add(*np.asarray(a * b).flat))
+
+
+# -- shape errors in PyTorch's words ------------------------------------------------------
+# The symbolic side computes with NumPy, whose messages name gufunc signatures and arrays;
+# a user wrote PyTorch, so a shape NumPy refuses is refused with the message torch 2.x gives
+# for the same shapes (tests compare the two), and a shape torch refuses but NumPy would
+# take (``mm`` of a vector) is refused too.
+
+def _size_mismatch(n: int, k: int) -> str:
+    return (f"inconsistent tensor size, expected tensor [{n}] and src [{k}] to have the same "
+            f"number of elements, but got {n} and {k} elements respectively")
+
+
+def broadcast_error(sa: tuple[int, ...], sb: tuple[int, ...]) -> str | None:
+    """torch's message when shapes ``sa`` and ``sb`` do not broadcast (``None`` if they
+    do). Like torch, the last mismatching dimension of the result is the one named."""
+    n = max(len(sa), len(sb))
+    for d in range(n - 1, -1, -1):
+        i, j = d - (n - len(sa)), d - (n - len(sb))
+        x, y = (sa[i] if i >= 0 else 1), (sb[j] if j >= 0 else 1)
+        if x != y and x != 1 and y != 1:
+            return (f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                    f"non-singleton dimension {d}")
+    return None
+
+
+def broadcasting(f: Callable) -> Callable:
+    """``f(a, b)`` on object arrays, with NumPy's broadcasting refusal in torch's words."""
+    def run(a, b):
+        try:
+            return f(a, b)
+        except ValueError:
+            message = broadcast_error(np.shape(a), np.shape(b))
+            if message is None:  # not a broadcasting problem: NumPy's error stands
+                raise
+            raise RuntimeError(message) from None
+
+    return run
+
+
+def matmul_error(sa: tuple[int, ...], sb: tuple[int, ...]) -> str | None:
+    """torch.matmul's message for operands of shapes ``sa`` and ``sb`` (``None``: fine).
+    Past 2-D, torch's wording depends on how it folds the operands (strides, requires_grad):
+    these are its words for plain contiguous tensors."""
+    if not sa or not sb:
+        return (f"both arguments to matmul need to be at least 1D, but they are {len(sa)}D "
+                f"and {len(sb)}D")
+    if len(sa) == 1 and len(sb) == 1:
+        return None if sa == sb else _size_mismatch(sa[0], sb[0])
+    if len(sb) <= 2 and len(sa) >= 2:  # torch folds a's leading dimensions into rows
+        rows = int(np.prod(sa[:-1], dtype=np.int64))
+        if len(sb) == 1:
+            return None if sa[-1] == sb[0] else \
+                f"size mismatch, got input ({rows}), mat ({rows}x{sa[-1]}), vec ({sb[0]})"
+        return None if sa[-1] == sb[0] else (f"mat1 and mat2 shapes cannot be multiplied "
+                                              f"({rows}x{sa[-1]} and {sb[0]}x{sb[1]})")
+    if len(sa) == 1 and len(sb) == 2:
+        return None if sa[0] == sb[0] else (f"mat1 and mat2 shapes cannot be multiplied "
+                                             f"(1x{sa[0]} and {sb[0]}x{sb[1]})")
+    if len(sa) == 1 and (sb[-2] == 1 or 0 in sb):  # torch folds b's transpose into rows
+        rows = int(np.prod(sb[:-2], dtype=np.int64)) * sb[-1]
+        return None if sa[0] == sb[-2] else \
+            f"size mismatch, got input ({rows}), mat ({rows}x{sb[-2]}), vec ({sa[0]})"
+    batch_a, batch_b = sa[:-2], sb[:-2]
+    message = broadcast_error(batch_a, batch_b)
+    if message is not None:
+        return message
+    batch = int(np.prod(np.broadcast_shapes(batch_a, batch_b), dtype=np.int64))
+    k, kb = sa[-1], sb[-2]
+    return None if k == kb else (f"Expected size for first two dimensions of batch2 tensor to "
+                                 f"be: [{batch}, {k}] but got: [{batch}, {kb}].")
+
+
+def sym_matmul(a, b) -> np.ndarray:
+    """``a @ b`` on object arrays: NumPy's matmul has torch.matmul's semantics; only its
+    refusals are re-worded."""
+    message = matmul_error(np.shape(a), np.shape(b))
+    if message is not None:
+        raise RuntimeError(message)
+    return obj(np.matmul(a, b))
+
+
+def _sym_mm(a, b) -> np.ndarray:
+    """torch.mm: matrices only."""
+    if np.ndim(a) != 2:
+        raise RuntimeError("self must be a matrix")
+    if np.ndim(b) != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    return sym_matmul(a, b)
+
+
+def _sym_mv(a, b) -> np.ndarray:
+    """torch.mv: a matrix and a vector only."""
+    if np.ndim(a) == 0:
+        raise RuntimeError("Dimension specified as 0 but tensor has no dimensions")
+    if np.ndim(a) != 2 or np.ndim(b) != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {np.ndim(a)}, "
+                           f"{np.ndim(b)}")
+    return sym_matmul(a, b)
+
+
+def reshape_error(size: int, shape: tuple[int, ...]) -> str | None:
+    """torch's message when ``view``/``reshape`` to ``shape`` cannot hold ``size`` elements."""
+    text = "[" + ", ".join(map(str, shape)) + "]"
+    inferred = False
+    for i, d in enumerate(shape):  # left to right, as torch checks them
+        if d == -1 and inferred:
+            return "only one dimension can be inferred"
+        if d < -1:
+            return f"invalid shape dimension {d} at index {i} of shape {text}"
+        inferred = inferred or d == -1
+    known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
+    if -1 in shape and known == 0:
+        if size == 0:
+            return (f"cannot reshape tensor of 0 elements into shape {text} because the "
+                    "unspecified dimension size -1 can be any value and is ambiguous")
+        return f"shape '{text}' is invalid for input of size {size}"
+    if (size % known if -1 in shape else size != known):
+        return f"shape '{text}' is invalid for input of size {size}"
+    return None
+
+
+def _sym_reshape(a, *shape) -> np.ndarray:
+    shape = _shape_arg(shape)
+    message = reshape_error(np.size(a), shape)
+    if message is not None:
+        raise RuntimeError(message)
+    return obj(np.reshape(a, shape))
+
+
+def check_dim(dim: int | None, ndim: int) -> None:
+    """torch's refusal of a dimension out of range for a tensor of ``ndim`` dimensions (a 0-d
+    tensor takes 0 and -1)."""
+    n = max(ndim, 1)
+    if dim is not None and not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+
+
+def expand_error(src: tuple[int, ...], target: tuple[int, ...]) -> str | None:
+    """torch's message when a value of shape ``src`` cannot be written into a region of
+    shape ``target`` (``x[i] = v``; leading 1s of ``src`` are dropped, as torch does)."""
+    while src and src[0] == 1:
+        src = src[1:]
+    shown = lambda shape: "[" + ", ".join(map(str, shape)) + "]"  # noqa: E731
+    if len(src) > len(target):
+        return (f"expand(torch.DoubleTensor{{{shown(src)}}}, size={shown(target)}): the number "
+                f"of sizes provided ({len(target)}) must be greater or equal to the number of "
+                f"dimensions in the tensor ({len(src)})")
+    for i in range(len(target) - 1, -1, -1):
+        j = i - (len(target) - len(src))
+        if j >= 0 and src[j] != target[i] and src[j] != 1:
+            return (f"The expanded size of the tensor ({target[i]}) must match the existing "
+                    f"size ({src[j]}) at non-singleton dimension {i}.  Target sizes: "
+                    f"{shown(target)}.  Tensor sizes: {shown(src)}")
+    return None
+
+
+def _sym_transpose(a, dim0, dim1) -> np.ndarray:
+    check_dim(dim0, np.ndim(a))
+    check_dim(dim1, np.ndim(a))
+    return obj(np.swapaxes(a, dim0, dim1)) if np.ndim(a) else a
+
+
+def _sym_unsqueeze(a, dim) -> np.ndarray:
+    check_dim(dim, np.ndim(a) + 1)
+    return obj(np.expand_dims(a, dim))
+
+
+def _sym_stack(seq, dim=0) -> np.ndarray:
+    for i, item in enumerate(seq[1:], 1):
+        if np.shape(item) != np.shape(seq[0]):
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(np.shape(seq[0]))} at entry 0 and {list(np.shape(item))} "
+                               f"at entry {i}")
+    check_dim(dim, np.ndim(seq[0]) + 1)
+    return obj(np.stack(seq, axis=dim))
+
+
+def _sym_cat(seq, dim=0) -> np.ndarray:
+    for i, item in enumerate(seq):
+        if np.ndim(item) == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated")
+    first = np.shape(seq[0])
+    check_dim(dim, len(first))
+    d = dim % len(first)
+    for i, item in enumerate(seq[1:], 1):
+        shape = np.shape(item)
+        if len(shape) != len(first):
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {len(first)} "
+                               f"and {len(shape)}")
+        for k, (x, y) in enumerate(zip(first, shape)):
+            if k != d and x != y:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
+                                   f"Expected size {x} but got size {y} for tensor number {i} "
+                                   "in the list.")
+    return obj(np.concatenate(seq, axis=dim))
 
 
 def _shape_arg(shape) -> tuple[int, ...]:
@@ -212,17 +414,17 @@ ROWS: tuple[Row, ...] = (
     Row("dot", "product", lambda B, a, b: _sym_dot(a, b), lambda B, a, b: torch.dot(a, b),
         "inner product of two 1-D tensors", tensors=(2, 2)),
     # --- products ---------------------------------------------------------------------
-    Row("matmul", "product", lambda B, a, b: obj(np.matmul(a, b)), lambda B, a, b: torch.matmul(a, b),
+    Row("matmul", "product", lambda B, a, b: sym_matmul(a, b), lambda B, a, b: torch.matmul(a, b),
         "matrix product, same as @", tensors=(2, 2)),
-    Row("mm", "product", lambda B, a, b: obj(np.matmul(a, b)), lambda B, a, b: torch.mm(a, b),
+    Row("mm", "product", lambda B, a, b: _sym_mm(a, b), lambda B, a, b: torch.mm(a, b),
         "matrix-matrix product", tensors=(2, 2)),
-    Row("mv", "product", lambda B, a, b: obj(np.matmul(a, b)), lambda B, a, b: torch.mv(a, b),
+    Row("mv", "product", lambda B, a, b: _sym_mv(a, b), lambda B, a, b: torch.mv(a, b),
         "matrix-vector product", tensors=(2, 2)),
     # --- shape ------------------------------------------------------------------------
-    Row("view", "shape", lambda B, a, *shape: obj(a.reshape(_shape_arg(shape))),
+    Row("view", "shape", lambda B, a, *shape: _sym_reshape(a, *shape),
         lambda B, x, *shape: x.view(_shape_arg(shape)), "same elements, new shape (-1 infers)",
         params=("*shape",)),
-    Row("reshape", "shape", lambda B, a, *shape: obj(a.reshape(_shape_arg(shape))),
+    Row("reshape", "shape", lambda B, a, *shape: _sym_reshape(a, *shape),
         lambda B, x, *shape: x.reshape(_shape_arg(shape)), "same elements, new shape",
         params=("*shape",)),
     Row("flatten", "shape", lambda B, a: obj(a.reshape(-1)), lambda B, x: x.flatten(),
@@ -230,17 +432,17 @@ ROWS: tuple[Row, ...] = (
     Row("T", "shape", lambda B, a: obj(a.T), lambda B, x: x.T if x.ndim == 2 else x.permute(
         *reversed(range(x.ndim))), "transpose (reverse all axes)"),
     Row("t", "shape", lambda B, a: obj(a.T), lambda B, x: x.t(), "transpose of a 2-D tensor"),
-    Row("transpose", "shape", lambda B, a, dim0, dim1: obj(np.swapaxes(a, dim0, dim1)),
+    Row("transpose", "shape", lambda B, a, dim0, dim1: _sym_transpose(a, dim0, dim1),
         lambda B, x, dim0, dim1: x.transpose(dim0, dim1), "swap two axes",
         params=("dim0", "dim1")),
-    Row("unsqueeze", "shape", lambda B, a, dim: obj(np.expand_dims(a, dim)),
+    Row("unsqueeze", "shape", lambda B, a, dim: _sym_unsqueeze(a, dim),
         lambda B, x, dim: x.unsqueeze(dim), "insert an axis of length 1", params=("dim",)),
     Row("squeeze", "shape", lambda B, a: obj(np.squeeze(a)), lambda B, x: x.squeeze(),
         "drop axes of length 1"),
-    Row("stack", "shape", lambda B, seq, dim=0: obj(np.stack(seq, axis=dim)),
+    Row("stack", "shape", lambda B, seq, dim=0: _sym_stack(seq, dim),
         lambda B, seq, dim=0: torch.stack(seq, dim=dim), "stack tensors along a new axis",
         tensors=(-1, -1), params=("dim",), keywords=_DIMS),
-    Row("cat", "shape", lambda B, seq, dim=0: obj(np.concatenate(seq, axis=dim)),
+    Row("cat", "shape", lambda B, seq, dim=0: _sym_cat(seq, dim),
         lambda B, seq, dim=0: torch.cat(seq, dim=dim), "concatenate tensors along an axis",
         tensors=(-1, -1), params=("dim",), keywords=_DIMS),
     # --- constructors -----------------------------------------------------------------

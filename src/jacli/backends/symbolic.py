@@ -9,6 +9,7 @@ refused here (``9**9**9`` would otherwise be computed exactly, for hours). Never
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 from functools import partial
 from typing import Any
@@ -18,7 +19,7 @@ import sympy as sp
 
 from jacli.bounds import DEFAULT_LIMITS, Limits, OutOfTime, within
 from jacli.errors import LimitError
-from jacli.backends.functions import detach, obj
+from jacli.backends.functions import broadcasting, detach, expand_error, obj, sym_matmul
 
 
 EVALF_SECONDS = 0.5  # per entry; a value needing longer is reported, not compared
@@ -86,9 +87,8 @@ class SymbolicBackend:
         if op == "pow":
             self._check_power(a, b)
         if op == "matmul":
-            return obj(np.matmul(a, b))
-        return obj({"add": np.add, "sub": np.subtract, "mul": np.multiply,
-                    "div": np.divide, "pow": np.power}[op](a, b))
+            return sym_matmul(a, b)
+        return obj(_BROADCASTING[op](a, b))
 
     def binary(self, op: str):
         """The function of a binary operator, for lowered programs (``interpret``)."""
@@ -118,11 +118,17 @@ class SymbolicBackend:
                                      where="expression")
 
     def index(self, value, index: tuple) -> np.ndarray:
-        return obj(value[index])
+        try:
+            return obj(value[index])
+        except IndexError as e:
+            raise IndexError(_torch_index_message(str(e))) from None
 
     def setitem(self, value, index: tuple, item) -> np.ndarray:
         out = value.copy()
         item = np.asarray(item, dtype=object)
+        message = expand_error(item.shape, np.shape(self.index(value, index)))
+        if message is not None:  # NumPy would say it in its words, or store an array in a cell
+            raise RuntimeError(message)
         # a 0-d object array assigned into one element would be stored as the array itself
         out[index] = item[()] if item.ndim == 0 else item
         return obj(out)
@@ -132,6 +138,19 @@ class SymbolicBackend:
 
     def shape(self, value) -> tuple[int, ...]:
         return tuple(np.shape(value))
+
+
+def _torch_index_message(numpy_message: str) -> str:
+    """NumPy's indexing refusals in torch's words (same facts: index, dimension, size)."""
+    too_many = re.match(r"too many indices for array: array is (\d+)-dimensional", numpy_message)
+    if too_many:
+        return f"too many indices for tensor of dimension {too_many.group(1)}"
+    return numpy_message.replace(" for axis ", " for dimension ")
+
+
+_BROADCASTING = {name: broadcasting(f) for name, f in
+                 (("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
+                  ("div", np.divide), ("pow", np.power))}
 
 
 def jacobian(outputs: list[sp.Expr], inputs: list[sp.Symbol]) -> list[list[sp.Expr]]:

@@ -60,7 +60,7 @@ def emit(problem, fmt: Format, explain: bool = False) -> int:
             render(result, explain=True) if explain else render(result))
     else:
         sys.stdout.write(_renderer(problem.command, fmt)(result).rstrip("\n") + "\n")
-    if result.check is not None and result.check.agree is False:
+    if result.check is not None and result.check.all_agree is False:
         return ExitCode.DISAGREE
     return ExitCode.OK
 

@@ -22,9 +22,13 @@ def render(result: Result) -> str:
         answer = r.vjp.exact or [num(x) for x in (r.vjp.numeric or [])] or r.vjp.symbolic
         out += [f"vᵀJ with v = [{', '.join(r.vjp.v_exact)}]: "
                 f"[{', '.join(answer)}]", ""]
-    if r.check is not None:
+    if r.check is not None and r.check.agree is not None:
         out.append("Autograd and SymPy " + ("agree" if r.check.agree else "**disagree**") +
                    f" (max abs diff {num(r.check.max_abs_diff)}).")
+    fd = r.check.finite_differences if r.check is not None else None
+    if fd and fd["agree"] is not None:
+        out.append("Finite differences " + ("agree" if fd["agree"] else "**disagree**") +
+                   f" with autograd (max abs diff {num(fd['max_abs_diff'])}).")
     out += [f"- {n}" for n in r.notices]
     return "\n".join(out).rstrip() + "\n"
 

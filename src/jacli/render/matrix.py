@@ -2,7 +2,7 @@
 list ``dy[0]/dx1 = formula ≈ 86.8181`` where a table would not fit; the heat scale.
 
 Pure: functions take a ``Result`` and return ``Fit`` renderables (``render/fit.py``) that choose
-their layout for the width they are printed at. ``_grid`` also serves the Hessian panels.
+their layout for the width they are printed at. ``grid`` also serves the Hessian panels.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from jacli.render.fit import LIST_MAX, Fit, Grid, entry_lines, fit_grid, side_by
 from jacli.render.format import MAX_COLS, MAX_ROWS, elide, relation, with_exact
 from jacli.result import Result
 
-def _grid(r: Result, cell, extra: list[tuple[str, str, callable]] = (), rows=None,
+def grid(r: Result, cell, extra: list[tuple[str, str, callable]] = (), rows=None,
           entry=None) -> Grid:
     """One row per output (or ``rows``) and one column per input, elided past ``MAX_ROWS`` ×
     ``MAX_COLS``; ``extra`` per-row columns (title, style, text of row i) come first."""
@@ -39,11 +39,11 @@ def symbolic_panel(r: Result) -> Fit | None:
     J = r.jacobian
     if J is None or J.symbolic is None:
         return None
-    return fit_grid(_symbolic_grid(r), Text("symbolic J = ∂y/∂x (SymPy)"), _shape(r))
+    return fit_grid(_symbolic_grid(r), Text(f"symbolic J = {derivative(r)} (SymPy)"), _shape(r))
 
 
 def _symbolic_grid(r: Result) -> Grid:
-    return _grid(r, lambda i, j: Text(r.jacobian.symbolic[i][j]))
+    return grid(r, lambda i, j: Text(r.jacobian.symbolic[i][j]))
 
 
 def numeric_panel(r: Result) -> Fit | None:
@@ -59,7 +59,7 @@ def _numeric_grid(r: Result, compact: bool = False) -> Grid:
     """J's floats (with exact forms; ``compact``: the float alone unless the exact value
     adds a rounding error or a disagreement), ``v`` and the output's value per row."""
     J = r.jacobian
-    bad = _sympy_bad(r.check)
+    bad = sympy_disagreements(r.check)
     heat = _heat(J.numeric)
 
     def cell(i, j):
@@ -78,7 +78,7 @@ def _numeric_grid(r: Result, compact: bool = False) -> Grid:
             r.value_numeric[i] if r.value_numeric else None,
             r.value_exact[i] if r.value_exact else None, r.outputs[i] in bad, r.dtype),
             compact and r.value_numeric is not None)))
-    return _grid(r, cell, extra)
+    return grid(r, cell, extra)
 
 
 def _short(text: str, compact: bool) -> str:
@@ -164,13 +164,17 @@ def _heat(J: list[list[float]] | None):
     return style
 
 
+def derivative(r: Result) -> str:
+    """``∂f/∂(x, y)``: the output's own label over the variables J differentiates by."""
+    names = list(dict.fromkeys(label.split("[")[0] for label in r.inputs))
+    over = names[0] if len(names) == 1 else f"({', '.join(names)})" if len(names) <= 3 else "x"
+    return f"∂{r.output_label}/∂{over}"
+
+
 def _shape(r: Result) -> Text:
     return Text(f"{len(r.outputs)}×{len(r.inputs)}", style="dim")
 
 
-def _sympy_bad(c) -> set[str]:
-    """Entries where SymPy and autograd disagree (finite-difference disagreements excluded)."""
-    if c is None:
-        return set()
-    fd_bad = set(c.finite_differences["disagreements"]) if c.finite_differences else set()
-    return {d for d in c.disagreements if d not in fd_bad}
+def sympy_disagreements(c) -> set[str]:
+    """Entries where SymPy and autograd disagree (``Check.disagreements`` is SymPy's alone)."""
+    return set() if c is None else set(c.disagreements)

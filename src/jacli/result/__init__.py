@@ -109,7 +109,15 @@ class Product:
 
 @dataclass(frozen=True)
 class Check:
-    """Autograd against SymPy's exact values at the point, entry by entry."""
+    """Autograd against SymPy's exact values at the point, entry by entry, and (``jacli
+    check``) against finite differences.
+
+    ``agree`` is SymPy against autograd alone (the JSON's ``check.agree``); ``all_agree`` is
+    the verdict over every comparison made (``False``: exit code 1); the finite differences'
+    own verdict is ``finite_differences["agree"]``. ``max_abs_diff``,
+    ``worst`` and ``disagreements`` are SymPy against autograd. ``max_abs_diff`` is NaN or
+    +inf when a disagreeing entry has no finite difference (``max_abs_diff_reason`` says
+    which)."""
 
     agree: bool | None
     max_abs_diff: float | None
@@ -119,6 +127,19 @@ class Check:
     disagreements: tuple[str, ...] = ()
     max_ulps: float | None = None  # float32 runs: worst error in units in the last place
     finite_differences: dict[str, Any] | None = None  # jacli check: the third opinion
+    max_abs_diff_reason: str | None = None
+    all_agree: bool | None = None  # with finite differences; without them, ``agree``
+
+    def __post_init__(self) -> None:
+        if self.finite_differences is None:  # SymPy is the only comparison
+            object.__setattr__(self, "all_agree", self.agree)
+
+    def failed(self) -> list[str]:
+        """The comparisons that found a disagreement: "sympy", "finite_differences"."""
+        fd = self.finite_differences
+        return [name for name, bad in (("sympy", self.agree is False),
+                                       ("finite_differences", bool(fd) and fd["agree"] is False))
+                if bad]
 
 
 @dataclass(frozen=True)
@@ -149,6 +170,7 @@ class Result:
     device: str = "cpu"
     strategy: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    strategy_short: str | None = None  # the mode used in one line, for a table
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract (strict JSON: non-finite numbers become strings)."""
@@ -166,6 +188,7 @@ class Result:
             "dtype": self.dtype,
             "device": self.device,
             "strategy": self.strategy,
+            "strategy_short": self.strategy_short,
         }
         if self.vjp is not None:
             out["vjp"] = {"v": self.vjp.v, "v_exact": self.vjp.v_exact, "exact": self.vjp.exact,
@@ -178,13 +201,16 @@ class Result:
             out["hessian"] = {**vars(self.hessian),
                               "hvp": None if self.hvp is None else self.hvp.to_dict()}
         if self.check is not None:
-            out["check"] = {"agree": self.check.agree, "max_abs_diff": self.check.max_abs_diff,
-                            "compared": self.check.compared, "tolerance": self.check.tolerance,
-                            "worst": self.check.worst,
-                            "disagreements": list(self.check.disagreements),
-                            "max_ulps": self.check.max_ulps}
-            if self.check.finite_differences is not None:
-                out["check"]["finite_differences"] = self.check.finite_differences
+            c = self.check
+            out["check"] = {"agree": c.agree, "max_abs_diff": c.max_abs_diff,
+                            "compared": c.compared, "tolerance": c.tolerance,
+                            "worst": c.worst,
+                            "disagreements": list(c.disagreements),
+                            "max_ulps": c.max_ulps,
+                            "max_abs_diff_reason": c.max_abs_diff_reason,
+                            "all_agree": c.all_agree, "failed": c.failed()}
+            if c.finite_differences is not None:
+                out["check"]["finite_differences"] = c.finite_differences
         if self.structure is not None:
             out["structure"] = self.structure
         out.update(self.extras)
