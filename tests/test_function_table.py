@@ -142,3 +142,12 @@ def test_a_row_whose_meanings_differ_is_caught(monkeypatch):
     result = compute(Problem("sin(x)", "jacobian", at=("x=0.5",)))
     assert result.check.agree is False
     assert any("dy/dx" in d for d in result.check.disagreements)
+
+
+def test_every_signature_has_both_meanings_and_nothing_else():
+    """The parser's table (language) and the meanings (backends) name the same functions."""
+    from jacli.backends.functions import MEANINGS
+    from jacli.language.signatures import ALIASES, TABLE
+
+    assert set(MEANINGS) == set(TABLE)
+    assert set(ALIASES.values()) <= set(TABLE) and not set(ALIASES) & set(TABLE)

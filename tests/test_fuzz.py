@@ -26,7 +26,7 @@ from hypothesis.control import currently_in_test_context
 
 from jacli import Problem, compute
 from jacli.errors import JacliError
-from jacli.backends.functions import known_names
+from jacli.language.signatures import known_names
 from jacli.bounds import DEFAULT_LIMITS
 from jacli.result import Result
 

@@ -40,7 +40,8 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 from jacli import Problem, compute
-from jacli.backends.functions import ROWS, detach, relu
+from jacli.backends.functions import ROWS
+from jacli.backends.object_arrays import detach, relu
 from jacli.result import Result
 
 EXAMPLES = int(__import__("os").environ.get("JACLI_PROPERTY_EXAMPLES", "200"))

@@ -18,7 +18,7 @@ import sympy as sp
 
 from jacli import jacobian
 from jacli.analysis.compare import Entries, Entry, TOLERANCES, compare, explain
-from jacli.backends.functions import detach, relu
+from jacli.backends.object_arrays import detach, relu
 from jacli.analysis.pack import later, later2, text, texts
 from jacli.result import Texts, strict
 from jacli.backends.symbolic import classify, jacobian as sym_jacobian, substitute

@@ -175,8 +175,9 @@ def test_shape_messages_match_torch_on_random_shapes():
     import sympy as sp
     import torch
 
-    from jacli.backends.functions import (TABLE, broadcast_error, expand_error, matmul_error,
-                                 reshape_error)
+    from jacli.backends.functions import TABLE
+    from jacli.backends.torch_messages import (broadcast_error, expand_error, matmul_error,
+                                               reshape_error)
 
     def arr(shape):
         out = np.empty(shape, dtype=object)

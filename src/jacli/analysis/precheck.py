@@ -13,7 +13,7 @@ from jacli.analysis.directions import v_for
 from jacli.analysis.prepare import prepare, stage
 from jacli.errors import ShapeError
 from jacli.language import ir
-from jacli.backends.functions import lookup
+from jacli.language.signatures import lookup
 from jacli.request.values import flatten, parse_vector, shape_of
 
 

@@ -107,9 +107,9 @@ def _call(node: ir.Call) -> str:
 
 
 def _shape(shape) -> str:
-    from jacli.backends.functions import _shape_arg
+    from jacli.language.signatures import shape_arg
 
-    return repr(tuple(_shape_arg(shape or ())))
+    return repr(tuple(shape_arg(shape or ())))
 
 
 def _index(index: tuple) -> str:

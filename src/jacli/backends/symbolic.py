@@ -19,7 +19,9 @@ import sympy as sp
 
 from jacli.bounds import DEFAULT_LIMITS, Limits, OutOfTime, within
 from jacli.errors import LimitError
-from jacli.backends.functions import broadcasting, detach, expand_error, obj, sym_matmul
+from jacli.backends.object_arrays import broadcasting, detach, obj
+from jacli.backends.object_arrays import matmul as sym_matmul
+from jacli.backends.torch_messages import expand_error
 
 
 EVALF_SECONDS = 0.5  # per entry; a value needing longer is reported, not compared

@@ -132,7 +132,7 @@ def batch_command() -> None:
 
 @app.command("functions", help="List every function jacli knows, with both meanings' summary.")
 def functions_command() -> None:
-    from jacli.backends.functions import ALIASES, ROWS
+    from jacli.language.signatures import ALIASES, SIGNATURES as ROWS
 
     for row in ROWS:
         aliases = sorted(a for a, n in ALIASES.items() if n == row.name)

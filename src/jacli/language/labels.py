@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 
-from jacli.backends.functions import lookup
+from jacli.language.signatures import lookup
 from jacli.language import ir
 from jacli.language.parse import ExprParser
 

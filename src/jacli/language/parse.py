@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from jacli.errors import JacliError, LimitError, NameLookupError, ParseError
-from jacli.backends.functions import Row, known_names, lookup
+from jacli.language.signatures import Signature, known_names, lookup, shape_arg
 from jacli.language import ir
 from jacli.language.text import ColumnMap
 from jacli.bounds import Limits
@@ -243,13 +243,11 @@ class ExprParser:
         tensors, statics = self.split_args(row, node, args)
         params = self.bind_params(row, node, statics)
         if row.kind == "constructor" and tensors == []:  # zeros(10**5, 10**5): refuse now
-            from jacli.backends.functions import _shape_arg
-
             named = dict(params)
             if "n" in named:  # eye(n) is n×n, eye(n, m) is n×m
                 shape = (named["n"], named.get("m") or named["n"])
             else:
-                shape = _shape_arg(named.get("*shape") or ())
+                shape = shape_arg(named.get("*shape") or ())
             self.check_elements(node, shape)
         return ir.Call(row.name, tuple(tensors), params, self.pos(node))
 
@@ -267,7 +265,7 @@ class ExprParser:
             return func.attr, func.value
         raise self.fail(func, "only named functions can be called", "e.g. sin(x) or x.sum()")
 
-    def split_args(self, row: Row, node: ast.Call, args: list) -> tuple[list, list]:
+    def split_args(self, row: Signature, node: ast.Call, args: list) -> tuple[list, list]:
         low, high = row.tensors
         if low == -1:  # one list of tensors: stack([a, b], dim=0)
             if not args or not isinstance(args[0], (ast.List, ast.Tuple)):
@@ -279,7 +277,7 @@ class ExprParser:
                             f"{row.name}: {row.doc}")
         return [self.expr(a) for a in args[:high]], args[high:]
 
-    def bind_params(self, row: Row, node: ast.Call, statics: list) -> tuple:
+    def bind_params(self, row: Signature, node: ast.Call, statics: list) -> tuple:
         names = list(row.params)
         if names and names[0].startswith("*"):
             values = [self.static(s) for s in statics]
@@ -310,7 +308,7 @@ class ExprParser:
                 raise self.fail(kw.value, f"keyword {kw.arg!r} is not supported here",
                                 "a variable is declared with requires_grad=True, dtype=, device=")
 
-    def keyword(self, row: Row, kw: ast.keyword, names: list[str]) -> list:
+    def keyword(self, row: Signature, kw: ast.keyword, names: list[str]) -> list:
         key = "dim" if kw.arg == "axis" else kw.arg
         if key is None or kw.arg not in row.keywords:
             raise self.fail(kw.value, f"{row.name}() takes no keyword {kw.arg!r}",

@@ -8,7 +8,7 @@ and the nearest form jacli does support. Rows match a call's dotted name: a full
 
 from __future__ import annotations
 
-from jacli.backends.functions import lookup
+from jacli.language.signatures import lookup
 
 _BACKWARD = "write y.backward(v) for what it leaves in .grad, or run `jacli vjp` / `jacli grad`"
 _JACOBIAN = "run `jacli jacobian` (or vjp, jvp, hessian) on the function's body"

@@ -1,0 +1,130 @@
+"""The names the language knows: each function's signature, kind and one line of doc.
+
+A ``Signature`` says how a call is read: how many tensor operands, which static parameters
+(shapes, dims) follow, which keywords are accepted. What a name *means* (its SymPy and torch
+meanings) lives in ``backends.functions``, one row per signature here; a test checks that
+both tables name the same functions. Pure data: no SymPy, no torch, so parsing is cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One function of the language, as the parser reads a call to it.
+
+    ``tensors``: (min, max) tensor operands; ``(-1, -1)`` takes one list of tensors
+    (``stack([a, b])``). ``params``: names of the static (int) parameters after them, in
+    positional order; a leading ``*`` collects the rest (``*shape``). ``keywords``: static
+    keyword arguments accepted (and ignored when not in ``params``, like ``dtype``).
+    """
+
+    name: str
+    kind: str  # elementwise | gradient | reduction | product | shape | constructor
+    doc: str
+    tensors: tuple[int, int] = (1, 1)
+    params: tuple[str, ...] = ()
+    keywords: frozenset[str] = field(default_factory=frozenset)
+
+
+_DIMS = frozenset({"dim", "keepdim", "axis"})
+_CTOR = frozenset({"requires_grad", "dtype", "device"})
+
+SIGNATURES: tuple[Signature, ...] = (
+    # --- elementwise ---------------------------------------------------------
+    Signature("sin", "elementwise", "sine"),
+    Signature("cos", "elementwise", "cosine"),
+    Signature("tan", "elementwise", "tangent"),
+    Signature("asin", "elementwise", "inverse sine"),
+    Signature("acos", "elementwise", "inverse cosine"),
+    Signature("atan", "elementwise", "inverse tangent"),
+    Signature("sinh", "elementwise", "hyperbolic sine"),
+    Signature("cosh", "elementwise", "hyperbolic cosine"),
+    Signature("tanh", "elementwise", "hyperbolic tangent"),
+    Signature("asinh", "elementwise", "inverse hyperbolic sine"),
+    Signature("acosh", "elementwise", "inverse hyperbolic cosine"),
+    Signature("atanh", "elementwise", "inverse hyperbolic tangent"),
+    Signature("exp", "elementwise", "e to the x"),
+    Signature("log", "elementwise", "natural logarithm"),
+    Signature("log2", "elementwise", "base-2 logarithm"),
+    Signature("log10", "elementwise", "base-10 logarithm"),
+    Signature("sqrt", "elementwise", "square root"),
+    Signature("abs", "elementwise", "absolute value; d/dx = sign(x), 0 at 0"),
+    Signature("square", "elementwise", "x**2"),
+    Signature("sigmoid", "elementwise", "logistic 1/(1+exp(-x))"),
+    Signature("relu", "elementwise", "max(x, 0); derivative 0 at 0 (torch's convention)"),
+    Signature("softplus", "elementwise", "log(1 + exp(x))"),
+    Signature("pow", "elementwise", "x**p", tensors=(2, 2)),
+    Signature("maximum", "elementwise", "elementwise max; a tie splits the gradient", 
+              tensors=(2, 2)),
+    Signature("minimum", "elementwise", "elementwise min; a tie splits the gradient", 
+              tensors=(2, 2)),
+    # --- gradient ------------------------------------------------------------
+    Signature("detach", "gradient", "value flows, derivative is zero"),
+    # --- reduction -----------------------------------------------------------
+    Signature("sum", "reduction", "sum of elements (dim=, keepdim=)", params=("dim",),
+              keywords=_DIMS),
+    Signature("mean", "reduction", "mean of elements (dim=, keepdim=)", params=("dim",),
+              keywords=_DIMS),
+    Signature("prod", "reduction", "product of elements (dim=, keepdim=)", params=("dim",),
+              keywords=_DIMS),
+    Signature("norm", "reduction", "Euclidean norm of all elements"),
+    # --- product -------------------------------------------------------------
+    Signature("dot", "product", "inner product of two 1-D tensors", tensors=(2, 2)),
+    Signature("matmul", "product", "matrix product, same as @", tensors=(2, 2)),
+    Signature("mm", "product", "matrix-matrix product", tensors=(2, 2)),
+    Signature("mv", "product", "matrix-vector product", tensors=(2, 2)),
+    # --- shape ---------------------------------------------------------------
+    Signature("view", "shape", "same elements, new shape (-1 infers)", params=("*shape",)),
+    Signature("reshape", "shape", "same elements, new shape", params=("*shape",)),
+    Signature("flatten", "shape", "all elements as a 1-D tensor"),
+    Signature("T", "shape", "transpose (reverse all axes)"),
+    Signature("t", "shape", "transpose of a 2-D tensor"),
+    Signature("transpose", "shape", "swap two axes", params=("dim0", "dim1")),
+    Signature("unsqueeze", "shape", "insert an axis of length 1", params=("dim",)),
+    Signature("squeeze", "shape", "drop axes of length 1"),
+    Signature("stack", "shape", "stack tensors along a new axis", tensors=(-1, -1), params=("dim",),
+              keywords=_DIMS),
+    Signature("cat", "shape", "concatenate tensors along an axis", tensors=(-1, -1),
+              params=("dim",), keywords=_DIMS),
+    # --- constructor ---------------------------------------------------------
+    Signature("zeros", "constructor", "a tensor of zeros", tensors=(0, 0), params=("*shape",),
+              keywords=_CTOR),
+    Signature("ones", "constructor", "a tensor of ones", tensors=(0, 0), params=("*shape",),
+              keywords=_CTOR),
+    Signature("eye", "constructor", "identity matrix", tensors=(0, 0), params=("n", "m"),
+              keywords=_CTOR),
+    *(Signature(name, "constructor", "random values: every element must be written before it "
+                "is read", tensors=(0, 0), params=("*shape",), keywords=_CTOR)
+      for name in ("randn", "rand", "empty")),
+    Signature("tensor", "constructor", "a tensor from data; like torch.tensor it copies (no "
+              "gradient)", keywords=_CTOR),
+)
+
+ALIASES = {
+    "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
+    "arccosh": "acosh", "arctanh": "atanh", "absolute": "abs", "Tensor": "tensor",
+    "FloatTensor": "tensor", "DoubleTensor": "tensor", "as_tensor": "tensor",
+    "max": "maximum", "min": "minimum",
+}
+
+TABLE: dict[str, Signature] = {s.name: s for s in SIGNATURES}
+
+
+def lookup(name: str) -> Signature | None:
+    """The signature for a function name or alias, or ``None``."""
+    return TABLE.get(ALIASES.get(name, name))
+
+
+def known_names() -> list[str]:
+    """Every name a user may call, for "did you mean" hints and the README."""
+    return sorted(set(TABLE) | set(ALIASES))
+
+
+def shape_arg(shape) -> tuple[int, ...]:
+    """``view(2, 2)`` and ``view((2, 2))`` both mean shape (2, 2)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
