@@ -12,7 +12,8 @@ import ast
 from fractions import Fraction
 
 from jacli.language import ir
-from jacli.language.parse import ExprParser, dotted
+from jacli.language.calls import dotted
+from jacli.language.parse import ExprParser
 
 LEAF_CTORS = {"tensor", "Tensor", "FloatTensor", "DoubleTensor", "as_tensor", "ones", "zeros",
               "randn", "rand", "empty", "full", "Variable", "ones_like", "zeros_like", "eye"}

@@ -16,8 +16,9 @@ from jacli.errors import LimitError, NameLookupError, ParseError
 from jacli.language import ir
 from jacli.language.labels import expression_label, fresh_label
 from jacli.language.leaves import declares_leaf, is_ctor, leaf
-from jacli.language.parse import ExprParser, dotted
-from jacli.language.text import clean
+from jacli.language.calls import dotted
+from jacli.language.parse import ExprParser
+from jacli.language.text import check_size, clean, syntax_error
 from jacli.bounds import DEFAULT_LIMITS, Limits
 
 _REFUSED_STMT = {
@@ -52,46 +53,12 @@ def parse_program(text: str, *, output: str | None = None,
             warnings.simplefilter("ignore", SyntaxWarning)
             module = ast.parse(rewritten, mode="exec")
     except SyntaxError as e:
-        raise _syntax_error(e, text, cmap) from None
+        raise syntax_error(e, text, cmap) from None
     except (RecursionError, MemoryError, ValueError):
         raise LimitError("the expression is too deeply nested to parse",
                          hint="simplify it", where="expression") from None
-    _check_size(module, limits)
+    check_size(module, limits)
     return _Builder(ExprParser(text, rewritten, cmap, limits)).build(module, output)
-
-
-def _syntax_error(e: SyntaxError, source: str, cmap) -> ParseError:
-    line = e.lineno or 1
-    column = cmap.original(line, max((e.offset or 1) - 1, 0))
-    msg = (e.msg or "invalid syntax").split(" (")[0]
-    text = source.split("\n")[line - 1] if line - 1 < len(source.split("\n")) else ""
-    hint = "check the operators and brackets"
-    if "decimal literal" in msg or "forgot a comma" in msg or re.search(r"\d[A-Za-z_]|\w \w", text):
-        hint = "write * for multiplication (2*x, x*y); separate outputs with commas"
-    elif "was never closed" in msg or "unmatched" in msg:
-        hint = "the brackets do not match"
-    elif column > len(text.rstrip()) or msg.startswith("invalid syntax") and text.rstrip().endswith(
-            tuple("+-*/^@,(")):
-        hint = "the expression ends early: an operand is missing"
-    if "keyword" in msg or re.match(r"\s*(lambda|if|for|while|def|class|import)\b", text[column - 1:]):
-        hint = "Python keywords (lambda, if, for, ...) are not names or values in jacli"
-    return ParseError(f"syntax error: {msg}", hint=hint, line=line, column=column, source=source,
-                      where="expression")
-
-
-def _check_size(module: ast.Module, limits: Limits) -> None:
-    """Node count and depth, walked iteratively so a deep tree cannot blow the stack."""
-    stack, count = [(module, 0)], 0
-    while stack:
-        node, depth = stack.pop()
-        count += 1
-        if count > limits.nodes:
-            raise LimitError(f"the program has more than {limits.nodes} syntax nodes",
-                             hint="jacli reads formulas, not generated code; use tensors (x @ W)")
-        if depth > limits.depth:
-            raise LimitError(f"the program nests more than {limits.depth} levels deep",
-                             line=getattr(node, "lineno", None), hint="simplify the expression")
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 class _Builder:

@@ -1,4 +1,5 @@
-"""Source hygiene: everything checked on the raw text before Python's parser sees it.
+"""Source hygiene: everything checked on the raw text before Python's parser sees it, and
+what its parser says turned into ours (a ``SyntaxError``'s column and hint, the tree's size).
 
 Owns: BOM and line-ending normalisation, the size limit, refusing NUL and non-ASCII
 characters (with a hint naming the ASCII the user probably meant), long number literals,
@@ -9,6 +10,7 @@ the wrong precedence (``x^2 + 1`` is ``x ^ 3``), so ``^`` becomes ``**`` here, a
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import tokenize
@@ -174,3 +176,40 @@ def _caret_to_power(text: str) -> tuple[str, ColumnMap]:
         lines[n - 1] = "".join(out)
         cmap.grown[n] = grown
     return "\n".join(lines), cmap
+
+
+# -- after Python's parser ------------------------------------------------------------------
+def syntax_error(e: SyntaxError, source: str, cmap: ColumnMap) -> ParseError:
+    """Python's ``SyntaxError`` as ours: the column in the user's text, and a hint that
+    names the likely slip (a missing ``*``, unmatched brackets, an operand missing)."""
+    line = e.lineno or 1
+    column = cmap.original(line, max((e.offset or 1) - 1, 0))
+    msg = (e.msg or "invalid syntax").split(" (")[0]
+    text = source.split("\n")[line - 1] if line - 1 < len(source.split("\n")) else ""
+    hint = "check the operators and brackets"
+    if "decimal literal" in msg or "forgot a comma" in msg or re.search(r"\d[A-Za-z_]|\w \w", text):
+        hint = "write * for multiplication (2*x, x*y); separate outputs with commas"
+    elif "was never closed" in msg or "unmatched" in msg:
+        hint = "the brackets do not match"
+    elif column > len(text.rstrip()) or msg.startswith("invalid syntax") and text.rstrip().endswith(
+            tuple("+-*/^@,(")):
+        hint = "the expression ends early: an operand is missing"
+    if "keyword" in msg or re.match(r"\s*(lambda|if|for|while|def|class|import)\b", text[column - 1:]):
+        hint = "Python keywords (lambda, if, for, ...) are not names or values in jacli"
+    return ParseError(f"syntax error: {msg}", hint=hint, line=line, column=column, source=source,
+                      where="expression")
+
+
+def check_size(module: ast.Module, limits: Limits) -> None:
+    """Node count and depth, walked iteratively so a deep tree cannot blow the stack."""
+    stack, count = [(module, 0)], 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > limits.nodes:
+            raise LimitError(f"the program has more than {limits.nodes} syntax nodes",
+                             hint="jacli reads formulas, not generated code; use tensors (x @ W)")
+        if depth > limits.depth:
+            raise LimitError(f"the program nests more than {limits.depth} levels deep",
+                             line=getattr(node, "lineno", None), hint="simplify the expression")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
