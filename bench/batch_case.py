@@ -5,7 +5,7 @@ on a pipe, one at a time: write a line, read the answer line, next. The first re
 the import floor and first calls; after ``warmup`` of them, each round trip of the next
 ``requests`` is timed. The requests cycle through small problems of every command, each
 with a fresh point (so no answer is a repeat), plus a bad line every ``bad_every``
-requests: the answer must be an error object and the stream must go on. Target (issue 4):
+requests: the answer must be an error object and the stream must go on. Target:
 median per-request time ≤ 10 ms after warm-up. Reported beside it: the same requests
 answered in-process (``jacli.hooks.batch_answer``: ``jacli batch``'s own per-line answer),
 i.e. what the pipe and the loop add.

@@ -1,4 +1,4 @@
-"""Stretch (issue 4): at N ≥ 10⁶ points, does a compiler close the gap to JAX once compile
+"""Stretch: at N ≥ 10⁶ points, does a compiler close the gap to JAX once compile
 time is counted?
 
 The seeds' 3→3 system at N points, float64, J and vᵀJ, in one fresh process whose inductor

@@ -20,7 +20,7 @@ all in this process, all checked against each other before timing:
   ``*_view``: the same with the results written into a (3, ·, N) buffer and returned as a
   (N, 3, ·) view, no stacking (what jacli does).
 
-The target (issue 4): jacli within 1.2× of the best ``hand/*`` for J and for vᵀJ (the
+The target: jacli within 1.2× of the best ``hand/*`` for J and for vᵀJ (the
 best by interleaved medians; the ratio itself from ``timing.paired``: jacli and that anchor
 called back to back, median of the per-pair ratios, robust to the shared machine's slow
 stretches, which hit a 2 ms call as a whole). Reported

@@ -148,7 +148,7 @@ def summary_rows(results: list[dict], markdown: bool = False) -> list[list[str]]
         elif case["kind"] == "batch":
             rows.append([f"jacli batch: per request, small problems, after {r['warmup']} "
                          f"(median of {r['requests']}, 1 in 10 a bad line)", secs(r["median"]),
-                         f"in-process jacli.cli.batch.answer {secs(r['in_process']['median'])}",
+                         f"in-process jacli.hooks.batch_answer {secs(r['in_process']['median'])}",
                          "—", f"≤ {secs(r['target_s'])}",
                          verdict(r["median"] <= r["target_s"] and r["ok"])
                          + ("" if r["ok"] else f" ({r['problems'][:1]})")])
@@ -444,9 +444,9 @@ def markdown(raw: dict) -> str:
         "",
         "## Summary",
         "",
-        "Targets from issue 4. Start-up: whole processes vs the import floor "
+        "Targets. Start-up: whole processes vs the import floor "
         "(`python -c \"import torch, sympy, typer, rich\"`), round-robin. Numeric: warm median "
-        "of `jacli.analysis.autograd.jacobian` vs the best of `hand/{jacrev, jacfwd, af_rev, af_fwd, "
+        "of `jacli.hooks.numeric_core(...).jacobian` vs the best of `hand/{jacrev, jacfwd, af_rev, af_fwd, "
         "grad_loop}` on the same function written by hand in PyTorch, in the same process. "
         "The best anchor is the one with the lowest interleaved median (each sample a ~3 ms "
         "burst of back-to-back calls); the ratio is then *paired*, as for many points: "
@@ -505,12 +505,12 @@ def _startup_md(results) -> list[str]:
 def _numeric_md(results) -> list[str]:
     return [
         "## Numeric Jacobian: strategies", "",
-        "`jacli [auto mode]` is `jacli.analysis.autograd.jacobian` with the mode "
-        "`jacli.analysis.structure.choose_mode(m, n, \"auto\")` picks, as the CLI does; `other mode` is "
+        "`jacli [auto mode]` is `jacli.hooks.numeric_core(...).jacobian` with the mode "
+        "`jacli.hooks.numeric_core(...).choose(\"auto\")` picks, as the CLI does; `other mode` is "
         "the same call with the other mode. "
         "Three versions of every function, on identical float64 inputs, each checked against "
         "jacli's J (`torch.allclose`, rtol 1e-9) before timing: `jacli` = "
-        "`jacli.analysis.autograd.jacobian(program, backend, point, wrt)` exactly as the CLI calls it; "
+        "`jacli.hooks.numeric_core(...).jacobian(impl=...)`, the function the CLI calls; "
         "`jacli-prog/<s>` = jacli's interpreter (`autograd.forward`) as a function of one flat "
         "input under strategy `<s>`; `hand/<s>` = the same function written by hand in PyTorch. "
         "Strategies: `jacrev`/`jacfwd` = `torch.func`; `af_rev`/`af_fwd` = "
@@ -586,7 +586,7 @@ def _many_points_md(results) -> list[str]:
         out += ["## Many points (`--at-file`)", "",
                 f"The seeds' 3→3 system `x1**2+2*x2+x3, x1+x2**3+x3**2, 2*x1+x2**2+x3**3` at "
                 f"N={r['points']:,} seeded points, float64, torch threads {r['threads']}. "
-                "`jacli` is `jacli.many.batched.chunks` exactly as `jacli.many.stream` calls it (chunks of "
+                "`jacli` is `jacli.hooks.batched_core(...).run`, the batched core the `--at-file` stream calls (chunks of "
                 f"{r['chunk']:,} points; tensors in and out, no file, no JSON); `jacli[f,s]` "
                 "forces the forward `f` (`direct` on the columns, or `vmap`) and the J strategy "
                 "`s` on the joint output (`rows`: one `autograd.grad` per output; `isgb`: one "
@@ -609,7 +609,7 @@ def _many_points_md(results) -> list[str]:
                 "End to end, beside the target: whole `jacli` processes on a "
                 f"{r['e2e']['file_mb']:.1f} MB JSON Lines file (import floor, reading, the "
                 "symbolic Jacobian once and the exact check at 3 points, JSON Lines to a file), "
-                "and the same work in-process, warm: through `jacli.many.stream.json_lines` (the rows "
+                "and the same work in-process, warm: through `jacli.hooks.points_lines` (the rows "
                 "formatted a chunk at a time) and through `evaluate_many` + "
                 "`json.dumps(strict(row))` per row (what `cli_io.emit_many` does).", "",
                 table(*many_points_e2e(r), True), ""]
@@ -629,7 +629,7 @@ def _batch_md(results) -> list[str]:
                 f"First answer (import floor and first calls included) {secs(r['first_s'])}; "
                 f"then, after {r['warmup']} warm-up requests, {r['requests']} timed: median "
                 f"{secs(r['median'])}, min {secs(r['min'])}, 90th percentile {secs(r['p90'])}; "
-                f"the same requests in-process (`jacli.cli.batch.answer` + `json.dumps`): median "
+                f"the same requests in-process (`jacli.hooks.batch_answer` + `json.dumps`): median "
                 f"{secs(r['in_process']['median'])}.", "",
                 table(["request", "median round trip"], rows, True), ""]
     return out

@@ -1,4 +1,4 @@
-"""Issue 5: fuzzing ``compute`` in-process. Every outcome is a ``Result`` or a ``JacliError``.
+"""Fuzzing ``compute`` in-process. Every outcome is a ``Result`` or a ``JacliError``.
 
 Two generators: (a) arbitrary text (any Unicode, NUL, CR/LF, plus a dense alphabet of the
 language's own characters), also as ``--at``/``--v`` text; (b) near-valid programs: random

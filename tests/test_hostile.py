@@ -309,7 +309,7 @@ def test_expression(expr_runs, home, source, text, bug):
 
 
 def test_slowest_hostile_input_is_reported(expr_runs, point_runs, home, tmp_path):
-    """Issue 5 wants the slowest hostile input and its time: the forked run's time (torch
+    """The slowest hostile input, with its time: the forked run's time (torch
     already imported), and the same input once more as a whole ``python -m jacli`` process."""
     timing = sorted(expr_runs["timing"] + point_runs["timing"], key=lambda t: -t[0])
     slowest_time, slowest, argv = timing[0]

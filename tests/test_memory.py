@@ -1,4 +1,4 @@
-"""Issue 5: size bombs under a memory cap. Refused (exit 3, or 2 where that is the documented
+"""Size bombs under a memory cap. Refused (exit 3, or 2 where that is the documented
 answer) or bounded, cleanly: no traceback, strict JSON, within 10 s, inside 3 GiB.
 
 Each case runs the real CLI in a child process whose address space is capped with

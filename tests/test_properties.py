@@ -1,4 +1,4 @@
-"""Issue 5: properties of random well-formed functions, three derivations against each other.
+"""Properties of random well-formed functions, three derivations against each other.
 
 Random expression trees over three variables — ``a`` (a scalar), ``x`` (shape (2,)) and ``W``
 (shape (2, 2)) — built from the function table's elementwise rows, ``+ - * / **``, the

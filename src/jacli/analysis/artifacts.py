@@ -12,7 +12,7 @@ from jacli.analysis import pack
 from jacli.analysis.prepare import Setup, stage, variables_info
 from jacli.request.problem import Problem
 from jacli.result import Result
-from jacli.backends.symbolic import labels
+from jacli.result.labels import labels
 
 
 def extras(problem: Problem, setup: Setup, d, sym) -> dict:

@@ -8,7 +8,7 @@ literally ``y.backward(v)`` on a fresh graph, read back from each leaf's ``.grad
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import torch
 

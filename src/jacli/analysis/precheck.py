@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import math
 
-from jacli.analysis.directions import v_for
+from jacli.analysis.directions import input_vector, missing_u, v_for
 from jacli.analysis.prepare import prepare, stage
-from jacli.errors import ShapeError
 from jacli.language import ir
 from jacli.language.signatures import lookup
-from jacli.request.values import flatten, parse_vector, shape_of
+from jacli.request.values import flatten, shape_of
 
 
 def precheck(problem) -> None:
@@ -30,24 +29,16 @@ def precheck(problem) -> None:
     setup = stage(problem.limits.timeout, "input parsing", lambda: prepare(problem))
     n = sum(math.prod(setup.shapes[w]) for w in setup.wrt)
     if problem.command == "jvp" and problem.u is None:
-        raise ShapeError("jvp needs --u: the direction, one number per input",
-                         hint=f"e.g. --u {','.join(['1'] * min(n, 8))} ({n} inputs)", where="--u")
+        raise missing_u(n)
     if problem.command == "jvp":
-        _input_vector(flatten(parse_vector(problem.u, "--u", problem.limits)), "--u", n)
+        input_vector(setup.u, "--u", n)
     elif problem.command == "hessian" and setup.v is not None:
-        _input_vector(flatten(setup.v), "--v", n)
+        input_vector(setup.v, "--v", n)
     elif problem.command == "vjp" and setup.v is not None:
         out_shape = _output_shape(setup)
         if out_shape is not None:
             v_for("vjp", flatten(setup.v), shape_of(setup.v, "--v"), out_shape,
                   setup.program.output_label)
-
-
-def _input_vector(flat: list, where: str, n: int) -> None:
-    # The same refusal as the numeric stage's (assemble), given before torch is imported.
-    if len(flat) != n:
-        raise ShapeError(f"{where} has {len(flat)} number(s) but there are {n} inputs",
-                         hint=f"{where} needs one number per input ({n})", where=where)
 
 
 def _output_shape(setup) -> tuple[int, ...] | None:

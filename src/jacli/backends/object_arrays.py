@@ -20,8 +20,8 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
-from jacli.backends.torch_messages import (_size_mismatch, broadcast_error, check_dim,
-                                           expand_error, matmul_error, reshape_error)
+from jacli.backends.torch_messages import (size_mismatch, broadcast_error, check_dim,
+                                           matmul_error, reshape_error)
 from jacli.language.signatures import shape_arg
 
 
@@ -115,7 +115,7 @@ def dot(a, b):
     if np.ndim(a) != 1 or np.ndim(b) != 1:
         raise RuntimeError(f"1D tensors expected, but got {np.ndim(a)}D and {np.ndim(b)}D tensors")
     if np.shape(a) != np.shape(b):
-        raise RuntimeError(_size_mismatch(np.size(a), np.size(b)))
+        raise RuntimeError(size_mismatch(np.size(a), np.size(b)))
     return obj(sp.Add(*np.asarray(a * b).flat))
 
 

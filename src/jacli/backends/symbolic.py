@@ -19,19 +19,13 @@ import sympy as sp
 
 from jacli.bounds import DEFAULT_LIMITS, Limits, OutOfTime, within
 from jacli.errors import LimitError
+from jacli.result.labels import labels
 from jacli.backends.object_arrays import broadcasting, detach, obj
 from jacli.backends.object_arrays import matmul as sym_matmul
 from jacli.backends.torch_messages import expand_error
 
 
 EVALF_SECONDS = 0.5  # per entry; a value needing longer is reported, not compared
-
-
-def labels(name: str, shape: tuple[int, ...]) -> list[str]:
-    """Flat (C order) labels of a variable's elements: ``x``, or ``a[0,0] … a[1,1]``."""
-    if not shape:
-        return [name]
-    return [f"{name}[{','.join(map(str, i))}]" for i in np.ndindex(*shape)]
 
 
 class SymbolicBackend:

@@ -12,7 +12,7 @@ import math
 import operator
 from fractions import Fraction
 from functools import partial, reduce
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def _size_mismatch(n: int, k: int) -> str:
+def size_mismatch(n: int, k: int) -> str:
     return (f"inconsistent tensor size, expected tensor [{n}] and src [{k}] to have the same "
             f"number of elements, but got {n} and {k} elements respectively")
 
@@ -35,7 +35,7 @@ def matmul_error(sa: tuple[int, ...], sb: tuple[int, ...]) -> str | None:
         return (f"both arguments to matmul need to be at least 1D, but they are {len(sa)}D "
                 f"and {len(sb)}D")
     if len(sa) == 1 and len(sb) == 1:
-        return None if sa == sb else _size_mismatch(sa[0], sb[0])
+        return None if sa == sb else size_mismatch(sa[0], sb[0])
     if len(sb) <= 2 and len(sa) >= 2:  # torch folds a's leading dimensions into rows
         rows = int(np.prod(sa[:-1], dtype=np.int64))
         if len(sb) == 1:

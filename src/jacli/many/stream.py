@@ -71,7 +71,6 @@ class _Run:
     """One ``--at-file`` run: validated inputs, the header, the checks, the chunks."""
 
     def __init__(self, problem, points: Points) -> None:
-        from jacli.analysis import autograd as ag
         from jacli.backends.tensors import TorchBackend
         from jacli.many.batched import describe, plan
         from jacli.analysis.compute import compute

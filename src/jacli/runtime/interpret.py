@@ -2,10 +2,10 @@
 or on tensors.
 
 ``lower`` walks the IR once and returns a function of the variables' values; every operation
-is delegated to a backend (``symbolic.SymbolicBackend`` or ``autograd.TorchBackend``), which
+is delegated to a backend (``backends.symbolic.SymbolicBackend`` or ``backends.tensors.TorchBackend``), which
 the interpreter never tells apart. Lowering matters because a Jacobian evaluates the program
 many times (forward, batched backward, finite differences, N points): walking the IR on every
-call cost 1.2–1.5× the same function written by hand in PyTorch (bench/, issue 4), while a
+call cost 1.2–1.5× the same function written by hand in PyTorch (measured in bench/), while a
 closure per node costs what the hand-written code costs — one Python call per operation.
 
 Two flavours of the same lowering:

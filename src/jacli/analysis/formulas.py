@@ -1,0 +1,125 @@
+"""The symbolic stage: SymPy's formulas and their exact values at the point.
+
+The program is run on object arrays of real symbols, differentiated entry by entry, and
+substituted at the point exactly; vᵀJ, J u, H and H v are formed from the formulas. The stage
+is skipped with a notice (numbers standing alone) when it is switched off, too big or out of
+time and numbers exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from jacli.analysis.directions import Directions, directions
+from jacli.analysis.kinks import kink_notices
+from jacli.analysis.numeric import Numeric
+from jacli.analysis.prepare import Setup, stage
+from jacli.backends.symbolic import SymbolicBackend, jacobian, substitute
+from jacli.result.labels import labels
+from jacli.errors import LimitError, ValueInputError
+from jacli.request.problem import Problem
+from jacli.runtime.interpret import run
+
+
+@dataclass
+class Symbolic:
+    """SymPy's side: expressions; the ``*_exact`` ones are at the point (``None`` without)."""
+
+    out_shape: tuple[int, ...]
+    value: list[sp.Expr]
+    J: list[list[sp.Expr]]
+    d: Directions = field(default_factory=Directions)
+    parts: dict[str, Any] = field(default_factory=dict)  # vjp, jvp, H, hvp formulas
+    exact: dict[str, Any] = field(default_factory=dict)  # value, J, vjp, ... at the point
+    kinks: list[str] = field(default_factory=list)
+
+
+def symbolic_or_notice(problem, setup, num, notices) -> Symbolic | None:
+    mode = problem.symbolic
+    if mode == "never":
+        if num is None:
+            raise LimitError("--symbolic never without --at leaves nothing to compute",
+                             hint="give a point with --at")
+        return None
+    n = sum(int(np.prod(setup.shapes[w], dtype=np.int64)) for w in setup.wrt)
+    if num is not None and mode == "auto" and len(num.value) * n > problem.limits.symbolic_entries:
+        notices.append(f"symbolic Jacobian skipped: {len(num.value) * n} entries exceeds budget "
+                       f"{problem.limits.symbolic_entries} (use --symbolic always to force)")
+        return None
+    try:
+        return stage(problem.limits.timeout, "symbolic stage", lambda: symbolic(problem, setup, num))
+    except LimitError as e:
+        if num is None:
+            raise
+        notices.append(f"symbolic side skipped: {e.message}; the numeric results stand alone")
+        return None
+
+
+def symbolic(problem: Problem, setup: Setup, num: Numeric | None) -> Symbolic:
+    B = SymbolicBackend(problem.limits)
+    bindings = {name: B.variable(name, setup.shapes[name]) for name in setup.variables}
+    out = np.asarray(run(setup.program, B, bindings))
+    values = list(out.flat)
+    _refuse_placeholders(B, values, labels(setup.program.output_label, out.shape))
+    inputs = [s for w in setup.wrt for s in np.asarray(bindings[w]).flat]
+    if num is None:
+        _check_budget(problem, len(values) * len(inputs))
+    sym = Symbolic(tuple(out.shape), values, jacobian(values, inputs))
+    sym.d = num.d if num else directions(problem, setup, sym.out_shape, len(inputs))
+    _products(sym, inputs, problem.command)
+    if setup.point is not None:
+        point = _exact_point(B, bindings, setup)
+        sym.exact = {"value": substitute(values, point),
+                     "J": [substitute(row, point) for row in sym.J]}
+        sym.exact.update({k: _subst(f, point) for k, f in sym.parts.items()})
+        sym.kinks = kink_notices(values, point)
+    return sym
+
+
+def _products(sym: Symbolic, inputs: list, command: str) -> None:
+    """vᵀJ, J u, H and H v as formulas."""
+    J, d = sym.J, sym.d
+    if d.v is not None:
+        sym.parts["vjp"] = [sp.Add(*(vi * row[j] for vi, row in zip(d.v, J)))
+                            for j in range(len(inputs))]
+    if d.u is not None:
+        sym.parts["jvp"] = [sp.Add(*(row[j] * d.u[j] for j in range(len(inputs)))) for row in J]
+    if command == "hessian":
+        sym.parts["H"] = jacobian(J[0], inputs)
+        if d.hv is not None:
+            sym.parts["hvp"] = [sp.Add(*(h * x for h, x in zip(row, d.hv)))
+                                for row in sym.parts["H"]]
+
+
+def _subst(formulas, point):
+    if formulas and isinstance(formulas[0], list):
+        return [substitute(row, point) for row in formulas]
+    return substitute(formulas, point)
+
+
+def _exact_point(B: SymbolicBackend, bindings: dict, setup: Setup) -> dict:
+    point = {}
+    for name, symbols in bindings.items():
+        exact = np.asarray(B.exact(setup.point[name]))
+        point.update(zip(np.asarray(symbols).flat, exact.flat))
+    return point
+
+
+def _check_budget(problem: Problem, entries: int) -> None:
+    if problem.symbolic == "auto" and entries > problem.limits.symbolic_entries:
+        raise LimitError(f"the symbolic Jacobian has {entries} entries; the budget is "
+                         f"{problem.limits.symbolic_entries}",
+                         hint="give a point with --at for numbers, or --symbolic always")
+
+
+def _refuse_placeholders(B: SymbolicBackend, values: list, names: list[str]) -> None:
+    for name, value in zip(names, values):
+        if B.placeholders and value.free_symbols & B.placeholders:
+            raise ValueInputError(
+                f"{name} reads an element of a torch.randn/rand/empty tensor that was never "
+                "written", hint="write every element before using it, or make it a variable "
+                "and give its value with --at", where="expression")
