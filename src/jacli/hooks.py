@@ -39,6 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Callable
+from jacli.request.command import Command as C
 
 __all__ = ["IMPLS", "limits", "parse", "numeric_core", "NumericCore", "batched_core",
            "BatchedCore", "chunk_size", "points_lines", "points_rows", "strict",
@@ -178,7 +179,7 @@ class BatchedCore:
         if forward is not None:
             p = replace(p, outputs=None, direct=p.direct and forward == "direct")
         strategy = strategy or core.STRATEGY
-        B, key = self.backend, "jacobian" if command in ("jacobian", "check") else "vjp"
+        B, key = self.backend, "jacobian" if command in (C.jacobian, C.check) else "vjp"
         return lambda: [out[key] for _, out in core.chunks(p, B, columns, command, v, size,
                                                            strategy)]
 

@@ -21,10 +21,11 @@ from jacli.analysis.structure import mode_line, structure
 from jacli.result.labels import labels
 from jacli.request.problem import Problem
 from jacli.result import VJP, Result
+from jacli.request.command import Command as C
 
 
 def assemble(problem: Problem, setup: Setup) -> Result:
-    if problem.command == "graph":
+    if problem.command == C.graph:
         return artifacts.graph(problem, setup)
     notices: list[str] = []
     timeout = problem.limits.timeout

@@ -18,6 +18,7 @@ from jacli.errors import ShapeError
 from jacli.request.problem import Problem
 from jacli.request.values import flatten, shape_of
 from jacli.result.labels import shape_text
+from jacli.request.command import Command as C
 
 
 def v_for(command: str, v: list | None, v_shape: tuple[int, ...] | None,
@@ -29,16 +30,16 @@ def v_for(command: str, v: list | None, v_shape: tuple[int, ...] | None,
     have the output's shape or its flattened length.
     """
     numel = math.prod(out_shape)
-    if command == "grad":
+    if command == C.grad:
         if numel != 1:
             raise ShapeError(f"grad needs a scalar output; {label} has shape {shape_text(out_shape)}",
                              hint=f"use `jacli vjp ... --v` with shape {shape_text(out_shape)}, "
                              "or reduce the output (sum, mean)")
         return [Fraction(1)]
     if v is None:
-        if command == "vjp" and numel == 1:
+        if command == C.vjp and numel == 1:
             return [Fraction(1)]
-        if command == "vjp":
+        if command == C.vjp:
             raise ShapeError(f"grad can be implicitly created only for scalar outputs: {label} has "
                              f"shape {shape_text(out_shape)}",
                              hint=f"give --v with shape {shape_text(out_shape)}, e.g. --v "
@@ -64,13 +65,13 @@ class Directions:
 def directions(problem: Problem, setup: Setup, out_shape: tuple[int, ...], n: int) -> Directions:
     """v, u and the Hessian's direction, checked against the output and input sizes."""
     label = setup.program.output_label
-    if problem.command == "hessian":
+    if problem.command == C.hessian:
         if int(np.prod(out_shape, dtype=np.int64)) != 1:
             raise ShapeError(f"hessian needs a scalar output; {label} has shape "
                              f"{shape_text(out_shape)}", hint="reduce it (sum, mean) first")
         return Directions(hv=input_vector(setup.v, "--v", n) if setup.v is not None else None)
     d = Directions(v=v_for(problem.command, *_raw_v(setup), out_shape, label))
-    if problem.command == "jvp":
+    if problem.command == C.jvp:
         if setup.u is None:
             raise missing_u(n)
         d.u = input_vector(setup.u, "--u", n)

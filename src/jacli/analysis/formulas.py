@@ -23,6 +23,7 @@ from jacli.result.labels import labels
 from jacli.errors import LimitError, ValueInputError
 from jacli.request.problem import Problem
 from jacli.runtime.interpret import run
+from jacli.request.command import Command as C
 
 
 @dataclass
@@ -88,7 +89,7 @@ def _products(sym: Symbolic, inputs: list, command: str) -> None:
                             for j in range(len(inputs))]
     if d.u is not None:
         sym.parts["jvp"] = [sp.Add(*(row[j] * d.u[j] for j in range(len(inputs)))) for row in J]
-    if command == "hessian":
+    if command == C.hessian:
         sym.parts["H"] = jacobian(J[0], inputs)
         if d.hv is not None:
             sym.parts["hvp"] = [sp.Add(*(h * x for h, x in zip(row, d.hv)))

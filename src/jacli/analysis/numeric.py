@@ -17,6 +17,7 @@ from jacli.analysis.prepare import Setup
 from jacli.analysis.structure import choose_mode, strategy_text
 from jacli.errors import LimitError
 from jacli.request.problem import Problem
+from jacli.request.command import Command as C
 
 
 @dataclass
@@ -61,11 +62,11 @@ def numeric(problem: Problem, setup: Setup) -> Numeric:
     vec = lambda xs: B.tensor([pack.to_fraction(x) for x in xs])  # noqa: E731
     if num.d.u is not None:
         num.jvp = ag.jvp(setup.program, B, point, setup.wrt, vec(num.d.u)).tolist()
-    if problem.command == "hessian":
+    if problem.command == C.hessian:
         num.H = ag.hessian(setup.program, B, point, setup.wrt).tolist()
         if num.d.hv is not None:
             num.hvp = ag.hvp(setup.program, B, point, setup.wrt, vec(num.d.hv)).tolist()
-    if problem.command == "check":
+    if problem.command == C.check:
         from jacli.analysis.finite_differences import finite_differences
 
         num.fd = finite_differences(setup.program, point, setup.wrt)
@@ -74,7 +75,7 @@ def numeric(problem: Problem, setup: Setup) -> Numeric:
 
 def _too_big(problem: Problem, entries: int) -> None:
     """A J too large to print: refused for ``jacobian``/``check``; other commands go on."""
-    if problem.command in ("jacobian", "check"):
+    if problem.command in (C.jacobian, C.check):
         raise LimitError(f"the Jacobian has {entries} entries; the limit is "
                          f"{problem.limits.jacobian_entries}",
                          hint="vjp (vᵀJ) and jvp (J u) need no full Jacobian")

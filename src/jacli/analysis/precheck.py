@@ -14,6 +14,7 @@ from jacli.analysis.prepare import prepare, stage
 from jacli.language import ir
 from jacli.language.signatures import lookup
 from jacli.request.values import flatten, shape_of
+from jacli.request.command import Command as C
 
 
 def precheck(problem) -> None:
@@ -22,19 +23,19 @@ def precheck(problem) -> None:
     always; vjp's output size only when every output is provably a scalar (``_scalar``).
     Otherwise ``compute`` checks after evaluating, with the same messages. Costs one more
     parse of the function and the point, so it runs only when there is something to check."""
-    vector = problem.u if problem.command == "jvp" else problem.v
-    if not problem.at or problem.command not in ("vjp", "jvp", "hessian") or (
-            vector is None and problem.command != "jvp"):
+    vector = problem.u if problem.command == C.jvp else problem.v
+    if not problem.at or problem.command not in (C.vjp, C.jvp, C.hessian) or (
+            vector is None and problem.command != C.jvp):
         return
     setup = stage(problem.limits.timeout, "input parsing", lambda: prepare(problem))
     n = sum(math.prod(setup.shapes[w]) for w in setup.wrt)
-    if problem.command == "jvp" and problem.u is None:
+    if problem.command == C.jvp and problem.u is None:
         raise missing_u(n)
-    if problem.command == "jvp":
+    if problem.command == C.jvp:
         input_vector(setup.u, "--u", n)
-    elif problem.command == "hessian" and setup.v is not None:
+    elif problem.command == C.hessian and setup.v is not None:
         input_vector(setup.v, "--v", n)
-    elif problem.command == "vjp" and setup.v is not None:
+    elif problem.command == C.vjp and setup.v is not None:
         out_shape = _output_shape(setup)
         if out_shape is not None:
             v_for("vjp", flatten(setup.v), shape_of(setup.v, "--v"), out_shape,

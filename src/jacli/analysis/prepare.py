@@ -19,6 +19,7 @@ from jacli.language.labels import made_tensor
 from jacli.request.problem import Problem
 from jacli.request.values import Value, bind, names_text, parse_point, parse_vector, shape_of
 from jacli.result import Variable
+from jacli.request.command import Command as C
 
 
 @dataclass
@@ -88,7 +89,7 @@ def _wrt(variables: tuple[str, ...], wrt: tuple[str, ...] | None) -> list[str]:
 
 def _point(program: Program, variables, problem: Problem) -> dict[str, Value] | None:
     declared = {leaf.name: leaf.value for leaf in program.leaves if leaf.value is not None}
-    if not problem.at and problem.command == "graph" and not declared:
+    if not problem.at and problem.command == C.graph and not declared:
         return {v: Fraction(1) for v in variables}  # the graph's shape needs some value
     if not problem.at and not all(v in declared for v in variables):
         random = [leaf for leaf in program.leaves if leaf.value is None]

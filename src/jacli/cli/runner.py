@@ -11,6 +11,7 @@ import sys
 
 from jacli.cli.options import Format
 from jacli.errors import ExitCode, UsageError
+from jacli.request.command import Command as C
 
 
 def read_source(expr: str | None, file: str | None) -> str:
@@ -50,7 +51,7 @@ def emit(problem, fmt: Format, explain: bool = False) -> int:
     if problem.emit == "torch":
         sys.stdout.write(result.extras["torch_script"])
         return ExitCode.OK
-    if fmt is Format.dot and problem.command != "graph":
+    if fmt is Format.dot and problem.command != C.graph:
         raise UsageError("--format dot draws the autograd graph: use `jacli graph`")
     if fmt is Format.table:
         from rich.console import Console
@@ -70,7 +71,7 @@ def emit_many(problem, points) -> int:
     JSON object per point, after a header object. ``points`` is a ``points.Points``."""
     from jacli.many.stream import json_lines
 
-    if problem.command not in ("jacobian", "vjp", "grad"):
+    if problem.command not in (C.jacobian, C.vjp, C.grad):
         raise UsageError(f"many points work with jacobian, vjp and grad, not {problem.command}")
     progress = _progress(len(points))
     disagree = False
@@ -146,7 +147,7 @@ def _renderer(command: str, fmt: Format):
 
     module = {Format.table: "table", Format.json: "json", Format.markdown: "markdown",
               Format.latex: "latex", Format.dot: "graph"}[fmt]
-    if command == "graph" and fmt in (Format.table, Format.dot):
+    if command == C.graph and fmt in (Format.table, Format.dot):
         graph = importlib.import_module("jacli.render.graph")
         return graph.render if fmt is Format.table else graph.render_dot
     return importlib.import_module(f"jacli.render.{module}").render

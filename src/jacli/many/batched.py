@@ -32,6 +32,7 @@ from jacli.analysis.autograd import forward
 from jacli.backends.tensors import TorchBackend
 from jacli.backends.functions import TABLE
 from jacli.language import ir
+from jacli.request.command import Command as C
 
 CHUNK_FLOATS = 1 << 22  # floats of results per chunk (32 MB in float64): bounds memory
 MAX_CHUNK = 1 << 17  # points per chunk; past ~10⁵ a chunk's fixed cost (~0.3 ms) is noise
@@ -67,9 +68,9 @@ def describe(p: Plan, command: str, strategy: str = STRATEGY) -> str:
     forward_text = ("the program run once per chunk on the columns of N points (pointwise: "
                     "scalar variables, elementwise operations)" if p.direct else
                     "one torch.func.vmap forward per chunk of N points")
-    if command in ("vjp", "grad") and p.outputs is not None:
+    if command in (C.vjp, C.grad) and p.outputs is not None:
         how = "vᵀJ by one backward from every output at once, output i weighted by v_i"
-    elif command in ("vjp", "grad"):
+    elif command in (C.vjp, C.grad):
         how = "vᵀJ by one Y.backward(V), V = v at every point"
     elif p.outputs is not None:
         how = "row i of J by one torch.autograd.grad through output i alone"
@@ -114,9 +115,9 @@ def batched(p: Plan, backend: TorchBackend, X: dict[str, torch.Tensor], command:
         if Y is None:  # not pointwise, or an output that is a constant: vmap knows best
             Y = torch.func.vmap(_function(p, backend))(*leaves.values())
         out = {"value": Y.detach()}
-        if command in ("jacobian", "check"):
+        if command in (C.jacobian, C.check):
             out["jacobian"] = _jacobian(Y, inputs, strategy)
-        if command in ("vjp", "grad"):
+        if command in (C.vjp, C.grad):
             if Y.requires_grad:
                 Y.backward(v.reshape(1, -1).expand(Y.shape))
             out["vjp"] = _flat([x.grad for x in inputs], inputs, N)
@@ -145,7 +146,7 @@ def _per_output(p: Plan, backend, leaves, inputs, N: int, command: str,
     graph alive at a time), written into an (m, n, N) buffer — one contiguous copy per
     gradient — and returned as an (N, m, n) view: assembling (N, m, n) directly (strided
     copies, stacks) cost more than the backward itself."""
-    if command in ("vjp", "grad"):
+    if command in (C.vjp, C.grad):
         ys = [_column(forward(sub, backend, leaves), N) for sub in p.outputs]
         roots = [(y, v[i].expand(N)) for i, y in enumerate(ys) if y.requires_grad]
         if roots:

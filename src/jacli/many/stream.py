@@ -24,6 +24,7 @@ from typing import Iterator
 
 from jacli.errors import ValueInputError
 from jacli.request.points import Points, floats, gc_paused
+from jacli.request.command import Command as C
 
 CHECKED = 3  # points also computed one at a time, exactly, and checked against SymPy
 
@@ -94,7 +95,7 @@ class _Run:
         one = self.checked[0]
         self.keys = [k for k in KEYS if k == "value" or _wanted(problem.command, k)]
         self.v = None
-        if problem.command in ("vjp", "grad"):
+        if problem.command in (C.vjp, C.grad):
             self.v = B.tensor(list(one.vjp.v) if one.vjp is not None else [1.0])
         self.m, self.n = len(one.outputs), len(one.inputs)
         self.checks: dict[int, bool | None] = {}
@@ -155,7 +156,7 @@ class _Run:
 
 
 def _wanted(command: str, key: str) -> bool:
-    return key == ("jacobian" if command in ("jacobian", "check") else "vjp")
+    return key == ("jacobian" if command in (C.jacobian, C.check) else "vjp")
 
 
 def _at_text(point: dict) -> str:

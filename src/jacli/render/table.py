@@ -22,6 +22,7 @@ from jacli.render.format import MAX_COLS, MAX_TERMS, num, shape_text, vector, wi
 from jacli.render.matrix import grid, jacobian_view, \
     numeric_panel, symbolic_panel  # noqa: F401 (numeric_panel, symbolic_panel: public names)
 from jacli.result import Result
+from jacli.request.command import Command as C
 
 
 def render(result: Result, *, explain: bool = False) -> RenderableType:
@@ -35,7 +36,7 @@ def render(result: Result, *, explain: bool = False) -> RenderableType:
         parts.append(jvp_panel(result))
     if result.hessian is not None:
         parts.append(hessian_panels(result))
-    if result.structure and "rank" in result.structure and result.command in ("jacobian", "check"):
+    if result.structure and "rank" in result.structure and result.command in (C.jacobian, C.check):
         parts.append(structure_line(result.structure, result.strategy, explain))
     parts.append(check_line(result))
     if result.check is not None and result.check.finite_differences is not None:
