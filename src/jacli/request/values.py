@@ -7,10 +7,8 @@ Grammar (a tiny recursive-descent parser; nothing is evaluated):
     number := [+-] decimal ["/" decimal]    decimal := 12 | 1.5 | .5 | 1e-3
 
 ``0.1`` is exactly 1/10 and ``1/3`` is exactly one third. Non-finite numbers (nan, inf,
-infinity in any case and with any sign) are refused: the point must be where the function
-can be evaluated. So are values past float64's range, and, as limits that keep the exact
-arithmetic small, nonzero values below 1e-2000 and numbers of more than ``Limits.digits``
-significant digits (leading and trailing zeros do not count).
+infinity; any case, any sign) are refused: the point must be where the function can be
+evaluated. ``request.numbers`` reads one number and bounds its size.
 """
 
 from __future__ import annotations
@@ -22,19 +20,11 @@ from typing import Any
 
 from jacli.errors import LimitError, ShapeError, ValueInputError
 from jacli.bounds import DEFAULT_LIMITS, Limits
+from jacli.request.numbers import NUMBER, Refused, exact
 
 Value = Any  # Fraction | list[Value]
-_DECIMAL = r"(\d+\.?\d*|\.\d+)(?:[eE]([+-]?\d+))?"  # groups: digits, exponent
-_NUMBER = re.compile(rf"[+-]?{_DECIMAL}(?:/{_DECIMAL})?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAX_NEST = 32
-_FLOAT_MAX = Fraction(2) ** 1024
-# Nonzero magnitudes below 10**-_TINY are refused: float64 rounds them to 0 anyway (its
-# smallest subnormal is 4.9e-324), and the bound keeps each exact value's integers a few
-# thousand digits long, under Python's 4300-digit int-to-str limit. Both decimals of a
-# fraction keep their powers of ten within ±_POWER, so 1e-999999999 builds no giant integer.
-_TINY = 2000
-_POWER = 2 * _TINY
 _NON_FINITE = ("nan", "inf", "infinity")
 
 
@@ -79,7 +69,7 @@ class _Reader:
     def number(self) -> Fraction:
         """One number, exactly; errors point at its first character."""
         self.skip()
-        m = _NUMBER.match(self.text, self.i)
+        m = NUMBER.match(self.text, self.i)
         if not m:
             raise self.fail(f"expected a number, found {self._found()}",
                             "numbers are decimals or fractions (1, -0.5, 1e-3, 1/3); "
@@ -87,52 +77,12 @@ class _Reader:
         self.count += 1
         if self.count > self.limits.tensor_elements:
             raise self.fail(f"more than {self.limits.tensor_elements} numbers", cls=LimitError)
-        value = self._exact(m)
+        try:
+            value = exact(m, self.limits.digits)
+        except Refused as e:
+            raise self.fail(e.message, e.hint, cls=e.cls) from None
         self.i = m.end()
         return value
-
-    def _exact(self, m: re.Match) -> Fraction:
-        """The value of a ``_NUMBER`` match. Its size is judged from the digit strings first
-        (range, powers of ten, significant digits), so no int() sees a long digit string and
-        no power of ten is huge; the verdict depends on the value, not on its spelling."""
-        text = _short(m.group())
-        num = _decimal(m.group(1), m.group(2))
-        den = _decimal(m.group(3), m.group(4)) if m.group(3) else ("1", 0)
-        if not den[0]:
-            raise self.fail(f"{text} divides by zero", "the point must be finite")
-        if not num[0]:
-            return Fraction(0)
-        self._check_size(text, num, den)
-        value = _fraction(num) / _fraction(den)
-        value = -value if m.group().startswith("-") else value
-        if abs(value) > _FLOAT_MAX:
-            raise self.fail(f"{text} is outside float64's range (about 1.8e308)")
-        if abs(value) < Fraction(1, 10 ** _TINY):
-            raise self._tiny(text)
-        return value
-
-    def _check_size(self, text: str, num: tuple[str, int], den: tuple[str, int]) -> None:
-        """Refuse, from the digit strings alone, a value surely past float64's range or
-        below 1e-_TINY, then too many significant digits and powers of ten past ±_POWER."""
-        lead = _lead(num) - _lead(den)  # 10**(lead-1) < |value| < 10**(lead+1)
-        if lead - 1 > 308:
-            raise self.fail(f"{text} is outside float64's range (about 1.8e308)")
-        if lead + 1 <= -_TINY:
-            raise self._tiny(text)
-        digits = max(len(num[0]), len(den[0]))
-        if digits > self.limits.digits:
-            raise self.fail(f"a number with {digits} significant digits; the limit is "
-                            f"{self.limits.digits}", "float64 holds about 17 significant "
-                            "digits; write 1e500-style numbers only when you mean them",
-                            cls=LimitError)
-        if max(abs(num[1]), abs(den[1])) > _POWER:
-            raise self.fail(f"{text} needs a power of ten past 10^±{_POWER}; the limit is "
-                            f"10^±{_POWER}", "write the value as one decimal, e.g. 1e-5",
-                            cls=LimitError)
-
-    def _tiny(self, text: str):
-        return self.fail(f"{text} is smaller than 1e-{_TINY}; the limit is 1e-{_TINY}",
-                         "float64 rounds it to 0: write 0", cls=LimitError)
 
     def non_finite(self, word: str):
         """The one refusal of nan/inf/infinity, in any case and with any sign."""
@@ -141,6 +91,7 @@ class _Reader:
                          "numbers, e.g. 1e300")
 
     def _found(self) -> str:
+        """What stands where a number should; a nan/inf word raises ``non_finite`` instead."""
         rest = self.text[self.i:self.i + 12]
         if not rest:
             return "the end"
@@ -154,38 +105,6 @@ class _Reader:
 
 
 _SIGNED_WORD = re.compile(r"[+-]?([A-Za-z_]+)")
-
-
-def _decimal(digits: str, exponent: str | None) -> tuple[str, int]:
-    """A decimal as (significant digits, power of ten): ``"0.0120", "3"`` is ``("12", 0)``;
-    zero is ``("", 0)``. An exponent of more than 18 digits is clamped to ±10**18, past every
-    bound, so no int() sees a long digit string."""
-    whole, _, fraction = digits.partition(".")
-    significant = (whole + fraction).lstrip("0")
-    stripped = significant.rstrip("0")
-    if not stripped:
-        return "", 0
-    power = len(significant) - len(stripped) - len(fraction)
-    if exponent:
-        magnitude = exponent.lstrip("+-").lstrip("0")
-        e = 10 ** 18 if len(magnitude) > 18 else int(magnitude or "0")
-        power += -e if exponent.startswith("-") else e
-    return stripped, power
-
-
-def _short(text: str) -> str:
-    """A number as an error quotes it: long ones cut to their ends and their length."""
-    return text if len(text) <= 40 else f"{text[:16]}…{text[-16:]} ({len(text)} characters)"
-
-
-def _lead(decimal: tuple[str, int]) -> int:
-    """n such that 10**n <= the decimal < 10**(n+1)."""
-    return len(decimal[0]) - 1 + decimal[1]
-
-
-def _fraction(decimal: tuple[str, int]) -> Fraction:
-    digits, power = decimal
-    return Fraction(int(digits) * 10 ** max(power, 0), 10 ** max(-power, 0))
 
 
 def _check_ascii(text: str, where: str) -> None:
