@@ -94,13 +94,17 @@ def test_non_finite_words_are_refused_saying_the_point_must_be_finite(text):
     assert "finite" in err.message
 
 
-@pytest.mark.xfail(strict=True, reason="the '(the point must be finite)' note is missed for a "
-                   "signed word (-inf: _found's [A-Za-z_]+ does not skip the sign) and for a "
-                   "bare word (nan, inf are read as a name, then 'expected =')")
-@pytest.mark.parametrize("text", ["x=-inf", "-inf", "nan", "1,inf"])
+@pytest.mark.parametrize("text", ["x=-inf", "-inf", "nan", "1,inf", "+Infinity", "-NaN",
+                                  "x=INF", "[1,-inf]", "1, nan", "y=1,iNf"])
 def test_every_non_finite_spelling_says_the_point_must_be_finite(text):
     err = refused(ValueInputError, parse_point, [text])
     assert "finite" in err.message or "finite" in (err.hint or "")
+
+
+def test_non_finite_words_in_vectors_and_a_name_called_inf():
+    err = refused(ValueInputError, parse_vector, "1,-Infinity", "--v")
+    assert "finite" in err.message and err.message.startswith("--v") and err.column == 3
+    assert parse_point(["inf=1"]) == ({"inf": F(1)}, [])  # a name, left to bind to judge
 
 
 @pytest.mark.parametrize("text", ["0x10", "1_000", "--1", "+-1", "-1/-3", "1/3/4", "1e", "1e5e2",
@@ -123,27 +127,58 @@ def test_a_bad_number_gets_a_hint_with_examples():
     assert err.hint and "1/3" in err.hint  # the hint shows the accepted spellings
 
 
-@pytest.mark.xfail(strict=True, reason="the docstring grammar says number := [+-] decimal "
-                   "['/' decimal] with decimal := .. | 1e-3, but the regex takes no exponent "
-                   "after '/': '1/2e3' is refused (fix the regex or the docstring)")
 def test_a_fraction_denominator_may_have_an_exponent_as_the_grammar_says():
     assert one("1/2e3") == Fraction(1, 2000)
 
 
-@pytest.mark.xfail(strict=True, reason="a number of more than 4300 digits (mantissa, fraction "
-                   "part or exponent) escapes as Python's int-to-str ValueError (exit 4, "
-                   "'internal error') instead of a JacliError; --at texts may hold 4e6 chars")
 @pytest.mark.parametrize("text", ["1" * 5000, "0." + "1" * 5000, "1e" + "9" * 5000])
 def test_a_number_with_thousands_of_digits_is_a_clean_refusal(text):
     with pytest.raises(JacliError):
         parse_point([text])
 
 
-@pytest.mark.xfail(strict=True, reason="1e-401 is refused as 'outside float64's range' while "
-                   "the same number written out (0.000…1) and 1e-400 are read exactly: the "
-                   "|exponent| > 400 guard also hits harmless tiny numbers")
 def test_one_number_gets_one_verdict_whatever_its_spelling():
     assert one("1e-401") == one("0." + "0" * 400 + "1")
+
+
+@pytest.mark.parametrize("text, exact", [
+    ("1e2/1e-2", F(10_000)), ("1/1e400", F(1, 10**400)), ("1e400/1e400", F(1)),
+    ("0e99999999999999999999999", F(0)), ("-0.000e-999999999", F(0)),
+    ("1e-2000", F(1, 10**2000)), ("0.0120e1", F(3, 25)),
+])
+def test_the_verdict_is_the_values_not_the_parts(text, exact):
+    assert one(text) == exact
+
+
+@pytest.mark.parametrize("text", ["0." + "1" * 5000, "1." + "2" * 400 + "e5"])
+def test_too_many_significant_digits_is_a_limit_error_naming_the_limit(text):
+    err = refused(LimitError, parse_point, [text])
+    assert err.exit_code == ExitCode.LIMIT and err.message.startswith("--at")
+    assert "400" in err.message and err.column == 1
+    assert len(err.message) < 200  # the number is not echoed in full
+
+
+def test_leading_and_trailing_zeros_are_not_significant_digits():
+    assert one("0." + "0" * 3000 + "5" + "e2900") == F(5, 10**101)
+    assert one("7" + "0" * 300) == 7 * 10**300
+
+
+@pytest.mark.parametrize("text", ["1e-2001", "1e-999999999", "1e-" + "9" * 5000,
+                                  "1e-1000/1e1500"])
+def test_values_below_the_tiny_bound_are_a_limit_error_without_big_integers(text):
+    err = refused(LimitError, parse_point, [text])
+    assert "1e-2000" in err.message and "0" in err.hint
+
+
+@pytest.mark.parametrize("text", ["1e" + "9" * 5000, "9" * 5000, "1/1e-400"])
+def test_huge_spellings_are_past_float64(text):
+    err = refused(ValueInputError, parse_point, [text])
+    assert "float64" in err.message
+
+
+def test_a_fraction_of_huge_powers_of_ten_is_a_limit_error():
+    err = refused(LimitError, parse_point, ["1e5000/1e5000"])
+    assert "power of ten" in err.message
 
 
 # -- nesting and shapes --------------------------------------------------------------------
@@ -174,12 +209,15 @@ def test_empty_and_unbalanced_lists_are_refused(text):
     refused(ValueInputError, parse_point, [text])
 
 
-@pytest.mark.xfail(strict=True, reason="shape_of([]) indexes inner[0] of an empty list: an "
-                   "IndexError (exit 4) where a points file holds x=[] after a point with "
-                   "x=[1], instead of the ShapeError shape_of promises for ragged lists")
 def test_a_row_that_is_an_empty_list_is_ragged():
     with pytest.raises(ShapeError):
         shape_of([[F(1)], []])
+
+
+@pytest.mark.parametrize("value", [[], [[F(1)], []], [[], []]])
+def test_an_empty_list_is_a_shape_error_saying_variables_need_elements(value):
+    err = refused(ShapeError, shape_of, value, "--at x")
+    assert "empty" in err.message and "elements" in err.hint
 
 
 def test_flatten_is_row_major():
@@ -423,12 +461,31 @@ def test_jsonl_wrong_shapes_are_a_shape_error_naming_the_point():
     refused(ShapeError, ragged.column, "x", (2, 2))
 
 
-@pytest.mark.xfail(strict=True, reason="an empty list in a points file (x=[] after x=[1]) "
-                   "reaches shape_of([]), which raises IndexError: exit 4 'internal error'")
 def test_jsonl_an_empty_list_is_a_clean_refusal():
     pts = read_points('{"x": [1]}\n{"x": []}\n', "--at-file")
     with pytest.raises(JacliError):
         pts.column("x", (1,))
+
+
+@pytest.mark.parametrize("text, cls", [
+    ('{"x": 1}\n{"x": 1e-999999999}\n', LimitError),
+    ('{"x": 1}\n{"x": 0.' + "1" * 5000 + '}\n', LimitError),
+    ("x\n1\n-1e-999999999\n", LimitError),
+    ("x\n1\n0." + "1" * 5000 + "\n", LimitError),
+])
+def test_odd_numbers_in_a_points_file_are_refused_quickly_when_read_exactly(text, cls):
+    pts = read_points(text, "--at-file")  # a float reading takes them; the exact one refuses
+    err = refused(cls, lambda: [pts.exact(i) for i in range(len(pts))])
+    assert err.message.startswith("--at-file") and "2" in err.message
+
+
+@pytest.mark.parametrize("text, cls, needle", [
+    ("x,y\n1/3,1\n1,1e-5000\n", LimitError, "1e-2000"),
+    ('{"x": 1}\n\n{"x": ' + "1" * 5000 + '}\n', ValueInputError, "float64"),
+])
+def test_an_odd_number_on_the_exact_path_names_its_line(text, cls, needle):
+    err = refused(cls, read_points, text, "--at-file")
+    assert err.line == 3 and "line 3" in err.message and needle in err.message
 
 
 def test_jsonl_missing_and_unknown_names():

@@ -17,14 +17,19 @@ import gc
 import io
 import json
 import math
+import re
 from contextlib import contextmanager
 from fractions import Fraction
 from typing import Callable
 
-from jacli.errors import LimitError, ShapeError, ValueInputError
-from jacli.request.values import Value, shape_of
+from jacli.errors import JacliError, LimitError, ShapeError, ValueInputError
+from jacli.request.values import Value, read_number, shape_of
 
 MAX_POINTS = 10_000_000
+# Numbers Fraction() would read slowly or not at all (a 5000-digit run; 1e-999999999 builds a
+# 10**999999999): the exact reading hands them to ``--at``'s bounded reader. (The fast reader's
+# floats take them as float64 rounds them; a scan for them would cost 7% of its time.)
+_ODD = re.compile(r"\d{41,}|[eE][+-]?0*[1-9]\d{3,}")
 
 
 class Points:
@@ -107,7 +112,7 @@ def read_points(text: str, where: str) -> Points:
     jsonl = text.lstrip().startswith("{")
     with gc_paused():
         try:
-            points = _fast_jsonl(text) if jsonl else _fast_csv(text)
+            points = _fast_jsonl(text, where) if jsonl else _fast_csv(text, where)
         except _Unusual:
             # raises, or reads it
             points = Points.exactly(_jsonl(text, where) if jsonl else _csv(text, where))
@@ -122,7 +127,7 @@ class _Unusual(Exception):
     """The fast reader met something it leaves to the exact one."""
 
 
-def _fast_jsonl(text: str) -> Points:
+def _fast_jsonl(text: str, where: str) -> Points:
     scan = json.JSONDecoder(parse_constant=_refuse_constant).scan_once  # C scanner, one line
     lines = [s for s in map(str.strip, text.splitlines()) if s]
     rows = []
@@ -134,10 +139,10 @@ def _fast_jsonl(text: str) -> Points:
             rows.append(row)
     except (ValueError, StopIteration):
         raise _Unusual from None
-    return Points(len(rows), lambda i: _exact_json(lines[i]), rows=rows)
+    return Points(len(rows), _naming_point(lambda i: _exact_json(lines[i]), where), rows=rows)
 
 
-def _fast_csv(text: str) -> Points:
+def _fast_csv(text: str, where: str) -> Points:
     rows = list(csv.reader(io.StringIO(text)))
     header = [h.strip() for h in rows[0]] if rows else []
     body = [row for row in rows[1:] if row]
@@ -149,13 +154,37 @@ def _fast_csv(text: str) -> Points:
         raise _Unusual from None
     if not all(all(map(math.isfinite, col)) for col in columns.values()):
         raise _Unusual  # nan and inf are not numbers here; 1e400 is, exactly: leave it to _csv
-    return Points(len(body), lambda i: {h: Fraction(c.strip()) for h, c in zip(header, body[i])},
-                  columns=columns)
+    exact = _naming_point(lambda i: {h: _exact_number(c.strip()) for h, c in zip(header, body[i])},
+                          where)
+    return Points(len(body), exact, columns=columns)
 
 
 def _exact_json(line: str) -> dict[str, Value]:
-    return json.loads(line, parse_float=Fraction, parse_int=Fraction,
+    return json.loads(line, parse_float=_exact_number, parse_int=_exact_number,
                       parse_constant=_refuse_constant)
+
+
+def _exact_number(token: str) -> Fraction:
+    """``Fraction(token)``; an odd token (see ``_ODD``) gets ``--at``'s verdict instead."""
+    return read_number(token, "number") if _ODD.search(token) else Fraction(token)
+
+
+def _at_line(e: JacliError, where: str, n: int) -> JacliError:
+    """``read_number``'s refusal, naming the file's line."""
+    message = e.message.removeprefix("number: ")
+    return type(e)(f"{where} line {n}: {message}", hint=e.hint, line=n, where=where)
+
+
+def _naming_point(exact: Callable[[int], dict[str, Value]], where: str):
+    """``exact``, its refusal (of a number the fast reader took as a float) naming the point."""
+    def read(i: int) -> dict[str, Value]:
+        try:
+            return exact(i)
+        except JacliError as e:
+            message = e.message.removeprefix("number: ")
+            raise type(e)(f"{where} point {i + 1}: {message}", hint=e.hint,
+                          where=where) from None
+    return read
 
 
 def _refuse_constant(token: str):
@@ -173,6 +202,8 @@ def _jsonl(text: str, where: str) -> list[dict[str, Value]]:
         except ValueError as e:
             raise ValueInputError(f"{where} line {n}: not a JSON object of numbers ({e})",
                                   line=n, where=where) from None
+        except JacliError as e:
+            raise _at_line(e, where, n) from None
         if not isinstance(obj, dict) or not all(_numeric(v) for v in obj.values()):
             raise ValueInputError(f"{where} line {n}: expected {{\"name\": number or list}}",
                                   line=n, where=where)
@@ -197,10 +228,12 @@ def _csv(text: str, where: str) -> list[dict[str, Value]]:
             raise ValueInputError(f"{where} line {n}: {len(row)} values for {len(header)} "
                                   "columns", line=n, where=where)
         try:
-            points.append({h: Fraction(c.strip()) for h, c in zip(header, row)})
+            points.append({h: _exact_number(c.strip()) for h, c in zip(header, row)})
         except ValueError:
             raise ValueInputError(f"{where} line {n}: not all numbers", line=n,
                                   where=where) from None
+        except JacliError as e:
+            raise _at_line(e, where, n) from None
     return points
 
 

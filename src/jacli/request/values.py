@@ -6,8 +6,9 @@ Grammar (a tiny recursive-descent parser; nothing is evaluated):
     value  := number | "[" value ("," value)* "]"
     number := [+-] decimal ["/" decimal]    decimal := 12 | 1.5 | .5 | 1e-3
 
-``0.1`` is exactly 1/10 and ``1/3`` is exactly one third. Non-finite numbers are refused:
-the point must be where the function can be evaluated.
+``0.1`` is exactly 1/10 and ``1/3`` is exactly one third. Non-finite numbers (nan, inf,
+infinity; any case, any sign) are refused: the point must be where the function can be
+evaluated. ``request.numbers`` reads one number and bounds its size.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from typing import Any
 
 from jacli.errors import LimitError, ShapeError, ValueInputError
 from jacli.bounds import DEFAULT_LIMITS, Limits
+from jacli.request.numbers import NUMBER, Refused, exact
 
 Value = Any  # Fraction | list[Value]
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE]([+-]?\d+))?(/(\d+\.?\d*|\.\d+))?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAX_NEST = 32
-_FLOAT_MAX = Fraction(2) ** 1024
+_NON_FINITE = ("nan", "inf", "infinity")
 
 
 class _Reader:
@@ -66,37 +67,44 @@ class _Reader:
         return self.number()
 
     def number(self) -> Fraction:
+        """One number, exactly; errors point at its first character."""
         self.skip()
-        m = _NUMBER.match(self.text, self.i)
+        m = NUMBER.match(self.text, self.i)
         if not m:
             raise self.fail(f"expected a number, found {self._found()}",
                             "numbers are decimals or fractions (1, -0.5, 1e-3, 1/3); "
                             "tensors are [..] lists")
-        if m.group(3) and abs(int(m.group(3))) > 400:
-            raise self.fail(f"{m.group()} is outside float64's range", cls=ValueInputError)
         self.count += 1
         if self.count > self.limits.tensor_elements:
             raise self.fail(f"more than {self.limits.tensor_elements} numbers", cls=LimitError)
+        try:
+            value = exact(m, self.limits.digits)
+        except Refused as e:
+            raise self.fail(e.message, e.hint, cls=e.cls) from None
         self.i = m.end()
-        num, _, den = m.group().partition("/")
-        if den and Fraction(den) == 0:
-            raise self.fail(f"{m.group()} divides by zero", "the point must be finite")
-        value = Fraction(num) / Fraction(den) if den else Fraction(num)
-        if abs(value) > _FLOAT_MAX:
-            raise self.fail(f"{m.group()} is outside float64's range (about 1.8e308)")
         return value
 
+    def non_finite(self, word: str):
+        """The one refusal of nan/inf/infinity, in any case and with any sign."""
+        return self.fail(f"expected a finite number, found {word!r} (the point must be "
+                         "finite)", "the function is evaluated at the point: give finite "
+                         "numbers, e.g. 1e300")
+
     def _found(self) -> str:
+        """What stands where a number should; a nan/inf word raises ``non_finite`` instead."""
         rest = self.text[self.i:self.i + 12]
         if not rest:
             return "the end"
-        word = re.match(r"[A-Za-z_]+", rest)
-        if word and word.group().lower() in ("nan", "inf", "infinity"):
-            return f"{word.group()!r} (the point must be finite)"
+        word = _SIGNED_WORD.match(rest)
+        if word and word.group(1).lower() in _NON_FINITE:
+            raise self.non_finite(word.group())
         return repr(rest)
 
     def done(self) -> bool:
         return self.peek() == ""
+
+
+_SIGNED_WORD = re.compile(r"[+-]?([A-Za-z_]+)")
 
 
 def _check_ascii(text: str, where: str) -> None:
@@ -191,6 +199,8 @@ def _item_name(r: _Reader) -> str | None:
         if r.peek() == "=":
             raise r.fail("a value without a name before '='", "write name=value, e.g. x=1")
         return None
+    if m.group().lower() in _NON_FINITE and r.text[m.end():].lstrip(" \t")[:1] != "=":
+        raise r.non_finite(m.group())  # a bare nan or inf, not a name
     r.i = m.end()
     r.expect("=")
     return m.group()
@@ -207,10 +217,24 @@ def parse_vector(text: str, where: str = "--v", limits: Limits = DEFAULT_LIMITS)
     return items[0] if len(items) == 1 else items
 
 
+def read_number(text: str, where: str, limits: Limits = DEFAULT_LIMITS) -> Fraction:
+    """The whole of ``text`` as one number of the grammar above (a points file's number):
+    exact, or the ``JacliError`` ``--at`` would raise for it, naming ``where``."""
+    r = _Reader(text, where, limits)
+    value = r.number()
+    if not r.done():
+        raise r.fail(f"expected one number, found {r._found()}")
+    return value
+
+
 def shape_of(value: Value, where: str = "value") -> tuple[int, ...]:
-    """Shape of a nested list; raises ``ShapeError`` for ragged lists."""
+    """Shape of a nested list; raises ``ShapeError`` for ragged lists and empty ones."""
     if not isinstance(value, list):
         return ()
+    if not value:
+        raise ShapeError(f"{where}: an empty list",
+                         hint="PyTorch allows empty tensors, but jacli's variables need "
+                         "elements: give at least one number", where=where)
     inner = [shape_of(v, where) for v in value]
     if any(s != inner[0] for s in inner):
         raise ShapeError(f"{where}: the nested lists are ragged (rows of different shapes)",
