@@ -10,6 +10,7 @@ without one. The kernel is this interpreter. Nothing in the notebook is typed by
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -47,8 +48,6 @@ def execute(workdir: Path) -> nbformat.NotebookNode:
     (spec / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3", "language": "python"}))
-    import os
-
     os.environ["JUPYTER_PATH"] = str(workdir)  # our kernelspec first, whatever is installed
     nb = new_notebook(cells=CELLS, metadata={"kernelspec": {
         "name": "python3", "display_name": "Python 3", "language": "python"}})

@@ -9,6 +9,7 @@ is assumed, so it runs the same in a fresh virtualenv (``pip install -e ".[test]
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from dataclasses import fields, replace
@@ -68,6 +69,14 @@ def test_the_repr_names_a_big_jacobian_by_its_shape():
     assert repr(jacli.jacobian("sin(x)*y")) == "<jacli jacobian: J = [[y*cos(x), sin(x)]]>"
 
 
+def test_the_repr_gives_autograds_floats_and_cuts_a_long_point():
+    r = jacli.compute(jacli.Problem("sin(x1)*x2, x1**2", command="jvp", at=("1,2",), u="1,0"))
+    assert summary(r) == f"jacli jvp: J u = [{2 * math.cos(1):.6g}, 2] at x1=1, x2=2 (agree)"
+    long = jacli.vjp("x*y", at="x=[1,2,3,4,5,6,7,8,9,10,11,12,13], y=2", v=[1] * 13)
+    assert summary(long) == \
+        "jacli vjp: vᵀJ = 14 entries at x=[1, 2, 3, 4, 5, 6, 7, 8, 9, …, y=2 (agree)"
+
+
 def test_the_repr_says_a_disagreement():
     r = jacli.grad("x**2 + y", at="x=3, y=1")
     assert summary(r) == "jacli grad: ∇ = [6, 1] at x=3, y=1 (agree)"
@@ -115,6 +124,8 @@ def test_a_notebook_shows_the_side_by_side_view(tmp_path, monkeypatch):
     nbclient = pytest.importorskip("nbclient", reason="pip install -e '.[test]'")
     pytest.importorskip("ipykernel", reason="pip install -e '.[test]'")
     monkeypatch.setenv("JUPYTER_PATH", _kernel_dir(tmp_path))
+    for name in ("JUPYTER_RUNTIME_DIR", "JUPYTER_CONFIG_DIR", "IPYTHONDIR"):
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))  # no home folder state, in or out
     source, at, v = VJP
     cells = ["import jacli",
              f"jacli.vjp({source!r}, at={at!r}, v={v!r})",

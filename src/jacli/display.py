@@ -96,14 +96,14 @@ def summary(r: Result) -> str:
     """``jacli vjp: vᵀJ = [6, 52] at x1=1, x2=2 (agree)``: the answer, the point, the verdict."""
     parts = [f"jacli {r.command}:", answer(r)]
     if r.point_text:
-        parts.append("at " + ", ".join(f"{k}={v}" for k, v in r.point_text.items()))
+        parts.append("at " + ", ".join(f"{k}={_short(v)}" for k, v in r.point_text.items()))
     verdict = _verdict(r)
     return " ".join(p for p in parts if p) + (f" ({verdict})" if verdict else "")
 
 
 def answer(r: Result) -> str:
-    """The headline value: vᵀJ (grad, vjp), J u, H v, else J (or H) — exact where SymPy gave
-    it, else autograd's floats, else the formulas; one too long for a line by its size."""
+    """The headline value: vᵀJ (grad, vjp), J u, H v, else J (or H) — autograd's floats
+    (as the tables print them), else SymPy's values or formulas; too long a one by its size."""
     if r.vjp is not None:
         name = "∇" if r.command == "grad" else "vᵀJ"
         return f"{name} = " + _vector(r.vjp.exact, r.vjp.numeric, r.vjp.symbolic)
@@ -119,23 +119,24 @@ def answer(r: Result) -> str:
 def _texts(exact, numeric, symbolic) -> list[str] | None:
     from jacli.render.format import num
 
-    if exact is not None:
-        return list(exact)
     if numeric is not None:
         return [num(x) for x in numeric]
-    return None if symbolic is None else list(symbolic)
+    return None if exact is None and symbolic is None else \
+        list(exact if exact is not None else symbolic)
 
 
 def _vector(exact, numeric, symbolic) -> str:
-    items = _texts(exact, numeric, symbolic)
-    if items is None:
+    source = next((x for x in (numeric, exact, symbolic) if x is not None), None)
+    if source is None:
         return "?"
-    text = "[" + ", ".join(items) + "]"
-    return text if len(items) <= MAX_ENTRIES and len(text) <= MAX_CHARS else f"{len(items)} entries"
+    if len(source) > MAX_ENTRIES:
+        return f"{len(source)} entries"  # before printing: SymPy's texts print lazily
+    text = "[" + ", ".join(_texts(exact, numeric, symbolic)) + "]"
+    return text if len(text) <= MAX_CHARS else f"{len(source)} entries"
 
 
 def _matrix(m) -> str:
-    grid = next((g for g in (m.exact, m.numeric, m.symbolic) if g is not None), None)
+    grid = next((g for g in (m.numeric, m.exact, m.symbolic) if g is not None), None)
     if grid is None:
         return "?"
     shape = f"{len(grid)}×{len(grid[0]) if len(grid) else 0} matrix"
@@ -145,6 +146,14 @@ def _matrix(m) -> str:
     rows = [_texts(None, row, None) if numeric else list(row) for row in grid]
     text = "[" + ", ".join("[" + ", ".join(row) + "]" for row in rows) + "]"
     return text if len(text) <= MAX_CHARS else shape
+
+
+def _short(text: str, limit: int = 30) -> str:
+    """A long point value (a tensor's entries) cut after a whole entry: the tables show it all."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    return (head[:head.rfind(",")] if "," in head else head) + ", …"
 
 
 def _verdict(r: Result) -> str:
