@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "jacli"
 
 # Top to bottom: each layer may import itself and anything after it, never before it.
 LAYERS = [
-    ("cli", "__init__", "__main__", "hooks"),  # the command line, the Python API, the bench hook
+    ("cli", "__init__", "__main__", "hooks", "display"),  # CLI, Python API + its display, bench
     ("render",),
     ("many",),
     ("analysis",),

@@ -6,6 +6,9 @@ The importable API returns the same ``Result`` the CLI renders::
     r = vjp("2*x1+x2**2, x1**2+2*x2**3", at="1,2", v="1,2")
     r.vjp.numeric        # [6.0, 52.0]
 
+In Jupyter a cell ending in ``r`` shows the terminal's side-by-side tables (``jacli.display``);
+``latex=True`` also typesets the formulas with SymPy.
+
 Importing ``jacli`` is cheap: torch and SymPy load on the first computation.
 """
 
@@ -23,8 +26,9 @@ def __getattr__(name: str):
         return Problem
     if name == "compute":
         from jacli.analysis.compute import compute
+        from jacli.display import shown
 
-        return compute
+        return shown(compute)  # the same Result, able to display itself in Jupyter
     if name == "JacliError":
         from jacli.errors import JacliError
 
@@ -35,10 +39,11 @@ def __getattr__(name: str):
 def _call(command: str, source: str, at=None, v=None, **options):
     """The CLI's checks, then ``compute``: an option the command does not take is refused."""
     from jacli.analysis.compute import compute
+    from jacli.display import Shown
     from jacli.request.problem import build
 
     given = [*options, *(["v"] if v is not None else [])]
-    return compute(build(command, source, at=at, v=v, given=given, **options))
+    return Shown.of(compute(build(command, source, at=at, v=v, given=given, **options)))
 
 
 def jacobian(source: str, at=None, **options):
