@@ -32,7 +32,8 @@ pre.source{background:#f6f8fa;padding:.5rem;border-radius:4px;white-space:pre-wr
 .row{display:flex;flex-wrap:wrap;gap:1.5rem;align-items:flex-start}
 table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.25rem .5rem;
 text-align:center}th{background:#f0f3f6;font-family:ui-monospace,monospace;font-weight:600}
-td.extra,th.extra{background:#fbfaf3}caption{font-weight:600;padding:.3rem;text-align:left;white-space:nowrap}
+td.extra,th.extra{background:#fbfaf3}
+caption{font-weight:600;padding:.3rem;text-align:left;white-space:nowrap}
 .panel{border:1px solid #bbb;border-radius:6px;padding:.6rem 1rem;margin:.6rem 0}
 .identity{font-size:1.1rem;font-weight:600}
 .ok{color:#1a7f37}.bad{color:#cf222e;font-weight:600}.warn{color:#9a6700}.dim{color:#666}
