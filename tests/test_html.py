@@ -65,12 +65,19 @@ def _python(node: ET.Element) -> str:
         return f"(({_python(kids[0])})/({_python(kids[1])}))"
     if tag == "msup":
         return f"(({_python(kids[0])})**({_python(kids[1])}))"
+    if tag == "msubsup":
+        return f"(({_sub(kids[0], kids[1])})**({_python(kids[2])}))"
     if tag == "msqrt":
         return f"sqrt({''.join(_python(k) for k in kids)})"
     if tag == "msub":
-        base, sub = _python(kids[0]), _python(kids[1])
-        return f"{base}[{sub}]" if "," in sub else base + sub
+        return _sub(*kids)
     raise AssertionError(f"unexpected MathML element {tag}")
+
+
+def _sub(base: ET.Element, sub: ET.Element) -> str:
+    """x with subscript 1 is the name x1; a with subscript 0,1 is the element a[0,1]."""
+    base, sub = _python(base), _python(sub)
+    return f"{base}[{sub}]" if "," in sub else base + sub
 
 
 def _namespace() -> dict:
@@ -106,9 +113,11 @@ def test_walker_keeps_the_value_of_every_formula(formulas):
 
 @pytest.mark.parametrize("text, pieces", [
     ("2*x2", ["<mn>2</mn>", "&#x2062;", "<msub><mi>x</mi><mn>2</mn></msub>"]),
-    ("6*x2**2", ["<msup><mrow><msub><mi>x</mi><mn>2</mn></msub></mrow><mrow><mn>2</mn>"]),
+    ("6*x2**2", ["<msubsup><mi>x</mi><mn>2</mn><mrow><mn>2</mn></mrow></msubsup>"]),
+    ("exp(x1)**2", ["<msup><mrow><mrow><mi>exp</mi>"]),
     ("-x1/(x2 + 1)", ["<mfrac><mrow><mo>−</mo>"]),
-    ("12*a[0,1]**2 + 2", ["<msub><mi>a</mi><mrow><mn>0</mn><mo>,</mo><mn>1</mn></mrow>"]),
+    ("12*a[0,1]**2 + 2", ["<msubsup><mi>a</mi><mrow><mn>0</mn><mo>,</mo><mn>1</mn></mrow>"]),
+    ("4*a[1,0]", ["<msub><mi>a</mi><mrow><mn>1</mn><mo>,</mo><mn>0</mn></mrow></msub>"]),
     ("sqrt(x1**2 + x2**2)", ["<msqrt>"]),
     ("a - (b + c)", ["<mo>−</mo><mrow><mo>(</mo><mi>b</mi><mo>+</mo>"]),
     ("E/(1 + E)", ["<mi>e</mi>"]),

@@ -20,7 +20,7 @@ from jacli.render.format import MAX_COLS, MAX_ROWS, elide, num, relation, shape_
     with_exact
 from jacli.render.mathml import to_mathml
 from jacli.render.svgmap import heatmap
-from jacli.render.table import _hang, check_line, fd_line, identity, structure_line
+from jacli.render.table import _hang, _nested, check_line, fd_line, identity, structure_line
 from jacli.result import Result
 
 STYLE = """
@@ -169,7 +169,8 @@ def vjp_panel(r: Result, names) -> str:
     vj = r.vjp
     out = ['<section class="panel vjp"><h2>vᵀJ — what '
            f"{escape(r.output_label)}.backward(v) leaves in .grad</h2>",
-           f'<p class="dim">v = {escape(vector(vj.v_exact))} from {escape(vj.v_source)}</p>']
+           f'<p class="dim">v = {escape(_nested(vj.v_exact, r.output_shape))} '
+           f'from {escape(vj.v_source)}</p>']
     if r.jacobian is not None and identity(r):
         out.append(f'<p class="identity">{escape(identity(r))}</p>')
     if vj.grad_repr:

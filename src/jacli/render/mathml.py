@@ -79,6 +79,8 @@ def _binop(node: ast.BinOp, names: frozenset[str]) -> tuple[str, int]:
     if isinstance(op, ast.Pow):
         base = _wrap(node.left, names, ATOM)
         exponent, _ = _walk(node.right, names)
+        if base.startswith("<msub>") and base.endswith("</msub>"):  # x₁²: one script column
+            return f"<msubsup>{base[6:-7]}<mrow>{exponent}</mrow></msubsup>", POW
         return f"<msup><mrow>{base}</mrow><mrow>{exponent}</mrow></msup>", POW
     if isinstance(op, (ast.Add, ast.Sub)):
         left = _wrap(node.left, names, ADD)
