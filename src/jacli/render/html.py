@@ -24,21 +24,21 @@ from jacli.render.table import _hang, _nested, check_line, fd_line, identity, st
 from jacli.result import Result
 
 STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5rem;color:#222;
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5rem;color:#222222;
 max-width:1200px}
 h1{font-size:1.4rem;margin:0 0 .3rem}h2{font-size:1.1rem;margin:1.2rem 0 .4rem}
 pre,code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.9rem}
 pre.source{background:#f6f8fa;padding:.5rem;border-radius:4px;white-space:pre-wrap}
 .row{display:flex;flex-wrap:wrap;gap:1.5rem;align-items:flex-start}
-table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.25rem .5rem;
+table{border-collapse:collapse}th,td{border:1px solid #cccccc;padding:.25rem .5rem;
 text-align:center}th{background:#f0f3f6;font-family:ui-monospace,monospace;font-weight:600}
 td.extra,th.extra{background:#fbfaf3}
 caption{font-weight:600;padding:.3rem;text-align:left;white-space:nowrap}
-.panel{border:1px solid #bbb;border-radius:6px;padding:.6rem 1rem;margin:.6rem 0}
+.panel{border:1px solid #bbbbbb;border-radius:6px;padding:.6rem 1rem;margin:.6rem 0}
 .identity{font-size:1.1rem;font-weight:600}
-.ok{color:#1a7f37}.bad{color:#cf222e;font-weight:600}.warn{color:#9a6700}.dim{color:#666}
-.axis{font:11px ui-monospace,monospace;fill:#333}.axis-title{font:11px sans-serif;fill:#666}
-figure.heatmap{margin:0}figcaption{color:#555;font-size:.85rem;max-width:480px}
+.ok{color:#1a7f37}.bad{color:#cf222e;font-weight:600}.warn{color:#9a6700}.dim{color:#666666}
+.axis{font:11px ui-monospace,monospace;fill:#333333}.axis-title{font:11px sans-serif;fill:#666666}
+figure.heatmap{margin:0}figcaption{color:#555555;font-size:.85rem;max-width:480px}
 math{font-size:1.05em}
 """
 
