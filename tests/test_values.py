@@ -15,9 +15,8 @@ from jacli.bounds import Limits
 from jacli.errors import ExitCode, JacliError, LimitError, ShapeError, ValueInputError
 from jacli.request import points as points_module
 from jacli.request.points import read_points
-from jacli.request.values import (
-    bind, flatten, names_text, parse_point, parse_points, parse_vector, shape_of,
-)
+from jacli.request.binding import bind, names_text
+from jacli.request.values import flatten, parse_point, parse_points, parse_vector, shape_of
 
 F = Fraction
 

@@ -135,7 +135,8 @@ def numeric_core(program, at, wrt=None, dtype: str = "float64",
     from jacli.analysis.autograd import forward
     from jacli.backends.tensors import TorchBackend
     from jacli.language import parse_program
-    from jacli.request.values import bind, parse_point
+    from jacli.request.binding import bind
+    from jacli.request.values import parse_point
 
     program = parse_program(program) if isinstance(program, str) else program
     B = TorchBackend(dtype, device)

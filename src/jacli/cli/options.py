@@ -43,6 +43,8 @@ class Format(str, Enum):
     markdown = "markdown"
     latex = "latex"
     dot = "dot"
+    html = "html"
+    svg = "svg"
 
 
 class GraphFormat(str, Enum):
@@ -60,6 +62,8 @@ class JFormat(str, Enum):
     json = "json"
     markdown = "markdown"
     latex = "latex"
+    html = "html"  # one self-contained page: tables, MathML, heat map, the JSON embedded
+    svg = "svg"  # the table view as a terminal screenshot (Rich's SVG export)
 
 
 ExprArg = Annotated[Optional[str], typer.Argument(

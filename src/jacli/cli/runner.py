@@ -146,7 +146,8 @@ def _renderer(command: str, fmt: Format):
     import importlib
 
     module = {Format.table: "table", Format.json: "json", Format.markdown: "markdown",
-              Format.latex: "latex", Format.dot: "graph"}[fmt]
+              Format.latex: "latex", Format.dot: "graph", Format.html: "html",
+              Format.svg: "svg"}[fmt]
     if command == C.graph and fmt in (Format.table, Format.dot):
         graph = importlib.import_module("jacli.render.graph")
         return graph.render if fmt is Format.table else graph.render_dot

@@ -123,13 +123,13 @@ def vjp_panel(r: Result) -> Panel:
     vj = r.vjp
     lines: list[RenderableType] = [
         Text(f"output {r.output_label} ({shape_text(r.output_shape)}), v = "
-             f"{_nested(vj.v_exact, r.output_shape)} from {vj.v_source}", style="dim"),
+             f"{nested(vj.v_exact, r.output_shape)} from {vj.v_source}", style="dim"),
         _identity_fit(r)]
     if vj.grad_repr:
         lines.append(Text(_grad_header(r.output_label, list(vj.grad_repr)), style="dim"))
         for name, text in vj.grad_repr.items():
             none = "   (PyTorch: None — not in the output's graph)" if name in vj.grad_none else ""
-            lines.append(Text(_hang(f"{name}.grad = ", text) + none))
+            lines.append(Text(hang(f"{name}.grad = ", text) + none))
     elif vj.symbolic:
         for x, f in zip(r.inputs, vj.symbolic):
             lines.append(Text(f"(vᵀJ)[{x}] = {f}"))
@@ -144,21 +144,21 @@ def _grad_header(output: str, names: list[str]) -> str:
     return f"after {output}.backward(v), each variable's .grad:"
 
 
-def _hang(prefix: str, text: str) -> str:
+def hang(prefix: str, text: str) -> str:
     """``prefix`` + a multi-line repr, its continuation lines shifted right by the prefix so
     that they stay aligned under the first line (as ``print`` would align them)."""
     pad = "\n" + " " * len(prefix)
     return prefix + pad.join(text.split("\n"))
 
 
-def _nested(flat: list[str], shape: tuple[int, ...]) -> str:
+def nested(flat: list[str], shape: tuple[int, ...]) -> str:
     """``[[1, 2]]``: v in the output's shape, as the user would write it (elided if long)."""
     if len(flat) > MAX_COLS:
         return vector(flat)
     if not shape:
         return flat[0]
     step = len(flat) // shape[0]
-    return "[" + ", ".join(_nested(flat[i * step:(i + 1) * step], shape[1:])
+    return "[" + ", ".join(nested(flat[i * step:(i + 1) * step], shape[1:])
                            for i in range(shape[0])) + "]"
 
 

@@ -101,7 +101,7 @@ def _missing(i: int, name: str) -> ValueInputError:
 
 
 def _not_a_variable(i: int, name: str, variables) -> ValueInputError:
-    from jacli.request.values import names_text
+    from jacli.request.binding import names_text
 
     return ValueInputError(f"point {i + 1}: {name!r} is not a variable of this function",
                            hint=f"variables: {names_text(variables)}", where="--at-file")
