@@ -211,3 +211,72 @@ def test_progress_bar_on_a_terminal_and_the_data_still_on_stdout(tmp_path):
     assert proc.returncode == 0
     assert b"points" in seen  # the bar's label, drawn on the terminal
     assert len(out.read_text().splitlines()) == 25_001
+
+
+# -- through the CLI: --at-file and several --at values --------------------------------------
+def _lines(text: str) -> list[dict]:
+    return [json.loads(line, parse_constant=lambda t: pytest.fail(t)) for line in text.splitlines()]
+
+
+def test_at_file_jsonl_streams_one_object_per_point(cli, tmp_path):
+    f = tmp_path / "points.jsonl"
+    f.write_text("\n".join(json.dumps({"x1": i, "x2": i + 1}) for i in range(10)) + "\n")
+    r = cli("vjp", "2*x1+x2**2, x1**2+2*x2**3", "--at-file", str(f), "--v", "1,2")
+    assert r.code == 0, r.err
+    header, *rows = _lines(r.out)
+    assert header["points"] == 10 and header["jacobian_symbolic"] == [["2", "2*x2"],
+                                                                     ["2*x1", "6*x2**2"]]
+    assert len(rows) == 10 and rows[1]["vjp"] == [6.0, 52.0]  # S17 at (1, 2)
+    for i, row in enumerate(rows):  # vᵀJ = [2 + 4*x1, 2*x2 + 12*x2**2] at x1 = i, x2 = i + 1
+        assert row["vjp"] == [2 + 4 * i, 2 * (i + 1) + 12 * (i + 1) ** 2]
+    assert [row.get("check") for row in rows[:3]] == [True, True, True]
+
+
+def test_at_file_csv_and_tensor_points(cli, tmp_path):
+    f = tmp_path / "p.csv"
+    f.write_text("x1,x2\n1,2\n3,4\n")
+    rows = _lines(cli("jacobian", "x1*x2", "--at-file", str(f)).out)[1:]
+    assert [r["jacobian"] for r in rows] == [[[2.0, 1.0]], [[4.0, 3.0]]]
+    g = tmp_path / "p.jsonl"
+    g.write_text('{"a": [[2, 4]]}\n{"a": [[1, 1]]}\n')
+    src = "b = zeros(1,2); b[0,0] = a[0,0]**2 + a[0,1]; b[0,1] = a[0,1]**3 + 2*a[0,0]; 2*b"
+    rows = _lines(cli("jacobian", src, "--at-file", str(g)).out)[1:]
+    assert rows[0]["jacobian"] == [[8.0, 2.0], [4.0, 96.0]]
+    assert rows[1]["jacobian"] == [[4.0, 2.0], [4.0, 6.0]]
+
+
+@pytest.mark.parametrize("content, needle", [
+    ('{"x": NaN}\n', "not a finite number"),
+    ('{"x": 1}\n{"y": 2}\n', "point 2 has no value for 'x'"),
+    ('{"x": 1}\n{"x": [1, 2]}\n', "point 2: x has shape"),
+    ("x\nabc\n", "not all numbers"),
+    ("", "no points"),
+])
+def test_at_file_errors(cli, tmp_path, content, needle):
+    f = tmp_path / "bad.jsonl"
+    f.write_text(content)
+    r = cli("jacobian", "x**2", "--at-file", str(f))
+    assert r.code == 2 and needle in r.err
+
+
+def test_several_at_values_per_variable_are_many_points(cli):
+    """``--at x1=1 --at x1=2 --at x2=2``: point i takes the i-th value of each repeated
+    variable; one given once holds at every point. Same stream as --at-file."""
+    r = cli("vjp", "2*x1+x2**2, x1**2+2*x2**3", "--at", "x1=1", "--at", "x1=2,x2=2",
+            "--at", "x1=3", "--v", "1,2")
+    assert r.code == 0, r.err
+    header, *rows = _lines(r.out)
+    assert header["points"] == 3
+    assert [row["vjp"] for row in rows] == [[2 + 4 * x1, 52.0] for x1 in (1, 2, 3)]
+    assert all(row["check"] is True for row in rows)
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["jacobian", "x1*x2", "--at", "x1=1", "--at", "x1=2", "--at", "x2=1", "--at", "x2=2",
+      "--at", "x2=3"], "same number of values (given: x1 2, x2 3)"),
+    (["hessian", "x1*x2", "--at", "x1=1", "--at", "x1=2", "--at", "x2=1"],
+     "many points work with jacobian, vjp and grad"),
+])
+def test_several_at_values_errors(cli, argv, needle):
+    r = cli(*argv)
+    assert r.code == 2 and needle in r.err

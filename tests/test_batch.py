@@ -1,0 +1,72 @@
+"""``jacli batch``: one JSON answer per request line, each independent of the lines before,
+and a bad or buggy line never stops the stream."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def _lines(text: str) -> list[dict]:
+    return [json.loads(line, parse_constant=lambda t: pytest.fail(t)) for line in text.splitlines()]
+
+
+def test_batch_answers_every_line_and_survives_bad_ones():
+    requests = [
+        {"command": "vjp", "expr": "x1*x2, x1+x2", "at": "1,2", "v": "1,1", "id": "a"},
+        "not json",
+        {"expr": "x +", "id": "b"},
+        {"command": "grad", "expr": "sum(x**2)", "at": ["x=[1,2]"], "id": "c"},
+        {"command": "jacobian", "expr": "x", "bogus": 1},
+        {"command": "hessian", "expr": "x1**2*x2", "at": "1,2"},
+    ]
+    stdin = "\n".join(r if isinstance(r, str) else json.dumps(r) for r in requests) + "\n"
+    out = subprocess.run([sys.executable, "-m", "jacli", "batch"], input=stdin,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    answers = _lines(out.stdout)
+    assert len(answers) == len(requests)
+    assert answers[0]["id"] == "a" and answers[0]["vjp"]["numeric"] == [3.0, 2.0]
+    assert "error" in answers[1] and answers[2]["error"]["kind"] == "parse"
+    assert answers[2]["id"] == "b"
+    assert answers[3]["vjp"]["grad"]["x"] == [2.0, 4.0]
+    assert "unknown key" in answers[4]["error"]["message"]
+    assert answers[5]["hessian"]["numeric"] == [[4.0, 2.0], [2.0, 0.0]]
+
+
+def test_batch_answers_do_not_depend_on_the_lines_before(cli):
+    """jacli batch uses one rule set for every request (the warm rules), so a request gets
+    the same strategy and the same numbers alone or after a request that loaded torch.func."""
+    x = "[" + ",".join(str(i % 7 + 1) for i in range(100)) + "]"
+    line = json.dumps({"command": "jacobian", "expr": "sin(x[:40])*exp(x/50).sum()/7",
+                       "at": f"x={x}", "symbolic": "never"}) + "\n"
+    big = json.dumps({"command": "jacobian", "expr": "sin(x)*exp(x/50).sum()", "mode": "rev",
+                      "at": "x=[" + ",".join(["0.5"] * 300) + "]", "symbolic": "never"}) + "\n"
+    alone = _lines(cli("batch", stdin=line.encode()).out)[0]
+    after = _lines(cli("batch", stdin=(big + line).encode()).out)[1]
+    assert alone["strategy"] == after["strategy"]
+    assert alone["jacobian"]["numeric"] == after["jacobian"]["numeric"]
+
+
+def test_a_bug_on_one_batch_line_does_not_stop_the_stream(cli, monkeypatch):
+    import jacli.analysis.compute
+
+    calls = []
+
+    def flaky(problem):
+        calls.append(problem)
+        if len(calls) == 1:
+            raise ZeroDivisionError("simulated bug")
+        return real(problem)
+
+    real = jacli.analysis.compute.compute
+    monkeypatch.setattr(jacli.analysis.compute, "compute", flaky)
+    lines = b'{"command": "grad", "expr": "x**2", "at": "3", "id": 1}\n' \
+            b'{"command": "grad", "expr": "x**2", "at": "3", "id": 2}\n'
+    r = cli("batch", stdin=lines)
+    first, second = _lines(r.out)
+    assert first["error"]["kind"] == "internal" and first["id"] == 1
+    assert second["vjp"]["numeric"] == [6.0] and second["id"] == 2
