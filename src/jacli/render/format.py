@@ -100,7 +100,3 @@ def elide(n: int, limit: int) -> list[int | None]:
         return list(range(n))
     head = limit - 2
     return list(range(head)) + [None, n - 1]
-
-
-def shape_text(shape) -> str:
-    return "scalar" if not shape else "×".join(map(str, shape))

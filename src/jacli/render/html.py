@@ -16,12 +16,13 @@ import math
 from html import escape
 
 from jacli.render import json as json_renderer
-from jacli.render.format import MAX_COLS, MAX_ROWS, elide, num, relation, shape_text, vector, \
+from jacli.render.format import MAX_COLS, MAX_ROWS, elide, num, relation, vector, \
     with_exact
 from jacli.render.mathml import to_mathml
 from jacli.render.svgmap import heatmap
 from jacli.render.table import hang, nested, check_line, fd_line, identity, structure_line
 from jacli.result import Result
+from jacli.result.labels import dims_text
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5rem;color:#222222;
@@ -79,9 +80,9 @@ def header(r: Result) -> str:
     out = [f"<header><h1>jacli {escape(r.command)}</h1>",
            f'<pre class="source"><code>{escape(r.source.strip())}</code></pre>',
            f"<p>f: ℝ<sup>{n}</sup> → ℝ<sup>{len(r.outputs)}</sup>, output "
-           f"<code>{escape(r.output_label)}</code> ({escape(shape_text(r.output_shape))})</p>",
+           f"<code>{escape(r.output_label)}</code> ({escape(dims_text(r.output_shape))})</p>",
            f"<p>variables ({escape(r.order)}): " + ", ".join(
-               f"<code>{escape(v.name)}</code>" + (f" ({escape(shape_text(v.shape))})"
+               f"<code>{escape(v.name)}</code>" + (f" ({escape(dims_text(v.shape))})"
                                                    if v.shape else "")
                for v in r.variables) + "</p>"]
     if r.point_text:

@@ -18,10 +18,11 @@ from rich.panel import Panel
 from rich.text import Text
 
 from jacli.render.fit import Fit, fit_grid, side_by_side, wrap_pieces
-from jacli.render.format import MAX_COLS, MAX_TERMS, num, shape_text, vector, with_exact
+from jacli.render.format import MAX_COLS, MAX_TERMS, num, vector, with_exact
 from jacli.render.matrix import grid, jacobian_view, \
     numeric_panel, symbolic_panel  # noqa: F401 (numeric_panel, symbolic_panel: public names)
 from jacli.result import Result
+from jacli.result.labels import dims_text
 from jacli.request.command import Command as C
 
 
@@ -50,10 +51,10 @@ def header(r: Result) -> Text:
     m = len(r.outputs)
     t = Text()
     t.append(f"jacli {r.command}", style="bold")
-    t.append(f" · f: R^{n} → R^{m}" + (f" (output {r.output_label} is {shape_text(r.output_shape)})"
+    t.append(f" · f: R^{n} → R^{m}" + (f" (output {r.output_label} is {dims_text(r.output_shape)})"
                                       if len(r.output_shape) > 1 else ""))
     t.append(f"\nvariables ({r.order}): ")
-    t.append(", ".join(f"{v.name}" + (f" ({shape_text(v.shape)})" if v.shape else "")
+    t.append(", ".join(f"{v.name}" + (f" ({dims_text(v.shape)})" if v.shape else "")
                        for v in r.variables), style="cyan")
     if r.point_text:
         t.append("\nat ")
@@ -122,7 +123,7 @@ def _factor(text: str) -> str:
 def vjp_panel(r: Result) -> Panel:
     vj = r.vjp
     lines: list[RenderableType] = [
-        Text(f"output {r.output_label} ({shape_text(r.output_shape)}), v = "
+        Text(f"output {r.output_label} ({dims_text(r.output_shape)}), v = "
              f"{nested(vj.v_exact, r.output_shape)} from {vj.v_source}", style="dim"),
         _identity_fit(r)]
     if vj.grad_repr:
