@@ -1,5 +1,4 @@
-"""Array files and the many-points stream: an array file's column read a chunk at a time
-(``Sliced``), and ``--out-file`` (``write``): the results as arrays, not JSON Lines.
+"""``--out-file`` (``write``): the many-points results as arrays, not JSON Lines.
 
 ``.npz`` holds ``value`` (N, m) and ``jacobian`` (N, m, n) or ``vjp`` (N, n), ``inputs`` and
 ``outputs`` (the labels of J's columns and rows), ``variables`` (the names) and ``header``
@@ -19,26 +18,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from jacli.errors import ShapeError
 from jacli.request.arrays import kind
-
-
-class Sliced:
-    """A variable of ``request.arrays.ArrayPoints`` as ``batched.chunks`` slices it: ``shape``
-    (N, *shape), and ``[start:stop]`` the (stop-start, *shape) tensor of those points."""
-
-    def __init__(self, points, name: str, shape: tuple[int, ...], backend) -> None:
-        if points.shape(name) != tuple(shape):
-            raise ShapeError(f"{points.where}: {name} has shape {points.shape(name)} at each "
-                             f"point, not {tuple(shape)}", where=points.where)
-        self.points, self.name, self.backend = points, name, backend
-        self.shape = (len(points), *shape)
-
-    def __getitem__(self, part: slice):
-        import torch
-
-        block = self.points.read(self.name, part.start or 0, min(part.stop, self.shape[0]))
-        return torch.from_numpy(block).to(dtype=self.backend.dtype, device=self.backend.device)
 
 
 def write(problem, points, path: str, progress=None) -> bool:

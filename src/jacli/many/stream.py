@@ -1,7 +1,8 @@
 """Many points (``--at-file``): one program, N points, batched autograd, streamed results.
 
-The points come from ``points.read_points`` (JSON Lines or CSV) or ``arrays.read_arrays``. Every point must give every
-variable, and nothing else, with the shapes of the first point.
+The points come from ``points.read_points`` (JSON Lines or CSV) or ``arrays.read_arrays``
+(array files, read a chunk at a time). Every point must give every variable, and nothing
+else, with the shapes of the first point.
 
 Numerics are batched over points in chunks (``batched``); the symbolic Jacobian is derived
 once. The first ``CHECKED`` points are also computed one at a time, exactly: their rows carry
@@ -189,7 +190,7 @@ def _column(points: Points, name: str, shape: tuple[int, ...], backend):
     import torch
 
     if hasattr(points, "read"):  # an array file: read and converted a chunk at a time
-        from jacli.many.arrays import Sliced
+        from jacli.many.sliced import Sliced
 
         return Sliced(points, name, shape, backend)
     values = points.column(name, shape)
