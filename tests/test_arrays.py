@@ -191,6 +191,23 @@ def test_out_file_from_several_at_values_and_a_progress_bar(cli, tmp_path, monke
     assert seen == [5, 0, 2, 4, 5, None]  # the total, then points done per chunk, then stop
 
 
+def test_out_file_float32_and_a_disagreement(cli, tmp_path, monkeypatch):
+    from jacli.many import stream
+
+    x = _tensors()["x"]
+    np.save(tmp_path / "x.npy", x)
+    rows = _rows(_run(cli, "grad", "sum(x**3)", _jsonl(tmp_path, {"x": x}), "--dtype",
+                      "float32").out)[1]
+    monkeypatch.setattr(stream._Run, "_check", lambda self, i, out, start: i != 1)
+    r = cli("grad", "sum(x**3)", "--at-file", str(tmp_path / "x.npy"), "--dtype", "float32",
+            "--out-file", str(tmp_path / "o.npz"))
+    assert r.code == 1 and "a checked point disagrees" in r.err
+    got, meta = _read_out(tmp_path / "o.npz")
+    assert [c["check"] for c in meta["checks"]] == [True, False, True]
+    assert np.array_equal(got["vjp"], np.array([row["vjp"] for row in rows]))
+    assert not np.array_equal(got["vjp"], 3 * x * x)  # float32's numbers, not float64's
+
+
 @pytest.mark.parametrize("argv, needle", [
     (["jacobian", "x1*x2", "--at", "1,2", "--out-file", "o.npz"], "writes the results of many"),
     (["jacobian", "x1*x2", "--out-file", "o.npz"], "writes the results of many"),
