@@ -316,6 +316,30 @@ def test_npy_is_memory_mapped_and_read_in_slices(tmp_path, monkeypatch):
     assert peak < n * 8 // 4, f"private memory grew by {peak / 1e6:.0f} MB for an 80 MB file"
 
 
+def test_parquet_is_read_a_row_group_at_a_time(cli, tmp_path, monkeypatch):
+    pa = _pyarrow()
+    import pyarrow.parquet as pq
+
+    from jacli.many import batched
+    from jacli.request import arrow
+
+    rng = np.random.default_rng(22)
+    columns = {"x1": rng.normal(size=5000), "x2": rng.normal(size=5000)}
+    pq.write_table(pa.table(columns), tmp_path / "p.parquet", row_group_size=100)
+    expected = _run(cli, "vjp", SYSTEM, _jsonl(tmp_path, columns), "--v", "1,1,1").out
+    rows = []
+    numbers = arrow._numbers
+    monkeypatch.setattr(arrow, "_numbers", lambda column, *a: rows.append(len(column))
+                        or numbers(column, *a))
+    monkeypatch.setattr(batched, "chunk_size", lambda m, n: 250)  # chunks straddle groups
+    assert _run(cli, "vjp", SYSTEM, str(tmp_path / "p.parquet"), "--v", "1,1,1").out == expected
+    assert set(rows) == {100}  # never the whole file: a row group, a column at a time
+    # for each of the 2 columns, each of the 50 row groups converted once when checked and
+    # once when computed (a chunk that starts in the group the last one ended in finds it
+    # kept), plus group 0 for the shapes and again for the exactly checked points
+    assert len(rows) <= 2 * (50 + 50 + 2)
+
+
 # -- pyarrow missing -----------------------------------------------------------------------
 def test_missing_pyarrow_named_before_torch(tmp_path):
     code = (

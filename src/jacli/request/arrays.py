@@ -75,8 +75,8 @@ def read_arrays(path: str, where: str) -> "ArrayPoints":
         raise ValueInputError(f"{where}: no points in the file", where=where)
     if len(points) > MAX_POINTS:
         raise LimitError(f"{where}: {len(points)} points; the limit is {MAX_POINTS}", where=where)
-    for name in source.names or ():  # a .npy's array is checked once it has its name
-        points.validate(name)
+    if source.names is not None:  # a .npy's array is checked once it has its name
+        points.validate(source.names)
     return points
 
 
@@ -100,7 +100,7 @@ class ArrayPoints(Points):
                                  hint="give a .npz with one array per variable, by name",
                                  where=self.where)
             self.source.names = [variables[0]]
-            self.validate(variables[0])
+            self.validate(self.source.names)
             return
         extra = [n for n in self.source.names if n not in variables]
         if extra:
@@ -136,19 +136,22 @@ class ArrayPoints(Points):
                              f"point, not {shape}", where=self.where)
         return self.read(name, 0, self.count)
 
-    def validate(self, name: str) -> None:
-        """Every number of ``name`` finite, checked a block at a time (bounded memory)."""
+    def validate(self, names) -> None:
+        """Every number of ``names`` finite, checked a block of points at a time (bounded
+        memory; a table's row groups are each read once for all the names)."""
         import numpy as np
 
-        size = max(1, BLOCK_FLOATS // max(1, int(np.prod(self.shape(name)))))
+        per_point = sum(int(np.prod(self.shape(n))) for n in names)
+        size = max(1, BLOCK_FLOATS // max(1, per_point))
         for start in range(0, self.count, size):
-            block = self.read(name, start, min(start + size, self.count))
-            bad = ~np.isfinite(block.reshape(len(block), -1)).all(1)
-            if bad.any():
-                i = start + int(np.argmax(bad))
-                raise ValueInputError(f"{self.where}: point {i + 1}: {name} is not a finite "
-                                      "number", hint="every value must be finite, as --at "
-                                      "wants it", where=self.where)
+            for name in names:
+                block = self.read(name, start, min(start + size, self.count))
+                bad = ~np.isfinite(block.reshape(len(block), -1)).all(1)
+                if bad.any():
+                    raise ValueInputError(
+                        f"{self.where}: point {start + int(np.argmax(bad)) + 1}: {name} is "
+                        "not a finite number", hint="every value must be finite, as --at "
+                        "wants it", where=self.where)
 
     def _exact(self, i: int) -> dict:
         return {n: _fractions(self.read(n, i, i + 1)[0].tolist()) for n in self.names()}

@@ -40,41 +40,52 @@ class Table:
         for size in sizes:
             self.starts.append(self.starts[-1] + size)
         self.count = self.starts[-1]
-        self._cache: dict[int, dict] = {}
+        self._window: tuple = (None, None)  # ((start, stop), {name: array})
+        self._last: tuple = (None, None)  # (batch, {name: array})
         self._shapes: dict[str, tuple[int, ...]] = {}
         twice = [n for i, n in enumerate(self.names) if n in self.names[:i]]
         if twice:
             raise ValueInputError(f"{where}: two columns are named {twice[0]!r}", where=where)
-        if self.count:
-            first = self._batch(0)  # the first point's lengths fix the shapes
+        if self.count:  # the first point's lengths fix the shapes
+            first = self._batch(next(b for b, size in enumerate(sizes) if size))
             self._shapes = {n: a.shape[1:] for n, a in first.items()}
 
     def shape(self, name: str) -> tuple[int, ...]:
         return self._shapes[name]
 
     def read(self, name: str, start: int, stop: int):
-        """Points start:stop of a column, from the row groups (batches) that hold them."""
+        """Points start:stop of a column. Every column of that window is converted at once
+        and kept until another window is asked for: the stream reads each variable's slice
+        of the same chunk in turn."""
+        if self._window[0] != (start, stop):
+            self._window = ((start, stop), None)  # drop the old window before the new one
+            self._window = ((start, stop), self._columns(start, stop))
+        return self._window[1][name]
+
+    def _columns(self, start: int, stop: int) -> dict:
+        """Every column's points start:stop, from the row groups (batches) that hold them."""
         import numpy as np
 
         first = bisect.bisect_right(self.starts, start) - 1
-        parts = []
+        parts = {n: [] for n in self.names}
         for b in range(first, len(self.starts) - 1):
             lo = self.starts[b]
             if lo >= stop:
                 break
-            parts.append(self._batch(b)[name][max(start - lo, 0):stop - lo])
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+            for n, values in self._batch(b).items():
+                parts[n].append(values[max(start - lo, 0):stop - lo])
+        return {n: p[0] if len(p) == 1 else np.concatenate(p) for n, p in parts.items()}
 
     def _batch(self, b: int) -> dict:
-        """Batch ``b``'s columns as NumPy arrays; the last two are kept (a chunk of points
-        usually spans at most two batches, and every variable reads the same ones)."""
-        if b not in self._cache:
+        """Batch ``b``'s columns as NumPy arrays; the last one is kept (a window of points
+        often starts in the row group the previous one ended in)."""
+        if self._last[0] != b:
+            self._last = (None, None)
             batch = self._get(b)
-            self._cache = {k: v for k, v in self._cache.items() if k == b - 1}
-            self._cache[b] = {n: _numbers(batch.column(n), n, self.starts[b],
+            self._last = (b, {n: _numbers(batch.column(n), n, self.starts[b],
                                           self._shapes.get(n), self.where)
-                              for n in self.names}
-        return self._cache[b]
+                              for n in self.names})
+        return self._last[1]
 
 
 def _parquet(path: str):
