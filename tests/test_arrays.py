@@ -246,6 +246,7 @@ def _refused(cli, tmp_path, source, name, save, needle):
     ("sum(x)", "nan.npy", lambda p: np.save(p, np.array([[1.0, 2], [3, np.inf]])),
      "point 2: x is not a finite number"),
     ("sum(x)", "bad.npy", lambda p: p.write_bytes(b"not numpy"), "cannot read --at-file"),
+    ("sum(x)", "gone.npz", lambda p: None, "gone.npz: No such file"),
     ("sum(x)", "bad.npz", lambda p: np.save(open(p, "wb"), np.ones(2)), "not a .npz archive"),
     ("x @ x", "s.npz", lambda p: np.savez(p, x=np.ones((3, 2, 3))),
      "matmul of shapes (2, 3) and (2, 3)"),

@@ -64,6 +64,8 @@ def read_arrays(path: str, where: str) -> "ArrayPoints":
     check_pyarrow(path, where)
     fmt = kind(path)
     where = f"{where} {path}"
+    if not Path(path).is_file():  # said as the text files' reader says it
+        raise UsageError(f"cannot read {where}: No such file", where=where)
     if fmt in NEEDS_PYARROW:
         from jacli.request.arrow import Table
 
