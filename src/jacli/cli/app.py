@@ -18,6 +18,7 @@ from jacli import __version__
 from jacli.cli import runner
 from jacli.cli.options import EPILOG_LANGUAGE, OVERRIDES, PARAMETERS, Format
 from jacli.errors import UsageError
+from jacli.request.arrays import check_out, check_pyarrow
 from jacli.request.command import takes
 
 app = typer.Typer(
@@ -152,11 +153,12 @@ def _run(command: str, o: dict) -> int:
         if o["at"]:
             raise UsageError("give the points either with --at or with --at-file, not both")
         _check_many(o, fmt)
-        return runner.emit_many(problem, runner.points_file(o["at_file"]))
+        return runner.emit_many(problem, runner.points_file(o["at_file"]), o.get("out_file"))
     points = runner.points_given(o["at"], problem.limits)
     if points is not None:  # several values per variable: many points
         _check_many(o, fmt)
-        return runner.emit_many(replace(problem, at=()), points)
+        return runner.emit_many(replace(problem, at=()), points, o.get("out_file"))
+    check_out(o.get("out_file"), many=False)
     from jacli.analysis.precheck import precheck
 
     precheck(problem)
@@ -171,6 +173,10 @@ def _check_options(o: dict, fmt: Format) -> None:
     if o.get("explain") and fmt is not Format.table:
         raise UsageError(f"--explain explains the table output, not {fmt.value}",
                          hint='the JSON carries the choice as "strategy"', where="--explain")
+    if o.get("out_file") is not None:  # the suffix, and pyarrow for tables, before torch
+        check_out(o["out_file"], many=None if o.get("at_file") or o["at"] else False)
+    check_pyarrow(o.get("at_file"), "--at-file")
+    check_pyarrow(o.get("out_file"), "--out-file")
 
 
 def _check_many(o: dict, fmt: Format) -> None:

@@ -78,7 +78,8 @@ AtOpt = Annotated[Optional[List[str]], typer.Option(
     "1/10, 1/3 is allowed. Without it: formulas only.")]
 AtFileOpt = Annotated[Optional[str], typer.Option(
     "--at-file", metavar="FILE", show_default=False,
-    help="Many points: JSON Lines ({\"x\": [1, 2]} per line) or CSV (header of names). "
+    help="Many points: JSON Lines ({\"x\": [1, 2]} per line) or CSV (header of names); "
+    ".npy/.npz arrays (leading axis: the points), .parquet/.arrow with pyarrow. "
     "Batched autograd; one JSON object per line on stdout.")]
 VOpt = Annotated[Optional[str], typer.Option(
     "--v", "-v", metavar="V", show_default=False,
@@ -118,6 +119,10 @@ EmitOpt = Annotated[Optional[Emit], typer.Option(
 TimeoutOpt = Annotated[float, typer.Option(
     "--timeout", metavar="SECONDS", help="Time budget per stage (autograd, SymPy).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
+OutFileOpt = Annotated[Optional[str], typer.Option(
+    "--out-file", metavar="FILE", show_default=False,
+    help="Many points: write values and J (N×m×n) or vᵀJ (N×n) as arrays to FILE (.npz, or "
+    ".parquet with pyarrow) instead of JSON Lines on stdout.")]
 ExplainOpt = Annotated[bool, typer.Option(
     "--explain", help="Explain in full why autograd built J in forward or reverse mode "
     "(table output).")]
@@ -132,6 +137,7 @@ PARAMETERS = {
     "symbolic": (SymOpt, Symbolic.auto), "mode": (ModeOpt, Mode.auto),
     "format": (FormatOpt, JFormat.table), "json": (JsonOpt, False), "emit": (EmitOpt, None),
     "explain": (ExplainOpt, False), "timeout": (TimeoutOpt, 10.0), "debug": (DebugOpt, False),
+    "out_file": (OutFileOpt, None),
 }
 OVERRIDES = {("graph", "format"): (GraphFormatOpt, GraphFormat.table),
              ("hessian", "v"): (HvOpt, None)}

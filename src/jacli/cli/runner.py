@@ -66,14 +66,17 @@ def emit(problem, fmt: Format, explain: bool = False) -> int:
     return ExitCode.OK
 
 
-def emit_many(problem, points) -> int:
+def emit_many(problem, points, out_file: str | None = None) -> int:
     """Many points (``--at-file``, or several ``--at`` values per variable): stream one strict
-    JSON object per point, after a header object. ``points`` is a ``points.Points``."""
+    JSON object per point, after a header object. ``points`` is a ``points.Points``.
+    ``out_file`` (.npz, .parquet): write the results there as arrays instead."""
     from jacli.many.stream import json_lines
 
     if problem.command not in (C.jacobian, C.vjp, C.grad):
         raise UsageError(f"many points work with jacobian, vjp and grad, not {problem.command}")
     progress = _progress(len(points))
+    if out_file is not None:
+        return _write_arrays(problem, points, out_file, progress)
     disagree = False
     try:
         for block in json_lines(problem, points):
@@ -89,6 +92,23 @@ def emit_many(problem, points) -> int:
     return ExitCode.DISAGREE if disagree else ExitCode.OK
 
 
+def _write_arrays(problem, points, path: str, progress) -> int:
+    """``--out-file``: the arrays in ``path``; stdout stays empty, one line on stderr."""
+    from jacli.many.arrays import write
+
+    try:
+        disagree = write(problem, points, path, progress)
+    except OSError as e:
+        raise UsageError(f"cannot write --out-file {path}: {e.strerror or e}",
+                         where="--out-file") from None
+    finally:
+        if progress:
+            progress(None)
+    note = "; a checked point disagrees (see the header's checks)" if disagree else ""
+    sys.stderr.write(f"jacli: wrote {len(points)} points to {path}{note}\n")
+    return ExitCode.DISAGREE if disagree else ExitCode.OK
+
+
 def settle_gc() -> None:
     """For a command that runs on: freeze what is alive now (the imported modules' objects,
     which live until exit) so no collection re-scans it, and collect the rest as usual."""
@@ -97,9 +117,13 @@ def settle_gc() -> None:
 
 
 def points_file(path: str):
-    """``--at-file``'s points (``points.Points``), read as JSON Lines or CSV."""
+    """``--at-file``'s points (``points.Points``), read as JSON Lines or CSV, or, by the
+    suffix, from an array file (``request.arrays``: .npy .npz .parquet .arrow .feather)."""
+    from jacli.request.arrays import kind, read_arrays
     from jacli.request.points import read_points
 
+    if kind(path) is not None:
+        return read_arrays(path, "--at-file")
     return read_points(read_bytes(lambda: open(path, "rb").read(), f"--at-file {path}"),
                        "--at-file")
 

@@ -1,7 +1,8 @@
 """Many points (``--at-file``): one program, N points, batched autograd, streamed results.
 
-The points come from ``points.read_points`` (JSON Lines or CSV). Every point must give every
-variable, and nothing else, with the shapes of the first point.
+The points come from ``points.read_points`` (JSON Lines or CSV) or ``arrays.read_arrays``
+(array files, read a chunk at a time). Every point must give every variable, and nothing
+else, with the shapes of the first point.
 
 Numerics are batched over points in chunks (``batched``); the symbolic Jacobian is derived
 once. The first ``CHECKED`` points are also computed one at a time, exactly: their rows carry
@@ -68,6 +69,15 @@ def json_lines(problem, points: Points) -> Iterator[Block]:
                     any(run.checks.get(start + i) is False for i in slow))
 
 
+def tensors(problem, points: Points) -> Iterator:
+    """The stream as tensors (``--out-file``): the header dict, then per chunk
+    ``(start, {key: tensor}, checks)``; ``checks`` maps a checked point to its verdict."""
+    run = _Run(problem, points)
+    yield run.header
+    for start, out in run.outs():
+        yield start, {k: out[k] for k in run.keys}, run.checks
+
+
 class _Run:
     """One ``--at-file`` run: validated inputs, the header, the checks, the chunks."""
 
@@ -115,11 +125,9 @@ class _Run:
             row["check"] = self.checks[start + i]
         return row
 
-    def chunks(self) -> Iterator[tuple[int, dict]]:
-        """``(start, rows)``: rows[key] is a list of Python numbers per point;
-        rows["nonfinite"] the set of in-chunk indices of points with a NaN or an infinity."""
-        import torch
-
+    def outs(self) -> Iterator[tuple[int, dict]]:
+        """``(start, out)``: the batched tensors of each chunk (``batched.batched``), the
+        checked points among them checked (``self.checks``)."""
         from jacli.many.batched import chunk_size, chunks
 
         size = chunk_size(self.m, self.n)
@@ -127,6 +135,14 @@ class _Run:
                                  size):
             for i in range(start, min(start + len(out["value"]), len(self.checked))):
                 self.checks[i] = self._check(i, out, start)
+            yield start, out
+
+    def chunks(self) -> Iterator[tuple[int, dict]]:
+        """``(start, rows)``: rows[key] is a list of Python numbers per point;
+        rows["nonfinite"] the set of in-chunk indices of points with a NaN or an infinity."""
+        import torch
+
+        for start, out in self.outs():
             N = len(out["value"])
             finite = torch.stack([out[k].reshape(N, -1).isfinite().all(1) for k in self.keys])
             with gc_paused():
@@ -173,6 +189,10 @@ def _column(points: Points, name: str, shape: tuple[int, ...], backend):
     finite, as ``--at`` wants it, and rounded as the exact reading rounds it."""
     import torch
 
+    if hasattr(points, "read"):  # an array file: read and converted a chunk at a time
+        from jacli.many.sliced import Sliced
+
+        return Sliced(points, name, shape, backend)
     values = points.column(name, shape)
     try:
         X = torch.tensor(values, dtype=torch.float64)

@@ -42,6 +42,7 @@ TAKES: dict[str, tuple[Command, ...]] = {
     "mode": NUMERIC_J,
     "explain": NUMERIC_J,
     "emit": (C.vjp, C.grad),  # the script ends in y.backward(v): exactly these two
+    "out_file": MANY_POINTS,  # the many-points results as arrays
 }
 # Refusals that deserve more than "X takes no --opt": (message, hint).
 WHY_NOT = {
