@@ -19,6 +19,7 @@ from jacli.render import json as json_renderer
 from jacli.render.format import MAX_COLS, MAX_ROWS, elide, num, relation, vector, \
     with_exact
 from jacli.render.mathml import to_mathml
+from jacli.render.matrix import derivative
 from jacli.render.svgmap import heatmap
 from jacli.render.table import hang, nested, check_line, fd_line, identity, structure_line
 from jacli.result import Result
@@ -131,7 +132,7 @@ def jacobian_section(r: Result, names) -> list[str]:
         return []
     tables, rows, cols = [], list(r.outputs), list(r.inputs)
     if J.symbolic is not None:
-        tables.append(matrix_table("symbolic J = ∂y/∂x", rows, cols,
+        tables.append(matrix_table(f"symbolic J = {derivative(r)}", rows, cols,
                                    lambda i, j: to_mathml(J.symbolic[i][j], names)))
     if J.numeric is not None or J.exact is not None:
         extra = []

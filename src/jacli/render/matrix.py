@@ -103,7 +103,7 @@ def jacobian_view(r: Result) -> Fit:
                                                                                i, j))
                 lines.insert(0, Text("SymPy formula ≈ autograd value (no room for a table)",
                                      style="dim"))
-                return Panel(Group(*lines), title=Text("J = ∂y/∂x"), subtitle=_shape(r),
+                return Panel(Group(*lines), title=Text(f"J = {derivative(r)}"), subtitle=_shape(r),
                              expand=False)
         return side_by_side(panels).build(console, width)
 
