@@ -1,4 +1,9 @@
-"""Shared fixtures: run the real CLI entry point in-process and capture what a user sees."""
+"""Shared fixtures: run the real CLI entry point in-process and capture what a user sees.
+
+Every JSON document a run writes to stdout (one object, or JSON Lines: batch answers, the
+many-points stream) is validated against the published schema (``jacli schema``), so each
+test that produces JSON also checks the contract.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 
 from jacli.cli import main
+from jacli.result.schema import part
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +41,9 @@ class Run:
 
     @property
     def json(self):
-        return json.loads(self.out)  # strict: json.loads refuses nothing we emit, see below
+        document = json.loads(self.out)  # strict: json.loads refuses nothing we emit, see below
+        validate(document)  # the fixture validated stdout already; this names the culprit
+        return document
 
 
 def _strict_loads(text: str):
@@ -41,6 +51,50 @@ def _strict_loads(text: str):
         raise ValueError(f"non-standard JSON token {token}")
 
     return json.loads(text, parse_constant=refuse)
+
+
+_VALIDATORS: dict[str, Draft202012Validator] = {}
+
+
+def kind_of(document) -> str:
+    """Which part of the schema a JSON document of jacli's claims to be."""
+    if not isinstance(document, dict) or "error" in document:
+        return "error"
+    if "index" in document and "schema" not in document:
+        return "many_row"
+    return "many_header" if "points" in document else "result"
+
+
+def validate(document, kind: str | None = None) -> None:
+    """Assert that ``document`` matches the published schema's part ``kind`` (by default the
+    part it claims to be: the message then names the key at fault, not a failed ``oneOf``)."""
+    kind = kind or kind_of(document)
+    if kind not in _VALIDATORS:
+        _VALIDATORS[kind] = Draft202012Validator(part(kind))
+    error = best_match(_VALIDATORS[kind].iter_errors(document))
+    if error is not None:
+        where = "/".join(map(str, error.absolute_path)) or "(top level)"
+        pytest.fail(f"JSON output breaks the published schema ({kind}) at {where}: "
+                    f"{error.message[:300]}", pytrace=False)
+
+
+def validate_output(out: str) -> None:
+    """Validate stdout if it is JSON: one document, or JSON Lines (many points: the header
+    first, then rows or a final error; batch: one answer per line). Other formats pass."""
+    if not out.lstrip().startswith("{"):
+        return
+    try:
+        documents = [_strict_loads(out)]
+    except ValueError:
+        try:
+            documents = [_strict_loads(line) for line in out.splitlines() if line.strip()]
+        except ValueError:
+            return  # not JSON (or not strict JSON: the tests that care say so themselves)
+    kinds = [kind_of(d) for d in documents]
+    for i, (document, kind) in enumerate(zip(documents, kinds)):
+        if kind == "many_row":
+            assert "many_header" in kinds[:i], "a many-points row before the header"
+        validate(document, kind)
 
 
 @pytest.fixture
@@ -54,6 +108,7 @@ def cli(capsys, monkeypatch):
             argv = (argv[0], "--device", _DEVICE, *argv[1:])
         code = main(list(argv))
         captured = capsys.readouterr()
+        validate_output(captured.out)
         return Run(code, captured.out, captured.err)
 
     return run

@@ -70,3 +70,12 @@ def test_a_bug_on_one_batch_line_does_not_stop_the_stream(cli, monkeypatch):
     first, second = _lines(r.out)
     assert first["error"]["kind"] == "internal" and first["id"] == 1
     assert second["vjp"]["numeric"] == [6.0] and second["id"] == 2
+
+
+@pytest.mark.parametrize("line", [
+    '{"expr": "x**2", "bogus": 1, "id": 3}',  # an unknown key
+    '{"at": "1", "id": 3}',  # no expression
+])
+def test_a_refused_request_still_echoes_its_id(cli, line):
+    answer = json.loads(cli("batch", stdin=line.encode()).out)
+    assert answer["error"]["kind"] == "usage" and answer["id"] == 3

@@ -141,6 +141,17 @@ def functions_command() -> None:
         typer.echo(f"{row.name:<10} {row.kind:<12} {row.doc}{extra}")
 
 
+@app.command("schema", help="Print the JSON Schema (draft 2020-12) of every JSON output: "
+             "results, errors, batch lines and the many-points JSON Lines.",
+             epilog="Example:\n\n  jacli schema > jacli.schema.json")
+def schema_command() -> None:
+    import json
+
+    from jacli.result.schema import JSON_SCHEMA
+
+    typer.echo(json.dumps(JSON_SCHEMA, indent=2, ensure_ascii=False))
+
+
 # -- running -----------------------------------------------------------------------------------
 def _run(command: str, o: dict) -> int:
     """Options → ``Problem`` → output; returns the exit code. Every option is checked before

@@ -20,28 +20,32 @@ _KEYS = {"command", "expr", "at", "v", "u", "vars", "wrt", "output", "dtype", "d
 
 
 def answer(line: str) -> dict[str, Any]:
-    """The JSON-ready answer to one request line (never raises for user input)."""
+    """The JSON-ready answer to one request line (never raises for user input). The
+    request's ``"id"`` is echoed whenever the line is a JSON object, refused or not."""
+    request: Any = None
     try:
-        request = _request(line)
+        request = _parse(line)
+        _check(request)
         from jacli.analysis.compute import compute
 
         result = compute(_problem(request)).to_dict()
     except JacliError as e:
         result = {"schema": SCHEMA, "error": e.to_dict()}
-        request = locals().get("request") or {}
     except Exception as e:  # a bug in jacli: say so on this line, and answer the next one
         result = {"schema": SCHEMA, "error": internal_error(e).to_dict()}
-        request = locals().get("request") or {}
     if isinstance(request, dict) and "id" in request:
         result["id"] = request["id"]  # echo the caller's id so answers can be matched
     return strict(result)
 
 
-def _request(line: str) -> dict[str, Any]:
+def _parse(line: str) -> Any:
     try:
-        request = json.loads(line)
+        return json.loads(line)
     except ValueError as e:
         raise UsageError(f"not a JSON object: {e}", where="batch") from None
+
+
+def _check(request: Any) -> None:
     if not isinstance(request, dict):
         raise UsageError("each line must be a JSON object", where="batch")
     unknown = set(request) - _KEYS
@@ -50,7 +54,6 @@ def _request(line: str) -> dict[str, Any]:
                          hint=f"keys: {', '.join(sorted(_KEYS))}", where="batch")
     if not isinstance(request.get("expr"), str):
         raise UsageError('each request needs "expr": the function as a string', where="batch")
-    return request
 
 
 def _problem(request: dict[str, Any]):
