@@ -42,6 +42,7 @@ TAKES: dict[str, tuple[Command, ...]] = {
     "mode": NUMERIC_J,
     "explain": NUMERIC_J,
     "emit": (C.vjp, C.grad),  # the script ends in y.backward(v): exactly these two
+    "plot": NUMERIC_J,  # a picture of one point's J (graph has its own: --format dot)
 }
 # Refusals that deserve more than "X takes no --opt": (message, hint).
 WHY_NOT = {
