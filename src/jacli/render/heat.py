@@ -119,19 +119,23 @@ def groups(labels, block: int = 1) -> tuple[tuple[str, int, int], ...]:
 
 
 # -- the exact values, read without evaluating ------------------------------------------------
-_FUNCS = {f: getattr(math, f) for f in ("sin cos tan asin acos atan sinh cosh tanh asinh acosh "
-                                        "atanh exp log sqrt erf").split()}
-_FUNCS.update(Abs=abs, sign=lambda x: float(np.sign(x)))
-_NAMES = {"pi": math.pi, "E": math.e, "oo": math.inf, "nan": math.nan}
+_FUNCS = ("sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh exp log sqrt erf Abs "
+          "sign").split()
 _OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
         ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b}
 
 
 def exact_float(text: str) -> float:
-    """SymPy's printed exact value as a float; NaN when it is outside the small whitelist
-    (then the picture says "not available" rather than guessing)."""
+    """SymPy's printed exact value as the nearest float, computed with mpmath (SymPy's own
+    arbitrary-precision library) at 40 digits, so |autograd − SymPy| is not our rounding;
+    NaN when the text is outside the small whitelist (the picture then says "not
+    comparable" rather than guessing)."""
+    import mpmath
+
     try:
-        return float(_walk(ast.parse(text, mode="eval").body))
+        with mpmath.workdps(40):
+            value = _walk(ast.parse(text, mode="eval").body, mpmath)
+            return float(value) if isinstance(value, mpmath.mpf) else math.nan
     except (SyntaxError, ValueError, ArithmeticError, TypeError, RecursionError, _Unknown):
         return math.nan
 
@@ -140,22 +144,22 @@ class _Unknown(Exception):
     pass
 
 
-def _walk(node):
+def _walk(node, mp):
+    """A whitelist walk: numbers (as mpf: no unbounded integers), pi, E, oo, nan, + − × ÷ **
+    and one-argument functions by name; anything else is ``_Unknown``."""
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return node.value
-    if isinstance(node, ast.Name) and node.id in _NAMES:
-        return _NAMES[node.id]
+        return mp.mpf(node.value)
+    if isinstance(node, ast.Name) and node.id in ("pi", "E", "oo", "nan"):
+        return {"pi": mp.pi, "E": mp.e, "oo": mp.inf, "nan": mp.nan}[node.id] + 0
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        v = _walk(node.operand)
+        v = _walk(node.operand, mp)
         return -v if isinstance(node.op, ast.USub) else v
     if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-        left, right = _walk(node.left), _walk(node.right)
-        if isinstance(node.op, ast.Pow) and abs(right) > 64 and isinstance(left, int):
-            left = float(left)  # an exact integer power would grow without bound
-        return _OPS[type(node.op)](left, right)
+        return _OPS[type(node.op)](_walk(node.left, mp), _walk(node.right, mp))
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
             and node.func.id in _FUNCS and len(node.args) == 1 and not node.keywords):
-        return _FUNCS[node.func.id](_walk(node.args[0]))
+        name = {"Abs": "fabs"}.get(node.func.id, node.func.id)
+        return getattr(mp, name)(_walk(node.args[0], mp))
     raise _Unknown
 
 

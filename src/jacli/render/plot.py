@@ -73,7 +73,7 @@ def plot(result: Result, path: str):
 def _size(heat, vector, extra) -> tuple[float, float]:
     m, n = heat.values.shape if heat is not None else (1, len(vector[1]))
     width = min(18.0, max(7.0, 3.5 + 0.3 * n))
-    one = min(9.0, max(2.6, 1.6 + 0.35 * m + (0.07 * _longest(heat.cols) if heat else 0)))
+    one = min(9.0, max(2.6, 1.6 + 0.45 * m + (0.07 * _longest(heat.cols) if heat else 0)))
     height = one * (1 + len(extra)) + (2.6 if vector and vector[3] == "cols" else 0.6)
     return width, min(height, 30.0)
 
@@ -196,7 +196,7 @@ def _hatch(ax, zero: np.ndarray) -> None:
     if 0 < len(cells) <= HATCH_MAX:
         ax.add_collection(PatchCollection(
             [Rectangle((j - 0.5, i - 0.5), 1, 1) for i, j in cells], facecolor="none",
-            edgecolor="0.55", hatch="///", linewidth=0))
+            edgecolor="0.68", hatch="//", linewidth=0))
 
 
 def _annotate(ax, heat: Heat, norm) -> None:
@@ -255,7 +255,7 @@ def _font(count: int) -> float:
 def title_of(result: Result) -> str:
     """The figure's title: the command, its source (shortened) and the point."""
     source = re.sub(r"\s+", " ", result.source).strip()
-    source = source if len(source) <= 70 else source[:67] + "…"
-    point = ", ".join(f"{k}={v}" for k, v in (result.point_text or {}).items())
-    point = point if len(point) <= 60 else point[:57] + "…"
-    return f"jacli {result.command}   {source}" + (f"   at {point}" if point else "")
+    source = source if len(source) <= 90 else source[:87] + "…"
+    point = ", ".join(f"{k} = {v}" for k, v in (result.point_text or {}).items())
+    point = point if len(point) <= 120 else point[:117] + "…"
+    return f"jacli {result.command}   {source}" + (f"\nat {point}" if point else "")
