@@ -12,6 +12,7 @@ hatched, so a tiny number never passes for a structural zero.
 from __future__ import annotations
 
 import re
+import textwrap
 
 import numpy as np
 
@@ -257,5 +258,6 @@ def title_of(result: Result) -> str:
     source = re.sub(r"\s+", " ", result.source).strip()
     source = source if len(source) <= 90 else source[:87] + "…"
     point = ", ".join(f"{k} = {v}" for k, v in (result.point_text or {}).items())
-    point = point if len(point) <= 120 else point[:117] + "…"
-    return f"jacli {result.command}   {source}" + (f"\nat {point}" if point else "")
+    point = point if len(point) <= 260 else point[:257] + "…"
+    point = "\n".join(textwrap.wrap("at " + point, 130)) if point else ""
+    return f"jacli {result.command}   {source}" + (f"\n{point}" if point else "")
