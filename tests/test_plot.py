@@ -240,3 +240,13 @@ def test_help_imports_no_matplotlib_and_names_the_option():
                  "print('--plot' in buf.getvalue(), "
                  "[m for m in ('matplotlib', 'torch', 'numpy') if m in sys.modules])")
     assert out.stdout.strip() == "True []", out.stderr
+
+
+def test_a_nan_is_never_greyed_as_an_exact_zero(tmp_path):
+    r = replace(_big(2, 3), jacobian=Matrix(exact=[["0", "1", "0"], ["2", "0", "nan"]],
+                                            numeric=[[float("nan"), 1.0, 0.0],
+                                                     [2.0, 0.0, float("nan")]]))
+    fig = plot(r, str(tmp_path / "nan.png"))
+    rgba = fig.axes[0].images[0].get_array()
+    assert np.allclose(rgba[0, 0], (0, 0, 0, 1)) and np.allclose(rgba[1, 2], (0, 0, 0, 1))
+    assert np.allclose(rgba[0, 2], ZERO) and "black = NaN/±inf" in fig.axes[0].get_title()

@@ -124,8 +124,8 @@ def draw_heat(fig, ax, heat: Heat) -> None:
     norm, cmap = norm_of(heat.values), colormaps["RdBu_r"]
     finite = np.isfinite(heat.values)
     rgba = cmap(norm(np.where(finite, heat.values, 0.0)))
-    rgba[~finite] = MISSING
     rgba[heat.zero] = ZERO
+    rgba[~finite] = MISSING  # after the zeros: an exact 0 that autograd gets as NaN shows
     ax.imshow(rgba, aspect="auto", interpolation="nearest")
     fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.04, pad=0.02)
     _hatch(ax, heat.zero)
