@@ -173,7 +173,7 @@ def _run(command: str, o: dict) -> int:
     from jacli.analysis.precheck import precheck
 
     precheck(problem)
-    return runner.emit(problem, fmt, explain=o.get("explain", False))
+    return runner.emit(problem, fmt, explain=o.get("explain", False), plot=o.get("plot"))
 
 
 def _check_options(o: dict, fmt: Format) -> None:
@@ -188,11 +188,16 @@ def _check_options(o: dict, fmt: Format) -> None:
         check_out(o["out_file"], many=None if o.get("at_file") or o["at"] else False)
     check_pyarrow(o.get("at_file"), "--at-file")
     check_pyarrow(o.get("out_file"), "--out-file")
+    if o.get("plot") is not None:  # no matplotlib, a bad suffix: said before anything runs
+        from jacli.render.plot import check_path
+
+        check_path(o["plot"])
 
 
 def _check_many(o: dict, fmt: Format) -> None:
     """Many points print JSON Lines: options that shape one point's output do not apply."""
     for flag, given in (("--emit", o.get("emit")), ("--explain", o.get("explain")),
+                        ("--plot", o.get("plot") is not None),
                         (f"--format {fmt.value}", fmt not in (Format.table, Format.json))):
         if given:
             raise UsageError(f"{flag} does not apply to many points (JSON Lines)", where=flag)

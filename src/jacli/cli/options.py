@@ -126,6 +126,10 @@ OutFileOpt = Annotated[Optional[str], typer.Option(
 ExplainOpt = Annotated[bool, typer.Option(
     "--explain", help="Explain in full why autograd built J in forward or reverse mode "
     "(table output).")]
+PlotOpt = Annotated[Optional[str], typer.Option(
+    "--plot", metavar="FILE", show_default=False,
+    help="Also draw J (H for hessian; vᵀJ, J u as bars; check's errors) as a heat map into "
+    "FILE (.png, .svg or .pdf). Needs matplotlib: pip install \"jacli[plot]\".")]
 
 # Every parameter a command may take, in --help order: (annotation, default). Which command
 # takes which is ``request.command.TAKES``; ``_parameters`` builds each command's list from both.
@@ -138,6 +142,7 @@ PARAMETERS = {
     "format": (FormatOpt, JFormat.table), "json": (JsonOpt, False), "emit": (EmitOpt, None),
     "explain": (ExplainOpt, False), "timeout": (TimeoutOpt, 10.0), "debug": (DebugOpt, False),
     "out_file": (OutFileOpt, None),
+    "plot": (PlotOpt, None),
 }
 OVERRIDES = {("graph", "format"): (GraphFormatOpt, GraphFormat.table),
              ("hessian", "v"): (HvOpt, None)}

@@ -42,14 +42,16 @@ def read_bytes(read, where: str) -> str:
                          hint="save the file as UTF-8 text", where=where) from None
 
 
-def emit(problem, fmt: Format, explain: bool = False) -> int:
+def emit(problem, fmt: Format, explain: bool = False, plot: str | None = None) -> int:
     """Compute and print one point's result; ``explain`` asks the table renderer for the
-    full reasoning of the AD-mode choice (the flag is passed only when given)."""
+    full reasoning of the AD-mode choice (the flag is passed only when given); ``plot``, a
+    picture file written after the output is printed."""
     from jacli.analysis.compute import compute
 
     result = compute(problem)
     if problem.emit == "torch":
         sys.stdout.write(result.extras["torch_script"])
+        _plot(result, plot)
         return ExitCode.OK
     if fmt is Format.dot and problem.command != C.graph:
         raise UsageError("--format dot draws the autograd graph: use `jacli graph`")
@@ -61,9 +63,21 @@ def emit(problem, fmt: Format, explain: bool = False) -> int:
             render(result, explain=True) if explain else render(result))
     else:
         sys.stdout.write(_renderer(problem.command, fmt)(result).rstrip("\n") + "\n")
+    _plot(result, plot)
     if result.check is not None and result.check.all_agree is False:
         return ExitCode.DISAGREE
     return ExitCode.OK
+
+
+def _plot(result, path: str | None) -> None:
+    """Write the picture (``--plot``) and say where on stderr: stdout stays the data."""
+    if path is None:
+        return
+    from jacli.render.plot import plot
+
+    sys.stdout.flush()
+    plot(result, path)
+    sys.stderr.write(f"jacli: picture written to {path}\n")
 
 
 def emit_many(problem, points, out_file: str | None = None) -> int:

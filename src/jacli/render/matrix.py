@@ -17,6 +17,7 @@ from jacli.render.fit import LIST_MAX, Fit, Grid, entry_lines, fit_grid, side_by
     table_panel
 from jacli.render.format import MAX_COLS, MAX_ROWS, elide, relation, with_exact
 from jacli.result import Result
+from jacli.result.labels import derivative_text
 
 def grid(r: Result, cell, extra: list[tuple[str, str, callable]] = (), rows=None,
           entry=None) -> Grid:
@@ -166,9 +167,7 @@ def _heat(J: list[list[float]] | None):
 
 def derivative(r: Result) -> str:
     """``∂f/∂(x, y)``: the output's own label over the variables J differentiates by."""
-    names = list(dict.fromkeys(label.split("[")[0] for label in r.inputs))
-    over = names[0] if len(names) == 1 else f"({', '.join(names)})" if len(names) <= 3 else "x"
-    return f"∂{r.output_label}/∂{over}"
+    return derivative_text(r.output_label, r.inputs)
 
 
 def _shape(r: Result) -> Text:

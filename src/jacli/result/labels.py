@@ -23,3 +23,12 @@ def shape_text(shape: tuple[int, ...]) -> str:
 def dims_text(shape: tuple[int, ...]) -> str:
     """A shape for a table's header: ``2×3``, or ``scalar``."""
     return "scalar" if not shape else "×".join(map(str, shape))
+
+
+def derivative_text(output: str, inputs: tuple[str, ...] | list[str], order: int = 1) -> str:
+    """``∂f/∂(x, y)`` (``order=2``: ``∂²f/∂(x, y)²``): the output's label over the variables
+    that the element labels ``inputs`` belong to (``x`` when there are more than three)."""
+    names = list(dict.fromkeys(label.split("[")[0] for label in inputs))
+    over = names[0] if len(names) == 1 else f"({', '.join(names)})" if len(names) <= 3 else "x"
+    power = "²" if order == 2 else ""
+    return f"∂{power}{output}/∂{over}{power}"
