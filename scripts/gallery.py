@@ -1,8 +1,8 @@
 """Regenerate the README gallery from real runs: ``python scripts/gallery.py``.
 
-Each entry is run through the installed ``jacli`` at a fixed width (COLUMNS=100, no colour);
-its command line, output and exit code replace the text between the gallery markers in
-README.md. Nothing in the gallery is typed by hand.
+Each entry is run through the installed ``jacli`` at a fixed width (COLUMNS=80, a terminal's
+default; no colour); its command line, output and exit code replace the text between the
+gallery markers in README.md. Nothing in the gallery is typed by hand.
 """
 
 from __future__ import annotations
@@ -32,6 +32,13 @@ ENTRIES = [
      ["jacobian", "x/x", "--at", "x=0"]),
     ("A mistake, pointed at (exit code 2)",
      ["jacobian", "2x + sin(x"]),
+    ("An option the command does not take, refused before torch loads (exit code 2)",
+     ["grad", "x1**2 + x2**2", "--at", "1,2", "--v", "2"]),
+    ("float32, as PyTorch computes by default: ≈ and the rounding error, never a false =",
+     ["check", "x**2", "--at", "x=10000.1", "--dtype", "float32"]),
+    ("A wide tensor program at 80 columns: whole columns dropped, never a number cut",
+     ["jacobian", "tanh(W @ x)", "--at", "W=[[0.5,-1,2,0.25],[1,0,-0.5,3]]",
+      "--at", "x=[0.1,-0.2,0.3,-0.4]"]),
     ("Forward mode: J u", ["jvp", "sin(x1)*x2, x1**2", "--at", "1,2", "--u", "1,0"]),
     ("The Hessian, and H v without forming H",
      ["hessian", "x1**2*x2 + exp(x1)", "--at", "1,2", "--v", "1,1"]),
@@ -49,7 +56,7 @@ PASTE = ["vjp", "-"]  # stdin: tests/snippets/s4_seed000.py
 
 
 def run(args: list[str], stdin: str | None = None, shown_stdin: str = "") -> str:
-    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+    env = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb"}
     exe = str(Path(sys.executable).with_name("jacli"))
     with tempfile.TemporaryDirectory() as tmp:
         points = Path(tmp) / "points.jsonl"

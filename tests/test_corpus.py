@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import corpus_harness as H
+from conftest import validate
 
 SNIPPETS = H.corpus_files()
 IDS = [p.stem for p in SNIPPETS]
@@ -55,6 +56,7 @@ def test_jacli_reproduces_or_refuses(runs, path):
 @pytest.mark.parametrize("path", SNIPPETS, ids=IDS)
 def test_a_refusal_is_one_error_line_naming_the_construct(runs, path):
     jacli_run = runs[1][str(path)]
+    validate(json.loads(jacli_run["out"]))  # the published schema, success or refusal
     if jacli_run["code"] == 0:
         assert json.loads(jacli_run["out"])["schema"] == "jacli/1"
         return

@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 # A copy of the project's shared hostile corpora, kept in the repository so that a fresh
@@ -245,6 +246,7 @@ def check_run(r: dict, what: str, home: Path) -> dict:
                     f"{r['out'][:500]!r}")
     assert isinstance(d, dict), what
     assert d.get("schema") == "jacli/1", what
+    validate(d)  # the published schema, for child processes too
     if r["rc"] in (2, 3):
         err = d.get("error")
         assert isinstance(err, dict), f"{what}: exit {r['rc']} without an error object: {d}"

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import validate
 
 resource = pytest.importorskip("resource")  # POSIX only
 
@@ -86,6 +87,7 @@ def check(r: dict, codes: set[int], kind: str | None = None) -> dict:
     assert "Traceback" not in r["err"], r["err"]
     assert "MemoryError" not in r["err"] and "alloc" not in r["err"], r["err"][-800:]
     d = json.loads(r["out"], parse_constant=lambda t: pytest.fail(f"non-standard JSON {t}"))
+    validate(d)  # the published schema, for child processes too
     if r["rc"] in (2, 3):
         assert d["error"]["kind"] != "internal" and d["error"]["message"], d
         if kind:

@@ -140,3 +140,18 @@ class Program:
     leaves: tuple[Leaf, ...] = ()
     v: Node | None = None
     ignored: tuple[str, ...] = field(default=())  # lines accepted and ignored (imports, prints)
+
+
+def walk(node: Node):
+    """Every node of the expression ``node``, itself included (iterative: deep trees are
+    fine; the order is unspecified)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, (Op, Call)):
+            stack.extend(n.args)
+        elif isinstance(n, (ListLit, Outputs)):
+            stack.extend(n.items)
+        elif isinstance(n, Index):
+            stack.append(n.base)

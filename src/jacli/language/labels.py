@@ -41,19 +41,11 @@ def made_tensor(program: ir.Program) -> tuple[bool, str | None]:
     first = None
     found = False
     for node, name in [(s.value, s.name) for s in program.statements] + [(program.output, None)]:
-        stack = [node]
-        while stack:
-            n = stack.pop()
+        for n in ir.walk(node):
             if isinstance(n, ir.ListLit) or isinstance(n, ir.Call) and _constructs(n.fn):
                 found = True
                 if first is None and name is not None and n is node:
                     first = name
-            if isinstance(n, (ir.Op, ir.Call)):
-                stack.extend(n.args)
-            elif isinstance(n, (ir.ListLit, ir.Outputs)):
-                stack.extend(n.items)
-            elif isinstance(n, ir.Index):
-                stack.append(n.base)
     return found, first
 
 

@@ -263,18 +263,9 @@ class _Builder:
 
 
 def _collect(node: ir.Node, bound: set[str], seen: dict[str, None]) -> None:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, ir.Name):
-            if n.id not in bound:
-                seen.setdefault(n.id, None)
-        elif isinstance(n, (ir.Op, ir.Call)):
-            stack.extend(n.args)
-        elif isinstance(n, (ir.ListLit, ir.Outputs)):
-            stack.extend(n.items)
-        elif isinstance(n, ir.Index):
-            stack.append(n.base)
+    for n in ir.walk(node):
+        if isinstance(n, ir.Name) and n.id not in bound:
+            seen.setdefault(n.id, None)
 
 
 def _is_name(node: ast.expr, name: str) -> bool:
