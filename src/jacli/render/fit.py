@@ -235,3 +235,24 @@ def wrap_pieces(head: str, chunks: list[str], width: int, style: str = "") -> Te
             line += " " + chunk
     lines.append(line)
     return Text("\n".join(lines), style=style)
+
+
+class Phrases(Text):
+    """Text that breaks lines only between its phrases, so a tolerance (``rtol 1e-09, atol
+    1e-12``) or a difference (``max |Δ| = 0``) is never split across lines; continuation
+    lines are indented. Plain ``Text`` otherwise (``.plain`` joins the phrases by spaces)."""
+
+    def __init__(self, phrases: list[str], style: str = "") -> None:
+        super().__init__(" ".join(phrases), style=style)
+        self.phrases = phrases
+
+    def __rich_console__(self, console, options):
+        lines, line = [], ""
+        for phrase in self.phrases:
+            if line and cell_len(line) + 1 + cell_len(phrase) > options.max_width:
+                lines.append(line)
+                line = "  " + phrase
+            else:
+                line = f"{line} {phrase}" if line else phrase
+        lines.append(line)
+        yield Text("\n".join(lines), style=self.style)

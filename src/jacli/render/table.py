@@ -17,7 +17,7 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
-from jacli.render.fit import Fit, fit_grid, side_by_side, wrap_pieces
+from jacli.render.fit import Fit, Phrases, fit_grid, side_by_side, wrap_pieces
 from jacli.render.format import MAX_COLS, MAX_TERMS, num, vector, with_exact
 from jacli.render.matrix import grid, jacobian_view, \
     numeric_panel, symbolic_panel  # noqa: F401 (numeric_panel, symbolic_panel: public names)
@@ -232,8 +232,9 @@ def fd_line(fd: dict) -> Text:
         return Text("finite differences compared no entry: autograd or the difference quotient "
                     "is not finite at this point", style="yellow")
     if fd["agree"]:
-        return Text(f"✓ finite differences agree with autograd (max |Δ| = "
-                    f"{num(fd['max_abs_diff'])}; {fd['tolerance']})", style="green")
+        return Phrases(["✓ finite differences agree with autograd",
+                        f"(max |Δ| = {num(fd['max_abs_diff'])};", f"{fd['tolerance']})"],
+                       style="green")
     return Text(f"✗ finite differences disagree with autograd on "
                 f"{', '.join(fd['disagreements'][:4])}", style="bold red")
 
@@ -244,10 +245,11 @@ def check_line(r: Result) -> Text:
         if r.value_numeric is None:
             return Text("formulas only: give --at to evaluate and check them", style="dim")
         return Text("not checked: the symbolic side was skipped", style="yellow")
-    ulps = f"; worst {num(c.max_ulps)} ulp in float32" if c.max_ulps is not None else ""
+    ulps = [f"worst {num(c.max_ulps)} ulp in float32)"] if c.max_ulps is not None else []
     if c.agree:
-        return Text(f"✓ autograd and SymPy agree on all {c.compared} entries "
-                    f"(max |Δ| = {num(c.max_abs_diff)}; {c.tolerance}{ulps})", style="green")
+        return Phrases([f"✓ autograd and SymPy agree on all {c.compared} entries",
+                        f"(max |Δ| = {num(c.max_abs_diff)};",
+                        c.tolerance + (";" if ulps else ")"), *ulps], style="green")
     if c.agree is None:
         return Text("not compared: no exact value could be evaluated", style="yellow")
     return Text(f"✗ autograd and SymPy disagree on {len(c.disagreements)} of {c.compared} "
