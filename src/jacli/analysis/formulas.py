@@ -8,6 +8,7 @@ time and numbers exist.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from jacli.analysis.directions import Directions, directions
 from jacli.analysis.kinks import kink_notices
 from jacli.analysis.numeric import Numeric
 from jacli.analysis.prepare import Setup, stage
+from jacli.analysis.shorten import Rows, shorten
 from jacli.backends.symbolic import SymbolicBackend, jacobian, substitute
 from jacli.result.labels import labels
 from jacli.errors import LimitError, ValueInputError
@@ -69,7 +71,7 @@ def symbolic(problem: Problem, setup: Setup, num: Numeric | None) -> Symbolic:
     inputs = [s for w in setup.wrt for s in np.asarray(bindings[w]).flat]
     if num is None:
         _check_budget(problem, len(values) * len(inputs))
-    sym = Symbolic(tuple(out.shape), values, jacobian(values, inputs))
+    sym = Symbolic(tuple(out.shape), values, _readable(jacobian(values, inputs), setup))
     sym.d = num.d if num else directions(problem, setup, sym.out_shape, len(inputs))
     _products(sym, inputs, problem.command)
     if setup.point is not None:
@@ -79,6 +81,15 @@ def symbolic(problem: Problem, setup: Setup, num: Numeric | None) -> Symbolic:
         sym.exact.update({k: _subst(f, point) for k, f in sym.parts.items()})
         sym.kinks = kink_notices(values, point)
     return sym
+
+
+def _readable(J: list[list], setup: Setup) -> Rows:
+    """J as ``Rows``, carrying the short form with common subexpressions named (inside the
+    stage's time budget); the names avoid every identifier of the program."""
+    rows = Rows(J)
+    reserved = set(re.findall(r"[A-Za-z_]\w*", setup.program.source))
+    rows.short = shorten(J, reserved | set(setup.variables) | {setup.program.output_label})
+    return rows
 
 
 def _products(sym: Symbolic, inputs: list, command: str) -> None:

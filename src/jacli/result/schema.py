@@ -81,7 +81,14 @@ PIECES: dict[str, dict] = {
                   "null when that side was not computed", {
         "symbolic": nullable(ref("string_rows")) | {"description": "SymPy formulas"},
         "exact": nullable(ref("string_rows")) | {"description": "exact values at the point"},
-        "numeric": nullable(ref("number_rows")) | {"description": "autograd (PyTorch)"}}),
+        "numeric": nullable(ref("number_rows")) | {"description": "autograd (PyTorch)"}}, {
+        "definitions": array(obj("a name used by the shortened formulas", {
+            "name": {"type": "string"}, "formula": {"type": "string"}}, closed=True)) | {
+            "description": "long formulas shortened: the names symbolic uses, in order, each "
+            "formula may use earlier names; [] when nothing was shortened"},
+        "symbolic_full": nullable(ref("string_rows")) | {
+            "description": "the formulas written out when symbolic is shortened; null when "
+            "symbolic is already the full form"}}),
     "product": obj("J u (jvp) or H v (hessian --v): the direction under its own name (u or "
                    "v) and the product, flat", {
         "exact": nullable(ref("strings")), "numeric": nullable(ref("numbers")),
