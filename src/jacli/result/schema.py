@@ -145,7 +145,9 @@ PIECES: dict[str, dict] = {
     "grads": nullable({"type": "object", "additionalProperties": ref("nested_numbers")}) | {
         "description": "variable name -> its .grad, shaped like the variable"},
     "latex": obj("LaTeX of the formulas (--format latex; the Python API)", {}, {
-        "symbolic": ref("string_rows"), "exact": ref("string_rows"), "vjp": ref("strings")}),
+        "symbolic": ref("string_rows"), "exact": ref("string_rows"), "vjp": ref("strings"),
+        "definitions": array(array({"type": "string"}, minItems=2, maxItems=2)) | {
+            "description": "[name, formula] of each name the shortened symbolic J uses"}}),
 }
 
 ID = {"description": "jacli batch only: the request's \"id\", echoed as given (any JSON value)"}
