@@ -1,0 +1,129 @@
+"""Long formulas shortened with named common subexpressions (``jacobian.definitions``).
+
+The shortened entries are a second view of the same maths: substituting the definitions back
+must give ``symbolic_full`` exactly, and its values at the point must be PyTorch's. SymPy
+parses jacli's own output strings here (never user text), with ``x[0]`` spelled ``x_0``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sympy as sp
+import torch
+
+SOFTMAX = ("jacobian", "exp(x)/sum(exp(x))", "--at", "x=[1,2,3]")
+
+
+def parse(text: str) -> sp.Expr:
+    """A formula jacli printed, as SymPy (``a[0,1]`` → ``a_0_1``; every name real)."""
+    flat = re.sub(r"([A-Za-z_]\w*)\[([\d, ]+)\]",
+                  lambda m: m[1] + "_" + "_".join(m[2].replace(" ", "").split(",")), text)
+    names = set(re.findall(r"[A-Za-z_]\w*", flat)) - {"exp", "log", "sin", "cos", "sqrt", "E"}
+    return sp.sympify(flat, locals={n: sp.Symbol(n, real=True) for n in names})
+
+
+def expand(J: dict) -> list[list[sp.Expr]]:
+    """``J["symbolic"]`` with each definition substituted back, last first."""
+    entries = [[parse(t) for t in row] for row in J["symbolic"]]
+    for d in reversed(J["definitions"]):
+        name, formula = sp.Symbol(d["name"], real=True), parse(d["formula"])
+        entries = [[e.xreplace({name: formula}) for e in row] for row in entries]
+    return entries
+
+
+def total_length(rows: list[list[str]]) -> int:
+    return sum(len(t) for row in rows for t in row)
+
+
+def test_softmax_is_shortened_and_substitutes_back(cli_json):
+    J = cli_json(*SOFTMAX)["jacobian"]
+    assert J["definitions"], "the softmax J repeats exp(x[0]) + exp(x[1]) + exp(x[2])"
+    assert J["definitions"][0]["formula"] == "exp(x[0]) + exp(x[1]) + exp(x[2])"
+    assert total_length(J["symbolic"]) < total_length(J["symbolic_full"]) / 2
+    assert max(len(t) for row in J["symbolic"] for t in row) <= 40
+    for row in J["symbolic"]:  # every name defined is used, and no entry is a bare name
+        assert all(t not in {d["name"] for d in J["definitions"]} for t in row)
+    used = " ".join(t for row in J["symbolic"] for t in row)
+    assert all(re.search(rf"\b{d['name']}\b", used) for d in J["definitions"])
+    full = [[parse(t) for t in row] for row in J["symbolic_full"]]
+    for back, want in zip(expand(J), full):
+        assert all(sp.simplify(b - w) == 0 for b, w in zip(back, want))
+
+
+def test_shortened_formulas_are_the_true_derivatives(cli_json):
+    J = cli_json(*SOFTMAX)["jacobian"]
+    x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    oracle = torch.autograd.functional.jacobian(lambda t: torch.exp(t) / torch.exp(t).sum(), x)
+    point = {sp.Symbol(f"x_{i}", real=True): sp.Integer(i + 1) for i in range(3)}
+    values = [[float(e.xreplace(point).evalf(30)) for e in row] for row in expand(J)]
+    assert torch.allclose(torch.tensor(values, dtype=torch.float64), oracle, rtol=1e-12,
+                          atol=1e-15)
+
+
+@pytest.mark.parametrize("argv", [
+    ("jacobian", "x1*x2 + sin(x1)", "--at", "x1=1, x2=2"),
+    ("jacobian", "a @ b", "--at", "a=[[1,2],[3,4]], b=[5,6]"),
+    ("jacobian", "s = exp(a) + exp(b) + exp(c); exp(a)/s, exp(b)/s"),  # no point
+])
+def test_short_formulas_get_no_definitions(cli_json, argv):
+    J = cli_json(*argv)["jacobian"]
+    if "exp" in argv[1]:  # formulas only (no point): still shortened
+        assert J["definitions"] and J["symbolic_full"] is not None
+        return
+    assert J["definitions"] == [] and J["symbolic_full"] is None
+    assert all(len(t) <= 60 for row in J["symbolic"] for t in row)
+
+
+def test_seed_formulas_are_unchanged(cli_json):
+    """Short J: ``symbolic`` is SymPy's own printing of the derivative, as before."""
+    x1, x2 = sp.symbols("x1 x2", real=True)
+    f = x1 * x2 + sp.sin(x1)
+    J = cli_json("jacobian", "x1*x2 + sin(x1)", "--at", "x1=1, x2=2")["jacobian"]
+    assert J["symbolic"] == [[str(sp.diff(f, x1)), str(sp.diff(f, x2))]]
+
+
+@pytest.mark.parametrize("source, point", [
+    ("exp(s1*x)/sum(exp(s1*x))", ["x=[1,2,3], s1=1/2"]),
+    ("s2 = sum(exp(x)); exp(x)/s2", ["x=[1,2,3]"]),
+])
+def test_names_never_collide_with_the_program(cli_json, source, point):
+    d = cli_json("jacobian", source, "--at", *point)
+    J = d["jacobian"]
+    assert J["definitions"]
+    taken = set(re.findall(r"[A-Za-z_]\w*", source)) | {v["name"] for v in d["variables"]}
+    assert not {x["name"] for x in J["definitions"]} & taken
+    assert not any(re.fullmatch(r"s\d+", x["name"]) for x in J["definitions"])
+    full = [[parse(t) for t in row] for row in J["symbolic_full"]]
+    for back, want in zip(expand(J), full):
+        assert all(sp.simplify(b - w) == 0 for b, w in zip(back, want))
+
+
+def test_every_view_shows_the_same_definitions(cli, cli_json):
+    J = cli_json(*SOFTMAX)["jacobian"]
+    table = cli(*SOFTMAX).out
+    markdown = cli(*SOFTMAX, "--format", "markdown").out
+    latex = cli(*SOFTMAX, "--format", "latex").out
+    html = cli(*SOFTMAX, "--format", "html").out
+    for k, d in enumerate(J["definitions"], start=1):
+        line = f"{d['name']} = {d['formula']}"
+        assert ("where " + line if k == 1 else line) in table
+        assert f"`{line}`" in markdown
+        number = d["name"][1:]
+        tex = re.escape(f"{d['name'][0]}_{{{number}}} = e^{{x[0]}}")
+        assert re.search("^" + tex, latex, re.M)
+        assert f"<mi>{d['name'][0]}</mi><mn>{number}</mn>" in html
+    assert html.count('<li class="definition">') == len(J["definitions"])
+    for view in (table, markdown, latex):  # the shortened entries, not the full ones
+        assert "exp(x[0]) + exp(x[1]) + exp(x[2]))**2" not in view
+    assert "s1**2" in table and "s1**2" in markdown and "s_{1}^{2}" in latex
+
+
+def test_many_points_header_keeps_the_full_formulas(cli):
+    import json
+
+    r = cli("jacobian", "exp(x)/sum(exp(x))", "--at", "x=[1,2,3]", "--at", "x=[0,0,0]")
+    assert r.code == 0, r.err
+    header = json.loads(r.out.splitlines()[0])
+    assert "(exp(x[0]) + exp(x[1]) + exp(x[2]))**2" in header["jacobian_symbolic"][0][1]
