@@ -127,3 +127,28 @@ def test_many_points_header_keeps_the_full_formulas(cli):
     assert r.code == 0, r.err
     header = json.loads(r.out.splitlines()[0])
     assert "(exp(x[0]) + exp(x[1]) + exp(x[2]))**2" in header["jacobian_symbolic"][0][1]
+
+
+def test_pretty_is_unicode_maths_on_one_line(cli):
+    argv = ("jacobian", "sqrt(a**2 + b**3)*pi + a**(1/3) - b**(-2)", "--at", "a=1, b=2")
+    plain, fancy = cli(*argv).out, cli(*argv, "--pretty").out
+    assert "**" in plain and "**" not in fancy
+    for mark in ("a²", "b³", "√(a² + b³)", "3·π·b²", "a^(2/3)", "2/b³"):
+        assert mark in fancy, mark
+    assert "3/4 + 3·π" in fancy  # exact values too; the plain rationals stay numbers
+    softmax = cli(*SOFTMAX, "--pretty").out
+    assert "where s1 = exp(x[0]) + exp(x[1]) + exp(x[2])" in softmax
+    assert "−exp(x[0])·exp(x[1])/s1²" in softmax and "**" not in softmax
+
+
+def test_pretty_transform_is_pure_and_keeps_names():
+    from jacli.render.pretty import pretty
+
+    assert pretty("-x**2*y + s1**(-2) - sqrt(pi)") == "−x²·y + s1⁻² − √(π)"
+    assert pretty("pi*x", names=frozenset({"pi"})) == "pi·x"  # a variable named pi stays
+    assert pretty("exp(x[0])**(a + 1)") == "exp(x[0])^(a + 1)"
+
+
+def test_pretty_refused_outside_the_table(cli):
+    r = cli(*SOFTMAX, "--pretty", "--format", "markdown")
+    assert r.code == 2 and "--pretty" in r.err and "Traceback" not in r.err
