@@ -28,7 +28,7 @@ def expand(J: dict) -> list[list[sp.Expr]]:
     """``J["symbolic"]`` with each definition substituted back, last first."""
     entries = [[parse(t) for t in row] for row in J["symbolic"]]
     for d in reversed(J["definitions"]):
-        name, formula = sp.Symbol(d["name"], real=True), parse(d["formula"])
+        name, formula = parse(d["name"]), parse(d["formula"])
         entries = [[e.xreplace({name: formula}) for e in row] for row in entries]
     return entries
 
@@ -43,10 +43,16 @@ def test_softmax_is_shortened_and_substitutes_back(cli_json):
     assert J["definitions"][0]["formula"] == "exp(x[0]) + exp(x[1]) + exp(x[2])"
     assert total_length(J["symbolic"]) < total_length(J["symbolic_full"]) / 2
     assert max(len(t) for row in J["symbolic"] for t in row) <= 40
+    assert J["symbolic"][0][1] == "-y[0]*y[1]"  # the output's own names: y[0]*(1 - y[0])…
+    assert [d["name"] for d in J["definitions"]] == ["s1", "y[0]", "y[1]", "y[2]"]
+    assert J["definitions"][1]["formula"] == "exp(x[0])/s1"
     for row in J["symbolic"]:  # every name defined is used, and no entry is a bare name
         assert all(t not in {d["name"] for d in J["definitions"]} for t in row)
-    used = " ".join(t for row in J["symbolic"] for t in row)
-    assert all(re.search(rf"\b{d['name']}\b", used) for d in J["definitions"])
+    for k, d in enumerate(J["definitions"]):  # each used by an entry or a later definition
+        later = [t for row in J["symbolic"] for t in row]
+        later += [x["formula"] for x in J["definitions"][k + 1:]]
+        assert any(re.search(rf"(?<![\w\]]){re.escape(d['name'])}(?![\w\[])", t)
+                   for t in later), d
     full = [[parse(t) for t in row] for row in J["symbolic_full"]]
     for back, want in zip(expand(J), full):
         assert all(sp.simplify(b - w) == 0 for b, w in zip(back, want))
@@ -93,8 +99,14 @@ def test_names_never_collide_with_the_program(cli_json, source, point):
     J = d["jacobian"]
     assert J["definitions"]
     taken = set(re.findall(r"[A-Za-z_]\w*", source)) | {v["name"] for v in d["variables"]}
-    assert not {x["name"] for x in J["definitions"]} & taken
-    assert not any(re.fullmatch(r"s\d+", x["name"]) for x in J["definitions"])
+    variables = {v["name"] for v in d["variables"]}
+    for x in J["definitions"]:
+        base = x["name"].split("[")[0]
+        assert base not in variables  # never a variable's name
+        if base not in taken:  # a fresh name: not the program's s1 / s2 pattern
+            assert not re.fullmatch(r"s\d+", base), x
+        else:  # the program's own intermediate or output, by design
+            assert base in {"s2", d["outputs"][0].split("[")[0]}, x
     full = [[parse(t) for t in row] for row in J["symbolic_full"]]
     for back, want in zip(expand(J), full):
         assert all(sp.simplify(b - w) == 0 for b, w in zip(back, want))
@@ -110,14 +122,16 @@ def test_every_view_shows_the_same_definitions(cli, cli_json):
         line = f"{d['name']} = {d['formula']}"
         assert ("where " + line if k == 1 else line) in table
         assert f"`{line}`" in markdown
-        number = d["name"][1:]
-        tex = re.escape(f"{d['name'][0]}_{{{number}}} = e^{{x[0]}}")
-        assert re.search("^" + tex, latex, re.M)
-        assert f"<mi>{d['name'][0]}</mi><mn>{number}</mn>" in html
+        tex = re.sub(r"^([a-z])(\d+)$", r"\1_{\2}", d["name"])  # s1 → s_{1}; y[0] stays
+        assert re.search(rf"^{re.escape(tex)} = .*e\^{{x\[{k - 2 if k > 1 else 0}\]}}",
+                         latex, re.M), tex
+    assert '<mi>s</mi><mn>1</mn></msub></mrow></math> = <math' in html
+    assert len(re.findall(r"^(?!J)\S+ = ", latex, re.M)) == len(J["definitions"])
     assert html.count('<li class="definition">') == len(J["definitions"])
     for view in (table, markdown, latex):  # the shortened entries, not the full ones
         assert "exp(x[0]) + exp(x[1]) + exp(x[2]))**2" not in view
-    assert "s1**2" in table and "s1**2" in markdown and "s_{1}^{2}" in latex
+    assert "-y[0]*y[1]" in table and "`-y[0]*y[1]`" in markdown
+    assert "- y[0] y[1]" in latex
 
 
 def test_many_points_header_keeps_the_full_formulas(cli):
@@ -138,7 +152,7 @@ def test_pretty_is_unicode_maths_on_one_line(cli):
     assert "3/4 + 3·π" in fancy  # exact values too; the plain rationals stay numbers
     softmax = cli(*SOFTMAX, "--pretty").out
     assert "where s1 = exp(x[0]) + exp(x[1]) + exp(x[2])" in softmax
-    assert "−exp(x[0])·exp(x[1])/s1²" in softmax and "**" not in softmax
+    assert "−y[0]² + y[0]" in softmax and "−y[0]·y[1]" in softmax and "**" not in softmax
 
 
 def test_pretty_transform_is_pure_and_keeps_names():
@@ -152,3 +166,26 @@ def test_pretty_transform_is_pure_and_keeps_names():
 def test_pretty_refused_outside_the_table(cli):
     r = cli(*SOFTMAX, "--pretty", "--format", "markdown")
     assert r.code == 2 and "--pretty" in r.err and "Traceback" not in r.err
+
+
+def test_an_intermediate_names_its_definition(cli_json):
+    """``s = exp(x).sum()`` in the program: the definition is called ``s``, not ``s1``."""
+    J = cli_json("jacobian", "s = exp(x).sum(); exp(x)/s", "--at", "x=[1,2,3]")["jacobian"]
+    assert J["definitions"][0] == {"name": "s", "formula": "exp(x[0]) + exp(x[1]) + exp(x[2])"}
+    full = [[parse(t) for t in row] for row in J["symbolic_full"]]
+    for back, want in zip(expand(J), full):
+        assert all(sp.simplify(b - w) == 0 for b, w in zip(back, want))
+
+
+def test_a_scalar_output_names_itself(cli_json):
+    """``exp(a*b)*sin(c)``: ∂/∂a is ``b*y``, shorter than the formula written out."""
+    d = cli_json("jacobian", "exp(a*b)*sin(c)*cos(a + b + c)**2", "--at", "a=1, b=2, c=3")
+    J = d["jacobian"]
+    label = d["outputs"][0]
+    defined = {x["name"]: x["formula"] for x in J["definitions"]}
+    assert set(defined) == {label, "s1"}
+    assert defined[label] == "exp(a*b)*sin(c)*cos(a + b + c)**2"
+    assert J["symbolic"][0][:2] == [f"b*{label} - s1", f"a*{label} - s1"]
+    assert any(label in t for t in J["symbolic"][0])
+    back, want = expand(J), [[parse(t) for t in row] for row in J["symbolic_full"]]
+    assert all(sp.simplify(b - w) == 0 for b, w in zip(back[0], want[0]))
