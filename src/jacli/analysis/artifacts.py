@@ -26,9 +26,14 @@ def extras(problem: Problem, setup: Setup, d, sym) -> dict:
         v = None if d.v is None else [pack.to_fraction(x) for x in d.v]
         extras["torch_script"] = emit_torch(setup.program, setup.point, v, problem.dtype)
     if problem.latex and sym is not None:
+        short = getattr(sym.J, "short", None)  # the shortened J the other views show
+        formulas = sym.J if short is None else short.rows
         extras["latex"] = {key: [[sp.latex(e) for e in row] for row in rows]
-                           for key, rows in (("symbolic", sym.J), ("exact", sym.exact.get("J")))
+                           for key, rows in (("symbolic", formulas), ("exact", sym.exact.get("J")))
                            if rows is not None}
+        if short is not None:
+            extras["latex"]["definitions"] = [[sp.latex(n), sp.latex(f)]
+                                              for n, f in short.definitions]
         if "vjp" in sym.parts:
             extras["latex"]["vjp"] = [sp.latex(e) for e in sym.exact.get("vjp", sym.parts["vjp"])]
     return extras

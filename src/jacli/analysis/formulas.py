@@ -8,6 +8,7 @@ time and numbers exist.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from jacli.analysis.directions import Directions, directions
 from jacli.analysis.kinks import kink_notices
 from jacli.analysis.numeric import Numeric
 from jacli.analysis.prepare import Setup, stage
+from jacli.analysis.shorten import Rows, shorten
 from jacli.backends.symbolic import SymbolicBackend, jacobian, substitute
 from jacli.result.labels import labels
 from jacli.errors import LimitError, ValueInputError
@@ -69,7 +71,8 @@ def symbolic(problem: Problem, setup: Setup, num: Numeric | None) -> Symbolic:
     inputs = [s for w in setup.wrt for s in np.asarray(bindings[w]).flat]
     if num is None:
         _check_budget(problem, len(values) * len(inputs))
-    sym = Symbolic(tuple(out.shape), values, jacobian(values, inputs))
+    own = _own_names(setup, B, bindings, values, labels(setup.program.output_label, out.shape))
+    sym = Symbolic(tuple(out.shape), values, _readable(jacobian(values, inputs), setup, own))
     sym.d = num.d if num else directions(problem, setup, sym.out_shape, len(inputs))
     _products(sym, inputs, problem.command)
     if setup.point is not None:
@@ -79,6 +82,42 @@ def symbolic(problem: Problem, setup: Setup, num: Numeric | None) -> Symbolic:
         sym.exact.update({k: _subst(f, point) for k, f in sym.parts.items()})
         sym.kinks = kink_notices(values, point)
     return sym
+
+
+def _readable(J: list[list], setup: Setup, own) -> Rows:
+    """J as ``Rows``, carrying the short form with common subexpressions named (inside the
+    stage's time budget); fresh names avoid every identifier of the program."""
+    rows = Rows(J)
+    reserved = set(re.findall(r"[A-Za-z_]\w*", setup.program.source))
+    rows.short = shorten(J, reserved | set(setup.variables) | {setup.program.output_label}, own)
+    return rows
+
+
+MAX_OWN = 12  # intermediates looked at for their names (each is one more run of the program)
+
+
+def _own_names(setup: Setup, B, bindings: dict, values: list, outputs: list[str]):
+    """``shorten``'s ``names``: the program's intermediates (run again, a name at a time,
+    only when J is worth shortening) and its outputs. Names that are also variables are
+    left out: ``x = 2*x`` would print two different ``x[0]``."""
+    from jacli.analysis.shorten import Names
+    from jacli.language import ir
+
+    def names() -> Names:
+        label = setup.program.output_label
+        taken = set(setup.variables) | {label}
+        wanted = list(dict.fromkeys(st.name for st in setup.program.statements
+                                    if st.name not in taken))[:MAX_OWN]
+        own = {}
+        for name in wanted:
+            value = np.asarray(run(setup.program, B, bindings, node=ir.Name(name, None)))
+            if value.size <= 64:
+                own.update((lab, v) for lab, v in zip(labels(name, value.shape), value.flat)
+                           if isinstance(v, sp.Expr) and not v.is_Atom)
+        free = label in setup.variables
+        return Names(own, [] if free else list(zip(outputs, values)))
+
+    return names
 
 
 def _products(sym: Symbolic, inputs: list, command: str) -> None:

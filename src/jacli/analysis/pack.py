@@ -85,7 +85,14 @@ def texts(exprs) -> list[str]:
 
 
 def matrix(numeric, symbolic, exact) -> Matrix:
-    return Matrix(symbolic=later2(symbolic), exact=later2(exact), numeric=numeric)
+    """The three sides; formulas that carry a short form (``shorten.Rows``) show it, with
+    its definitions, and keep the full formulas in ``symbolic_full``."""
+    short = getattr(symbolic, "short", None)
+    if short is None:
+        return Matrix(symbolic=later2(symbolic), exact=later2(exact), numeric=numeric)
+    definitions = [{"name": name.name, "formula": text(f)} for name, f in short.definitions]
+    return Matrix(symbolic=[texts(row) for row in short.rows], exact=later2(exact),
+                  numeric=numeric, definitions=definitions, symbolic_full=later2(symbolic))
 
 
 def product(name: str, direction: list, numeric, symbolic, exact) -> Product:

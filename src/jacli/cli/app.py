@@ -173,7 +173,8 @@ def _run(command: str, o: dict) -> int:
     from jacli.analysis.precheck import precheck
 
     precheck(problem)
-    return runner.emit(problem, fmt, explain=o.get("explain", False), plot=o.get("plot"))
+    return runner.emit(problem, fmt, explain=o.get("explain", False), plot=o.get("plot"),
+                       pretty=o.get("pretty", False))
 
 
 def _check_options(o: dict, fmt: Format) -> None:
@@ -184,6 +185,9 @@ def _check_options(o: dict, fmt: Format) -> None:
     if o.get("explain") and fmt is not Format.table:
         raise UsageError(f"--explain explains the table output, not {fmt.value}",
                          hint='the JSON carries the choice as "strategy"', where="--explain")
+    if o.get("pretty") and fmt is not Format.table:
+        raise UsageError(f"--pretty typesets the table output, not {fmt.value}",
+                         hint="the JSON keeps SymPy's plain formulas", where="--pretty")
     if o.get("out_file") is not None:  # the suffix, and pyarrow for tables, before torch
         check_out(o["out_file"], many=None if o.get("at_file") or o["at"] else False)
     check_pyarrow(o.get("at_file"), "--at-file")
@@ -197,6 +201,7 @@ def _check_options(o: dict, fmt: Format) -> None:
 def _check_many(o: dict, fmt: Format) -> None:
     """Many points print JSON Lines: options that shape one point's output do not apply."""
     for flag, given in (("--emit", o.get("emit")), ("--explain", o.get("explain")),
+                        ("--pretty", o.get("pretty")),
                         ("--plot", o.get("plot") is not None),
                         (f"--format {fmt.value}", fmt not in (Format.table, Format.json))):
         if given:

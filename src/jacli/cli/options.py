@@ -130,6 +130,9 @@ PlotOpt = Annotated[Optional[str], typer.Option(
     "--plot", metavar="FILE", show_default=False,
     help="Also draw J (H for hessian; vᵀJ, J u as bars; check's errors) as a heat map into "
     "FILE (.png, .svg or .pdf). Needs matplotlib: pip install \"jacli[plot]\".")]
+PrettyOpt = Annotated[bool, typer.Option(
+    "--pretty", help="Unicode maths in the table's formulas: x², a·b, √(x), − (one line "
+    "each).")]
 
 # Every parameter a command may take, in --help order: (annotation, default). Which command
 # takes which is ``request.command.TAKES``; ``_parameters`` builds each command's list from both.
@@ -143,6 +146,7 @@ PARAMETERS = {
     "explain": (ExplainOpt, False), "timeout": (TimeoutOpt, 10.0), "debug": (DebugOpt, False),
     "out_file": (OutFileOpt, None),
     "plot": (PlotOpt, None),
+    "pretty": (PrettyOpt, False),
 }
 OVERRIDES = {("graph", "format"): (GraphFormatOpt, GraphFormat.table),
              ("hessian", "v"): (HvOpt, None)}

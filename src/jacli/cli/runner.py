@@ -42,10 +42,12 @@ def read_bytes(read, where: str) -> str:
                          hint="save the file as UTF-8 text", where=where) from None
 
 
-def emit(problem, fmt: Format, explain: bool = False, plot: str | None = None) -> int:
+def emit(problem, fmt: Format, explain: bool = False, plot: str | None = None,
+         pretty: bool = False) -> int:
     """Compute and print one point's result; ``explain`` asks the table renderer for the
     full reasoning of the AD-mode choice (the flag is passed only when given); ``plot``, a
-    picture file written after the output is printed."""
+    picture file written after the output is printed; ``pretty``, the table's formulas in
+    Unicode maths."""
     from jacli.analysis.compute import compute
 
     result = compute(problem)
@@ -59,6 +61,10 @@ def emit(problem, fmt: Format, explain: bool = False, plot: str | None = None) -
         from rich.console import Console
 
         render = _renderer(problem.command, fmt)
+        if pretty:
+            from jacli.render.pretty import prettify
+
+            result = prettify(result)
         Console(highlight=False, soft_wrap=False).print(
             render(result, explain=True) if explain else render(result))
     else:

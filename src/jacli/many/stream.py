@@ -113,7 +113,7 @@ class _Run:
             "schema": "jacli/1", "command": problem.command, "points": len(points),
             "variables": [{"name": v.name, "shape": list(v.shape)} for v in one.variables],
             "inputs": list(one.inputs), "outputs": list(one.outputs),
-            "jacobian_symbolic": one.jacobian.symbolic if one.jacobian else None,
+            "jacobian_symbolic": _full(one.jacobian),
             "strategy": describe(self.plan, problem.command)}
 
     def row(self, start: int, rows: dict, i: int) -> dict:
@@ -169,6 +169,13 @@ class _Run:
                 theirs = torch.tensor(numbers, dtype=torch.float64).reshape(mine.shape)
                 same &= torch.allclose(mine, theirs, rtol=rtol, atol=atol, equal_nan=True)
         return bool(one.check.agree and same)
+
+
+def _full(J) -> list | None:
+    """J's formulas written out (the header carries no definitions for a shortened form)."""
+    if J is None:
+        return None
+    return J.symbolic_full if J.symbolic_full is not None else J.symbolic
 
 
 def _wanted(command: str, key: str) -> bool:

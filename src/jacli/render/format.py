@@ -100,3 +100,11 @@ def elide(n: int, limit: int) -> list[int | None]:
         return list(range(n))
     head = limit - 2
     return list(range(head)) + [None, n - 1]
+
+
+def definitions(matrix) -> list[tuple[str, str]]:
+    """``(name, formula)`` of each name a shortened J uses (``jacobian.definitions``), in
+    order; ``[]`` when J is written out in full (or absent)."""
+    if matrix is None:
+        return []
+    return [(d["name"], d["formula"]) for d in (matrix.definitions or [])]

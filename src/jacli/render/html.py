@@ -16,8 +16,8 @@ import math
 from html import escape
 
 from jacli.render import json as json_renderer
-from jacli.render.format import MAX_COLS, MAX_ROWS, elide, num, relation, vector, \
-    with_exact
+from jacli.render.format import MAX_COLS, MAX_ROWS, definitions, elide, num, relation, \
+    vector, with_exact
 from jacli.render.mathml import to_mathml
 from jacli.render.matrix import derivative
 from jacli.render.svgmap import heatmap
@@ -151,8 +151,19 @@ def jacobian_section(r: Result, names) -> list[str]:
     else:
         tables.append('<p class="dim">no heat map: J was not evaluated (no point, or autograd '
                       "skipped)</p>")
-    return ["<section><h2>The Jacobian</h2>", f'<div class="row">{"".join(tables)}</div>',
-            "</section>"]
+    return ["<section><h2>The Jacobian</h2>", *definitions_list(J, names),
+            f'<div class="row">{"".join(tables)}</div>', "</section>"]
+
+
+def definitions_list(J, names) -> list[str]:
+    """``where s1 = …``: the names the shortened formulas use, typeset, above the tables."""
+    where = definitions(J)
+    if not where:
+        return []
+    items = "".join(f'<li class="definition">'
+                    f"{to_mathml(name, names)} = {to_mathml(formula, names)}</li>"
+                    for name, formula in where)
+    return [f'<p>where</p><ul class="definitions">{items}</ul>']
 
 
 def _groups(labels: list[str]) -> list[tuple[str, int]]:

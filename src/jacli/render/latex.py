@@ -9,6 +9,9 @@ def render(result: Result) -> str:
     tex = result.extras.get("latex", {})
     lines = [f"% jacli {result.command}: {result.source.strip()}",
              f"% variables: {', '.join(result.inputs)}; outputs: {', '.join(result.outputs)}"]
+    if tex.get("definitions"):
+        lines.append("% where (the names the formulas below use):")
+        lines += [f"{name} = {formula}" for name, formula in tex["definitions"]]
     if "symbolic" in tex:
         lines.append(r"J = \frac{\partial y}{\partial x} = " + bmatrix(tex["symbolic"]))
     if "exact" in tex:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jacli.render.format import num, with_exact
+from jacli.render.format import definitions, num, with_exact
 from jacli.result import Result
 
 
@@ -12,7 +12,11 @@ def render(result: Result) -> str:
     if r.point_text:
         out += ["at " + ", ".join(f"`{k} = {v}`" for k, v in r.point_text.items()), ""]
     if J is not None and J.symbolic is not None:
-        out += ["Symbolic Jacobian:", "", *table(r, lambda i, j: f"`{J.symbolic[i][j]}`"), ""]
+        out += ["Symbolic Jacobian:", ""]
+        where = definitions(J)
+        if where:
+            out += ["where", "", *(f"- `{name} = {formula}`" for name, formula in where), ""]
+        out += [*table(r, lambda i, j: f"`{J.symbolic[i][j]}`"), ""]
     if J is not None and (J.numeric is not None or J.exact is not None):
         def cell(i, j):
             return with_exact(J.numeric[i][j] if J.numeric else None,

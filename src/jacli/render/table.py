@@ -18,7 +18,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from jacli.render.fit import Fit, Phrases, fit_grid, side_by_side, wrap_pieces
-from jacli.render.format import MAX_COLS, MAX_TERMS, num, vector, with_exact
+from jacli.render.format import MAX_COLS, MAX_TERMS, definitions, num, vector, with_exact
 from jacli.render.matrix import grid, jacobian_view, \
     numeric_panel, symbolic_panel  # noqa: F401 (numeric_panel, symbolic_panel: public names)
 from jacli.result import Result
@@ -30,6 +30,7 @@ def render(result: Result, *, explain: bool = False) -> RenderableType:
     """The whole view. ``explain`` writes out why the AD mode was chosen (one line otherwise)."""
     parts: list[RenderableType] = [header(result)]
     if result.jacobian is not None:
+        parts.extend(definitions_lines(result))
         parts.append(jacobian_view(result))
     if result.vjp is not None:
         parts.append(vjp_panel(result))
@@ -69,6 +70,17 @@ def header(r: Result) -> Text:
         t.append(f"\npasted PyTorch: {len(ignored)} line(s) ignored ({', '.join(kinds)})",
                  style="dim")
     return t
+
+
+def definitions_lines(r: Result) -> list[Text]:
+    """``where s1 = exp(x[0]) + exp(x[1])``, once above the J panels that use the names."""
+    lines = []
+    for k, (name, formula) in enumerate(definitions(r.jacobian)):
+        line = Text("where " if k == 0 else "      ", style="dim")
+        line.append(name, style="bold")
+        line.append(f" = {formula}")
+        lines.append(line)
+    return lines
 
 
 def identity(r: Result) -> str:

@@ -44,6 +44,7 @@ TAKES: dict[str, tuple[Command, ...]] = {
     "emit": (C.vjp, C.grad),  # the script ends in y.backward(v): exactly these two
     "out_file": MANY_POINTS,  # the many-points results as arrays
     "plot": NUMERIC_J,  # a picture of one point's J (graph has its own: --format dot)
+    "pretty": NUMERIC_J,  # the commands with SymPy formulas
 }
 # Refusals that deserve more than "X takes no --opt": (message, hint).
 WHY_NOT = {

@@ -74,6 +74,12 @@ class Matrix:
     symbolic: list[Sequence[str]] | None = None
     exact: list[Sequence[str]] | None = None
     numeric: list[list[float]] | None = None
+    # long formulas shortened: ``symbolic`` then uses the names defined here, in order
+    # (``{"name": "s1", "formula": "exp(x[0]) + exp(x[1])"}``; a formula may use earlier
+    # names) and ``symbolic_full`` keeps the formulas written out; ``[]`` and ``None`` when
+    # nothing was shortened (``symbolic`` is then the full form)
+    definitions: list[dict[str, str]] = field(default_factory=list)
+    symbolic_full: list[Sequence[str]] | None = None
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,14 @@ PIECES: dict[str, dict] = {
                   "null when that side was not computed", {
         "symbolic": nullable(ref("string_rows")) | {"description": "SymPy formulas"},
         "exact": nullable(ref("string_rows")) | {"description": "exact values at the point"},
-        "numeric": nullable(ref("number_rows")) | {"description": "autograd (PyTorch)"}}),
+        "numeric": nullable(ref("number_rows")) | {"description": "autograd (PyTorch)"}}, {
+        "definitions": array(obj("a name used by the shortened formulas", {
+            "name": {"type": "string"}, "formula": {"type": "string"}}, closed=True)) | {
+            "description": "long formulas shortened: the names symbolic uses, in order, each "
+            "formula may use earlier names; [] when nothing was shortened"},
+        "symbolic_full": nullable(ref("string_rows")) | {
+            "description": "the formulas written out when symbolic is shortened; null when "
+            "symbolic is already the full form"}}),
     "product": obj("J u (jvp) or H v (hessian --v): the direction under its own name (u or "
                    "v) and the product, flat", {
         "exact": nullable(ref("strings")), "numeric": nullable(ref("numbers")),
@@ -138,7 +145,9 @@ PIECES: dict[str, dict] = {
     "grads": nullable({"type": "object", "additionalProperties": ref("nested_numbers")}) | {
         "description": "variable name -> its .grad, shaped like the variable"},
     "latex": obj("LaTeX of the formulas (--format latex; the Python API)", {}, {
-        "symbolic": ref("string_rows"), "exact": ref("string_rows"), "vjp": ref("strings")}),
+        "symbolic": ref("string_rows"), "exact": ref("string_rows"), "vjp": ref("strings"),
+        "definitions": array(array({"type": "string"}, minItems=2, maxItems=2)) | {
+            "description": "[name, formula] of each name the shortened symbolic J uses"}}),
 }
 
 ID = {"description": "jacli batch only: the request's \"id\", echoed as given (any JSON value)"}
