@@ -36,7 +36,7 @@ from conftest import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 # A copy of the project's shared hostile corpora, kept in the repository so that a fresh
-# clone tests itself; .ci/run checks that the copy matches ../shared/hostile where it exists.
+# clone tests itself; .ci/run checks the copy against the shared corpus where that exists.
 HOSTILE = ROOT / "tests" / "data" / "hostile"
 RUN_TIMEOUT = 10.0  # seconds per run
 CODES = {0, 1, 2, 3}
