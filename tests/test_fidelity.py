@@ -1,0 +1,57 @@
+"""Fidelity: whatever the language accepts gives PyTorch's answer, or is refused clearly.
+
+Each case computes PyTorch's own answer here (float64, real torch code) and compares
+jacli's JSON with it, or asserts a refusal (exit 2) whose message names the construct.
+These are the forms once silently computed as something else: ``max(a, 0)`` as
+``maximum(a, 0)``, ``.mT`` as ``.T``, and a subscript write into an alias or view.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+AT = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+
+
+def torch_jacobian(f, at):
+    """PyTorch's value and Jacobian of ``f`` at ``at`` (flattened, float64)."""
+    x = torch.tensor(at, dtype=torch.float64)
+    value = f(x).detach().reshape(-1)
+    jac = torch.autograd.functional.jacobian(f, x).reshape(value.numel(), -1)
+    return value.tolist(), jac.tolist()
+
+
+def jacli_jacobian(cli_json, program, at):
+    d = cli_json("jacobian", program, "--at", f"x={at}")
+    return d["value"]["numeric"], d["jacobian"]["numeric"], d["output_shape"]
+
+
+def assert_same(cli_json, program, f, at=AT):
+    value, jac, shape = jacli_jacobian(cli_json, program, at)
+    t_value, t_jac = torch_jacobian(f, at)
+    assert shape == list(f(torch.tensor(at, dtype=torch.float64)).shape)
+    assert value == pytest.approx(t_value, rel=1e-12, abs=1e-12)
+    assert jac == [pytest.approx(row, rel=1e-12, abs=1e-12) for row in t_jac]
+
+
+def assert_refused(cli, program, *words, at="x=[1,2,3,4,5,6]"):
+    r = cli("jacobian", program, "--at", at)
+    assert r.code == 2, (r.code, r.out, r.err)
+    for word in words:
+        assert word in r.err, r.err
+    assert "Traceback" not in r.err
+
+
+# -- .mT / .mH / .T / .H ---------------------------------------------------------------
+
+@pytest.mark.parametrize("program, f", [
+    ("x.view(1, 2, 3).mT", lambda x: x.view(1, 2, 3).mT),
+    ("x.view(1, 2, 3).mH", lambda x: x.view(1, 2, 3).mH),
+    ("x.view(1, 3, 2).mT * x.view(1, 2, 3)", lambda x: x.view(1, 3, 2).mT * x.view(1, 2, 3)),
+    ("x.view(1, 2, 3).T", lambda x: x.view(1, 2, 3).permute(2, 1, 0)),
+    ("x.view(2, 3).H", lambda x: x.view(2, 3).H),
+    ("x.view(2, 3).mT", lambda x: x.view(2, 3).mT),
+])
+def test_transposes_match_torch(cli_json, program, f):
+    assert_same(cli_json, program, f)
