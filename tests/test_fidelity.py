@@ -55,3 +55,30 @@ def assert_refused(cli, program, *words, at="x=[1,2,3,4,5,6]"):
 ])
 def test_transposes_match_torch(cli_json, program, f):
     assert_same(cli_json, program, f)
+
+
+# -- max / min -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("program, f, at", [
+    # ties: torch.max(a) splits the gradient evenly among the tied elements
+    ("x.max()", lambda x: x.max(), [1.0, 3.0, 3.0, 2.0]),
+    ("torch.max(x)", lambda x: torch.max(x), [1.0, 3.0, 3.0, 2.0]),
+    ("max(x * x)", lambda x: torch.max(x * x), [-3.0, 3.0, 1.0, 2.0]),
+    ("x.min()", lambda x: x.min(), [2.0, 1.0, 1.0, 1.0]),
+    ("torch.min(x)", lambda x: torch.min(x), [4.0, 1.0, 3.0, 2.0]),
+    ("torch.max(x, 2 * x - 3)", lambda x: torch.max(x, 2 * x - 3), [1.0, 3.0, 5.0, 2.0]),
+    ("torch.min(x, 2 * x - 3)", lambda x: torch.min(x, 2 * x - 3), [1.0, 3.0, 5.0, 2.0]),
+    ("x.max(2 * x - 3)", lambda x: x.max(2 * x - 3), [1.0, 3.0, 5.0, 2.0]),
+])
+def test_max_min_match_torch(cli_json, program, f, at):
+    assert_same(cli_json, program, f, at)
+
+
+@pytest.mark.parametrize("program", [
+    "torch.max(x, 0)", "x.max(0)", "torch.min(x, 0)", "x.max(dim=0)",
+    "torch.max(x.view(2, 3), 1)", "x.min(-1)", "torch.max(x, dim=0, keepdim=True)",
+])
+def test_max_with_a_dim_is_refused(cli, program):
+    """torch.max(a, dim) returns (values, indices): never computed as maximum(a, 0)."""
+    name = "min" if "min" in program else "max"
+    assert_refused(cli, program, f"{name}(", "(values, indices)", f"a{name}(")
