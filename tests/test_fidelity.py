@@ -82,3 +82,63 @@ def test_max_with_a_dim_is_refused(cli, program):
     """torch.max(a, dim) returns (values, indices): never computed as maximum(a, 0)."""
     name = "min" if "min" in program else "max"
     assert_refused(cli, program, f"{name}(", "(values, indices)", f"a{name}(")
+
+
+# -- subscript writes into aliases and views ----------------------------------------------
+
+@pytest.mark.parametrize("program, names", [
+    ("a = x * 1\nb = a\nb[0] = 5\na", ("b", "a")),
+    ("a = x * 1\nr = a[0:2]\nr[1] = 5\na", ("r", "a")),
+    ("a = x.view(2, 3) * 1\nr = a[0]\nr[1] = 5\na", ("r", "a")),
+    ("a = x * 1\nv = a.view(2, 3)\nv[0, 0] = 5\na", ("v", "a")),
+    ("a = x.view(2, 3) * 1\nt = a.T\nt[0, 0] = 5\na", ("t", "a")),
+    # the other direction: a write into a changes its view r too
+    ("a = x * 1\nr = a[0:2]\na[0] = 5\nr", ("a", "r")),
+    # through a chain of views
+    ("a = x * 1\nb = a.view(2, 3)\nc = b[0]\nc[0] = 5\na", ("c", "a")),
+])
+def test_write_into_an_alias_is_refused(cli, program, names):
+    """PyTorch would change both tensors (b is a, r is a view of a): refused, naming both."""
+    written, other = names
+    assert_refused(cli, program, repr(written), repr(other), ".clone()")
+
+
+def test_write_into_a_copy_is_fine(cli_json):
+    """With .clone() the write changes only the copy, in jacli as in PyTorch."""
+    def f(x):
+        a = x * 1
+        b = a.clone()
+        b[0] = 5
+        return a + b
+
+    assert_same(cli_json, "a = x * 1\nb = a.clone()\nb[0] = 5\na + b", f)
+
+
+def test_write_after_rebinding_is_fine(cli_json):
+    """``b = a`` then ``b = b * 2`` makes b a new tensor: writing it leaves a alone."""
+    def f(x):
+        a = x * 1
+        b = a
+        b = b * 2
+        b[0] = 5
+        return a + b
+
+    assert_same(cli_json, "a = x * 1\nb = a\nb = b * 2\nb[0] = 5\na + b", f)
+
+
+def test_a_new_tensor_never_shares_memory_with_an_old_name(cli_json):
+    """Rebinding names many times keeps each new tensor apart from the others."""
+    def f(x):
+        a = x * 1
+        b = a * 2
+        a = a * 3
+        c = x * 4
+        c[0] = 5
+        return a + b + c
+
+    assert_same(cli_json, "a = x * 1\nb = a * 2\na = a * 3\nc = x * 4\nc[0] = 5\na + b + c", f)
+
+
+def test_augmented_assignment_into_an_alias_is_refused(cli):
+    """``b += 1`` is in place in PyTorch: with b = a it changes a too."""
+    assert_refused(cli, "a = x * 1\nb = a\nb += 1\na", "'b'", "'a'", ".clone()")
