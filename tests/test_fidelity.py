@@ -142,3 +142,13 @@ def test_a_new_tensor_never_shares_memory_with_an_old_name(cli_json):
 def test_augmented_assignment_into_an_alias_is_refused(cli):
     """``b += 1`` is in place in PyTorch: with b = a it changes a too."""
     assert_refused(cli, "a = x * 1\nb = a\nb += 1\na", "'b'", "'a'", ".clone()")
+
+
+def test_a_three_way_tie_splits_in_thirds_and_says_so(cli_json):
+    """torch.max(a) gives each of three tied elements 1/3 (SymPy's Max would give 1/2)."""
+    at = [3.0, 3.0, 1.0, 3.0]
+    x = torch.tensor(at, dtype=torch.float64, requires_grad=True)
+    torch.max(x).backward()
+    d = cli_json("grad", "x.max()", "--at", f"x={at}")
+    assert d["jacobian"]["numeric"] == [pytest.approx(x.grad.tolist(), rel=1e-12)]
+    assert any("amax tie: 3 elements" in n and "1/3" in n for n in d["notices"]), d["notices"]
