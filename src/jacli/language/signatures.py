@@ -57,9 +57,9 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("relu", "elementwise", "max(x, 0); derivative 0 at 0 (torch's convention)"),
     Signature("softplus", "elementwise", "log(1 + exp(x))"),
     Signature("pow", "elementwise", "x**p", tensors=(2, 2)),
-    Signature("maximum", "elementwise", "elementwise max; a tie splits the gradient", 
+    Signature("maximum", "elementwise", "elementwise max (also max(a, b)); a tie splits it",
               tensors=(2, 2)),
-    Signature("minimum", "elementwise", "elementwise min; a tie splits the gradient", 
+    Signature("minimum", "elementwise", "elementwise min (also min(a, b)); a tie splits it",
               tensors=(2, 2)),
     # --- gradient ------------------------------------------------------------
     Signature("detach", "gradient", "value flows, derivative is zero"),
