@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from jacli.backends.object_arrays import relu
+from jacli.backends.object_arrays import amax, amin, relu
 
 # (SymPy function, what makes the point special, what each side does there)
 _RULES = [
@@ -47,6 +47,14 @@ def _note(node: sp.Basic, point) -> str | None:
             kind = "maximum" if isinstance(node, sp.Max) else "minimum"
             return (f"{kind} tie: {text(node)} has equal arguments here — the derivative is undefined;"
                     " torch and SymPy both split the gradient 1/2, 1/2")
+    if isinstance(node, (amax, amin)):  # max(a), min(a): several elements may tie
+        args = [_at(a, point) for a in node.args]
+        ties = args.count(_at(node, point)) if None not in args else 0
+        if ties > 1:
+            kind = "largest" if isinstance(node, amax) else "smallest"
+            return (f"{type(node).__name__} tie: {ties} elements share the {kind} value here — "
+                    f"the derivative is undefined; torch and SymPy both split the gradient "
+                    f"evenly (1/{ties} each)")
     if isinstance(node, sp.Pow) and node.exp.is_Number and node.exp < 1 and \
             _at(node.base, point) == 0:
         return (f"{text(node)} at base 0: the derivative is infinite or undefined here "

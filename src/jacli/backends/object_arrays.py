@@ -10,6 +10,8 @@ kinks and, where PyTorch has a convention at a kink, at the kink too:
     matching torch's relu'(0) = 0. The true derivative is undefined at 0.
   * ``maximum``/``minimum`` are ``Max``/``Min``: at a tie SymPy's Heaviside(0) = 1/2 and torch
     also splits the gradient 1/2, 1/2.
+  * ``amax``/``amin`` (whole-tensor ``max()``/``min()``) are their own SymPy functions: a tie
+    splits the gradient evenly among the tied elements, as torch's amax and max() do.
   * ``detach`` is its own SymPy function with derivative 0 whose value is its argument.
 """
 
@@ -53,6 +55,36 @@ class relu(sp.Function):
 
     def fdiff(self, argindex=1):
         return sp.Heaviside(self.args[0], 0)
+
+
+class _TieExtreme(sp.Function):
+    """The largest (``amax``) or smallest (``amin``) argument, with torch's convention for
+    ``amax``/``max()`` at a tie: the gradient is split evenly among the tied arguments
+    (SymPy's own ``Max`` would give each of three tied arguments 1/2)."""
+
+    pick = sp.Max
+
+    @classmethod
+    def eval(cls, *args):
+        if len(args) == 1:
+            return args[0]
+        if all(a.is_number and a.is_extended_real for a in args):
+            return cls.pick(*args)
+        return None
+
+    def fdiff(self, argindex=1):
+        def hit(a):
+            return sp.Piecewise((1, sp.Eq(a, self)), (0, True))
+
+        return hit(self.args[argindex - 1]) / sp.Add(*(hit(a) for a in self.args))
+
+
+class amax(_TieExtreme):
+    pick = sp.Max
+
+
+class amin(_TieExtreme):
+    pick = sp.Min
 
 
 def obj(value) -> np.ndarray:

@@ -15,7 +15,7 @@ from jacli.language import ir
 
 _TORCH_NAMES = {"softplus": "torch.nn.functional.softplus", "norm": "torch.linalg.vector_norm"}
 _METHODS = {"view", "reshape", "t", "transpose", "unsqueeze", "squeeze"}
-_REDUCTIONS = {"sum", "mean", "prod"}
+_REDUCTIONS = {"sum", "mean", "prod", "amax", "amin"}
 _CONSTRUCTORS = {"zeros", "ones"}
 _RANDOM = {"randn", "rand", "empty"}
 

@@ -60,6 +60,9 @@ class CallReader:
         if refused:
             raise self.fail(node.func, *refused)
         name, receiver = self.callee(node.func)
+        args = ([receiver] if receiver is not None else []) + list(node.args)
+        if name in ("max", "min"):
+            name = self.minmax(name, node, args)
         row = lookup(name)
         if row is None:
             refused = unsupported(chain)
@@ -67,7 +70,6 @@ class CallReader:
                 raise self.fail(node.func, *refused)
             raise self.fail(node.func, f"unknown function {name!r}",
                             closest(name, known_names()), NameLookupError)
-        args = ([receiver] if receiver is not None else []) + list(node.args)
         tensors, statics = self.split_args(row, node, args)
         params = self.bind_params(row, node, statics)
         if row.kind == "constructor" and tensors == []:  # zeros(10**5, 10**5): refuse now
@@ -92,6 +94,21 @@ class CallReader:
                 return chain[-1], None
             return func.attr, func.value
         raise self.fail(func, "only named functions can be called", "e.g. sin(x) or x.sum()")
+
+    def minmax(self, name: str, node: ast.Call, args: list) -> str:
+        """Which function ``torch.max``/``torch.min`` (or ``a.max()``) is: one tensor, the
+        whole-tensor ``amax``/``amin``; two tensors, ``maximum``/``minimum``. A number as the
+        second argument, or a dim=/keepdim= keyword, is torch.max(a, dim), which returns
+        (values, indices): refused, never read as ``maximum(a, 0)``."""
+        numeric = len(args) > 1 and all(
+            isinstance(n, (ast.Constant, ast.UnaryOp, ast.BinOp, ast.operator, ast.unaryop))
+            for n in ast.walk(args[1]))
+        if node.keywords or numeric or len(args) > 2:
+            raise self.fail(node, f"torch.{name}(a, dim) returns (values, indices), not one "
+                            "tensor", f"use a{name}(a, dim) for the values, e.g. "
+                            f"a{name}(a, dim=0, keepdim=True); torch.{name}(a, b) with two "
+                            f"tensors is {name}imum")
+        return f"a{name}" if len(args) <= 1 else f"{name}imum"
 
     def split_args(self, row: Signature, node: ast.Call, args: list) -> tuple[list, list]:
         low, high = row.tensors

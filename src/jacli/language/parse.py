@@ -173,8 +173,13 @@ class ExprParser(CallReader):
 
     def _Attribute(self, node: ast.Attribute) -> ir.Node:
         self.check_attr(node)
-        if node.attr in ("T", "mT", "H"):
+        if node.attr == "T":  # reverses all axes (torch: any ndim, deprecated unless 2-D)
             return ir.Call("T", (self.expr(node.value),), (), self.pos(node))
+        if node.attr in ("mT", "mH"):  # batched: swaps only the last two axes
+            return ir.Call("transpose", (self.expr(node.value),), (("dim0", -2), ("dim1", -1)),
+                           self.pos(node))
+        if node.attr == "H":  # conjugate transpose of a matrix; real here, so .t()
+            return ir.Call("t", (self.expr(node.value),), (), self.pos(node))
         if node.attr == "data":
             return ir.Call("detach", (self.expr(node.value),), (), self.pos(node))
         if node.attr == "grad":

@@ -14,6 +14,7 @@ import warnings
 
 from jacli.errors import LimitError, NameLookupError, ParseError
 from jacli.language import ir
+from jacli.language.aliases import Memory, op_symbol
 from jacli.language.labels import expression_label, fresh_label
 from jacli.language.leaves import declares_leaf, is_ctor, leaf
 from jacli.language.calls import dotted
@@ -73,6 +74,7 @@ class _Builder:
         self.backward: tuple[str, ir.Node | None] | None = None
         self.ignored: list[str] = []
         self.values: dict[str, ast.expr] = {}
+        self.memory = Memory()  # b = a, a[0], a.view(…): a write into b changes a in PyTorch
 
     def build(self, module: ast.Module, output: str | None) -> ir.Program:
         for stmt in module.body:
@@ -191,12 +193,16 @@ class _Builder:
                 if target.id in self.leaves or target.id in self.assigned:
                     raise self.p.fail(value, f"{target.id!r} is declared twice")
                 self.leaves[target.id] = leaf(self.p, target.id, value)
+                self.memory.bind(target.id, None)
                 return None
-            self.statements.append(ir.Assign(target.id, self.p.expr(value), no_grad, self.p.pos(stmt)))
+            node = self.p.expr(value)
+            self.memory.bind(target.id, node)
+            self.statements.append(ir.Assign(target.id, node, no_grad, self.p.pos(stmt)))
             self.assigned.append(target.id)
             self.values[target.id] = value  # a later x.requires_grad_() may make it a leaf
             return None
         if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            self.memory.check_write(self.p, target.value, f"{target.value.id}[...] = ...")
             self.statements.append(ir.SetItem(target.value.id, self.p.index(target.slice),
                                               self.p.expr(value), no_grad, self.p.pos(stmt)))
             return None
@@ -209,6 +215,8 @@ class _Builder:
         if not isinstance(stmt.target, ast.Name):
             raise self.p.fail(stmt.target, "in-place update of an attribute or slice is not supported",
                               "autograd does not record writes to .data; write the function as formulas")
+        self.memory.check_write(self.p, stmt.target,
+                                f"{stmt.target.id} {op_symbol(stmt.op)}= ...")
         binop = ast.BinOp(left=ast.Name(stmt.target.id, ast.Load()), op=stmt.op, right=stmt.value)
         ast.copy_location(binop, stmt)
         ast.copy_location(binop.left, stmt)

@@ -57,9 +57,9 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("relu", "elementwise", "max(x, 0); derivative 0 at 0 (torch's convention)"),
     Signature("softplus", "elementwise", "log(1 + exp(x))"),
     Signature("pow", "elementwise", "x**p", tensors=(2, 2)),
-    Signature("maximum", "elementwise", "elementwise max; a tie splits the gradient", 
+    Signature("maximum", "elementwise", "elementwise max (also max(a, b)); a tie splits it",
               tensors=(2, 2)),
-    Signature("minimum", "elementwise", "elementwise min; a tie splits the gradient", 
+    Signature("minimum", "elementwise", "elementwise min (also min(a, b)); a tie splits it",
               tensors=(2, 2)),
     # --- gradient ------------------------------------------------------------
     Signature("detach", "gradient", "value flows, derivative is zero"),
@@ -71,6 +71,10 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("prod", "reduction", "product of elements (dim=, keepdim=)", params=("dim",),
               keywords=_DIMS),
     Signature("norm", "reduction", "Euclidean norm of all elements"),
+    Signature("amax", "reduction", "largest element (dim=, keepdim=); a tie splits the gradient "
+              "evenly; max(a) is amax(a)", params=("dim",), keywords=_DIMS),
+    Signature("amin", "reduction", "smallest element (dim=, keepdim=); a tie splits the "
+              "gradient evenly; min(a) is amin(a)", params=("dim",), keywords=_DIMS),
     # --- product -------------------------------------------------------------
     Signature("dot", "product", "inner product of two 1-D tensors", tensors=(2, 2)),
     Signature("matmul", "product", "matrix product, same as @", tensors=(2, 2)),
@@ -85,6 +89,7 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("transpose", "shape", "swap two axes", params=("dim0", "dim1")),
     Signature("unsqueeze", "shape", "insert an axis of length 1", params=("dim",)),
     Signature("squeeze", "shape", "drop axes of length 1"),
+    Signature("clone", "shape", "a copy: a write into it leaves the original alone"),
     Signature("stack", "shape", "stack tensors along a new axis", tensors=(-1, -1), params=("dim",),
               keywords=_DIMS),
     Signature("cat", "shape", "concatenate tensors along an axis", tensors=(-1, -1),
@@ -107,7 +112,9 @@ ALIASES = {
     "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
     "arccosh": "acosh", "arctanh": "atanh", "absolute": "abs", "Tensor": "tensor",
     "FloatTensor": "tensor", "DoubleTensor": "tensor", "as_tensor": "tensor",
-    "max": "maximum", "min": "minimum",
+    # torch.max(a) is amax(a) and torch.max(a, b) is maximum(a, b): calls.CallReader.minmax
+    # picks by the operands (and refuses torch.max(a, dim), which returns values and indices)
+    "max": "amax", "min": "amin",
 }
 
 TABLE: dict[str, Signature] = {s.name: s for s in SIGNATURES}
