@@ -89,3 +89,10 @@ def test_check_through_a_gradient_stop_explains_the_fd_difference(cli, cli_json)
     # without a gradient stop a difference is still a disagreement (relu's kink at 0)
     r = cli("check", "relu(x)", "--at", "x=0")
     assert r.code == 1 and "gradient stop" not in r.out
+
+
+def test_hessian_vector_product_of_abs_is_pytorchs_zeros(cli_json):
+    d = cli_json("hessian", "abs(x).sum()", "--at", "x=[1,2]", "--v", "1,1")
+    t, v = torch.tensor([1.0, 2.0], dtype=torch.float64), torch.ones(2, dtype=torch.float64)
+    want = torch.autograd.functional.hvp(lambda x: x.abs().sum(), t, v)[1].tolist()
+    assert d["hessian"]["hvp"]["numeric"] == want

@@ -149,9 +149,9 @@ def hessian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.T
     """H (n, n) of a scalar output over the flattened ``wrt`` inputs."""
     f, flat = flat_function(program, backend, point, wrt)
     H = torch.autograd.functional.hessian(lambda x: f(x).sum(), flat, vectorize=True)
-    # when the gradient does not depend on x (abs away from 0), the vectorised hessian is an
-    # expanded zero with no storage of its own, which .tolist() refuses: give it storage
-    return H.contiguous()
+    # when the gradient does not depend on x (abs away from 0), autograd's zero is an
+    # "efficient zero" tensor without storage, which .tolist() refuses: copy it into storage
+    return H.clone()
 
 
 def hvp(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
@@ -166,7 +166,7 @@ def hvp(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tenso
     if not g.requires_grad:  # the gradient is constant: H = 0
         return torch.zeros_like(flat)
     (hv,) = torch.autograd.grad(g, x, grad_outputs=v.reshape(g.shape), allow_unused=True)
-    return torch.zeros_like(flat) if hv is None else hv
+    return torch.zeros_like(flat) if hv is None else hv.clone()  # see hessian
 
 
 def autograd_graph(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
