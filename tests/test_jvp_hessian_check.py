@@ -114,8 +114,9 @@ SEED_CHECKS = [
 @pytest.mark.parametrize("src, at", SEED_CHECKS, ids=[s[:24] for s, _ in SEED_CHECKS])
 def test_check_exits_0_on_the_seed_examples(cli, src, at):
     r = cli("check", src, *at)
-    if "detach" in src:  # a gradient stop is not a function: FD sees x**3, autograd does not
-        assert r.code == ExitCode.DISAGREE and "finite differences" in r.out
+    if "detach" in src:  # a gradient stop is not a function: FD sees x**3, autograd does not,
+        # which check explains (expected, not a bug) rather than counting as a disagreement
+        assert r.code == ExitCode.OK and "gradient stop" in r.out, r.out
     else:
         assert r.code == ExitCode.OK, r.out
 

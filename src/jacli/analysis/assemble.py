@@ -43,7 +43,7 @@ def assemble(problem: Problem, setup: Setup) -> Result:
         check, why = compare(entries(num, sym, outputs, inputs), problem.dtype)
         notices.extend(why)
     if num is not None and num.fd is not None:
-        check, why = compare_fd(check, num.J, num.fd, outputs, inputs)
+        check, why = compare_fd(check, num.J, num.fd, outputs, inputs, problem.dtype)
         notices.extend(why)
     notices.extend(sym.kinks if sym else [])
     notices.extend(_structure_notices(num, sym, outputs, inputs))

@@ -148,7 +148,10 @@ def hessian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.T
             wrt: list[str]) -> torch.Tensor:
     """H (n, n) of a scalar output over the flattened ``wrt`` inputs."""
     f, flat = flat_function(program, backend, point, wrt)
-    return torch.autograd.functional.hessian(lambda x: f(x).sum(), flat, vectorize=True)
+    H = torch.autograd.functional.hessian(lambda x: f(x).sum(), flat, vectorize=True)
+    # when the gradient does not depend on x (abs away from 0), autograd's zero is an
+    # "efficient zero" tensor without storage, which .tolist() refuses: copy it into storage
+    return H.clone()
 
 
 def hvp(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
@@ -156,11 +159,14 @@ def hvp(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tenso
     """H v without forming H: reverse-over-reverse, two backward passes."""
     f, flat = flat_function(program, backend, point, wrt)
     x = flat.detach().requires_grad_(True)
-    (g,) = torch.autograd.grad(f(x).sum(), x, create_graph=True)
+    y = f(x).sum()
+    if not y.requires_grad:  # the output does not depend on x for autograd (detach): H = 0
+        return torch.zeros_like(flat)
+    (g,) = torch.autograd.grad(y, x, create_graph=True)
     if not g.requires_grad:  # the gradient is constant: H = 0
         return torch.zeros_like(flat)
     (hv,) = torch.autograd.grad(g, x, grad_outputs=v.reshape(g.shape), allow_unused=True)
-    return torch.zeros_like(flat) if hv is None else hv
+    return torch.zeros_like(flat) if hv is None else hv.clone()  # see hessian
 
 
 def autograd_graph(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],

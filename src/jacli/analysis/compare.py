@@ -171,14 +171,17 @@ def _num(x: float) -> str:
     return f"{x:.17g}"
 
 
-def compare_fd(check: Check | None, J, fd, outputs: list[str], inputs: list[str]
-               ) -> tuple[Check, list[str]]:
-    """Autograd's J against central finite differences: an entry disagrees when
-    |J − FD| > 10·(FD's error estimate) + 1e-8·(1 + |J|); an entry not finite on either side
-    is not compared (FD cannot resolve a singularity) and is listed as such. The result is
-    ``check`` with ``finite_differences`` added: SymPy's verdict (``agree``) is kept as it
-    was; the overall ``all_agree`` is false when either comparison disagrees."""
-    bad, skipped, worst, worst_diff, notices = [], [], None, 0.0, []
+def compare_fd(check: Check | None, J, fd, outputs: list[str], inputs: list[str],
+               dtype: str = "float64") -> tuple[Check, list[str]]:
+    """Autograd's J against central finite differences: an entry disagrees when |J − FD| >
+    10·(FD's error estimate) + 1e-8·(1 + |J|), in float32 + ``TOLERANCES``' float32 atol +
+    rtol·|J| (autograd's J carries float32 round-off). Entries not finite on either side are
+    not compared. Where the program stops gradients (``fd.stops``) a difference is
+    ``explained``, not a disagreement. Adds ``finite_differences`` to ``check``; ``all_agree``
+    is false when either comparison disagrees."""
+    from jacli.analysis.finite_differences import FD_KINK, FD_STOP  # torch: numbers exist
+    bad, explained, skipped, worst, worst_diff, notices = [], [], [], None, 0.0, []
+    rtol, atol = TOLERANCES["float32"] if dtype == "float32" else (1e-8, 1e-8)
     for i, o in enumerate(outputs):
         for j, x in enumerate(inputs):
             a, f, err = J[i][j], float(fd.J[i, j]), float(fd.error[i, j])
@@ -188,18 +191,18 @@ def compare_fd(check: Check | None, J, fd, outputs: list[str], inputs: list[str]
             diff = abs(a - f)
             if diff >= worst_diff:
                 worst, worst_diff = f"d{o}/d{x}", diff
-            if diff > 10 * err + 1e-8 * (1 + abs(a)):
-                bad.append(f"d{o}/d{x}")
+            if diff > 10 * err + atol + rtol * abs(a):
+                (explained if fd.stops else bad).append(f"d{o}/d{x}")
+                why = FD_STOP if fd.stops else FD_KINK
                 notices.append(f"d{o}/d{x}: autograd gives {_num(a)}, finite differences "
-                               f"{_num(f)} (± {err:.1g}) — at a kink or discontinuity the "
-                               "difference quotient averages both sides; elsewhere this is a bug")
+                               f"{_num(f)} (± {err:.1g}) — {why}")
     compared = len(outputs) * len(inputs) - len(skipped)
     fd_summary = {"agree": not bad if compared else None,
                   "max_abs_diff": worst_diff if compared else None, "worst": worst,
                   "disagreements": bad, "steps": fd.steps, "numeric": fd.J.tolist(),
-                  "error_estimate": fd.error.tolist(),
-                  "tolerance": "|J − FD| <= 10·estimate + 1e-8·(1 + |J|)",
-                  "compared": compared, "not_compared": skipped}
+                  "error_estimate": fd.error.tolist(), "tolerance": "|J − FD| <= 10·estimate + "
+                  + (f"{atol:g} + {rtol:g}·|J|" if dtype == "float32" else "1e-8·(1 + |J|)"),
+                  "compared": compared, "not_compared": skipped, "explained": explained}
     base = check or Check(agree=None, max_abs_diff=None, compared=0, tolerance="")
     overall = None if base.agree is None and not compared else (base.agree is not False
                                                                 and not bad)

@@ -19,6 +19,11 @@ from jacli.backends.tensors import TorchBackend
 from jacli.language import ir
 
 EPS = torch.finfo(torch.float64).eps
+# why autograd and FD differ on an entry, as ``check`` words it
+FD_KINK = ("at a kink or discontinuity the difference quotient averages both sides; elsewhere "
+           "this is a bug")
+FD_STOP = ("finite differences see the value through detach/no_grad, autograd sees the gradient "
+           "stop: expected, not a bug")
 
 
 @dataclass
@@ -28,6 +33,17 @@ class FD:
     J: torch.Tensor
     error: torch.Tensor
     steps: list[float]
+    stops: bool = False  # the program stops gradients (detach / no_grad): FD cannot see that
+
+
+def gradient_stop(program: ir.Program) -> bool:
+    """Whether the program has a gradient stop: a ``detach`` call (``x.detach()`` parses to
+    one) or a statement inside ``with torch.no_grad():``. Autograd's J then leaves out paths
+    that finite differences, which differentiate the value, still follow."""
+    if any(st.no_grad for st in program.statements):
+        return True
+    roots = [st.value for st in program.statements] + [program.output]
+    return any(isinstance(n, ir.Call) and n.fn == "detach" for r in roots for n in ir.walk(r))
 
 
 def finite_differences(program: ir.Program, point: dict[str, torch.Tensor],
@@ -45,7 +61,7 @@ def finite_differences(program: ir.Program, point: dict[str, torch.Tensor],
         cols.append(richardson)
         errs.append((richardson - d2).abs() + EPS * (f0.abs() + 1) / h)
         steps.append(h)
-    return FD(torch.stack(cols, dim=1), torch.stack(errs, dim=1), steps)
+    return FD(torch.stack(cols, dim=1), torch.stack(errs, dim=1), steps, gradient_stop(program))
 
 
 def _central(f, x: torch.Tensor, j: int, h: float) -> torch.Tensor:

@@ -24,7 +24,22 @@ import sympy as sp
 
 from jacli.backends.torch_messages import (size_mismatch, broadcast_error, check_dim,
                                            matmul_error, reshape_error)
+from jacli.errors import LimitError
 from jacli.language.signatures import shape_arg
+
+# NumPy 2 builds arrays of up to 64 dimensions but most of its functions (``.flat``, ufuncs,
+# ``asarray``) stop at 32; torch goes to 64. A limit of this side, not an error of the input:
+# raised as ``LimitError`` so the symbolic stage is skipped and PyTorch's numbers stand alone.
+MAX_DIMS = 32
+
+
+def within_dims(ndim: int) -> None:
+    """Refuse (``LimitError``) a symbolic tensor of more than ``MAX_DIMS`` dimensions."""
+    if ndim > MAX_DIMS:
+        raise LimitError(f"a tensor of {ndim} dimensions exceeds the {MAX_DIMS} that NumPy's "
+                         "object arrays hold",
+                         hint="PyTorch goes to 64 dimensions; use --symbolic never to skip "
+                              "SymPy")
 
 
 class detach(sp.Function):
@@ -94,6 +109,7 @@ def obj(value) -> np.ndarray:
     passes through here to stay an array.
     """
     if isinstance(value, np.ndarray):
+        within_dims(value.ndim)
         return value if value.dtype == object else value.astype(object)
     out = np.empty((), dtype=object)
     if isinstance(value, int):  # never user text: internal ints/floats only, built explicitly
@@ -203,6 +219,7 @@ def transpose(a, dim0, dim1) -> np.ndarray:
 
 def unsqueeze(a, dim) -> np.ndarray:
     check_dim(dim, np.ndim(a) + 1)
+    within_dims(np.ndim(a) + 1)
     return obj(np.expand_dims(a, dim))
 
 def stack(seq, dim=0) -> np.ndarray:
@@ -212,6 +229,7 @@ def stack(seq, dim=0) -> np.ndarray:
                                f"{list(np.shape(seq[0]))} at entry 0 and {list(np.shape(item))} "
                                f"at entry {i}")
     check_dim(dim, np.ndim(seq[0]) + 1)
+    within_dims(np.ndim(seq[0]) + 1)
     return obj(np.stack(seq, axis=dim))
 
 def cat(seq, dim=0) -> np.ndarray:

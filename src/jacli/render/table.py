@@ -243,6 +243,10 @@ def fd_line(fd: dict) -> Text:
     if fd["agree"] is None:
         return Text("finite differences compared no entry: autograd or the difference quotient "
                     "is not finite at this point", style="yellow")
+    if fd["agree"] and fd.get("explained"):  # the rest differ only by a gradient stop
+        return Phrases(["✓ finite differences agree with autograd",
+                        f"except at the gradient stop ({', '.join(fd['explained'][:4])}):",
+                        "expected, see the notes"], style="green")
     if fd["agree"]:
         return Phrases(["✓ finite differences agree with autograd",
                         f"(max |Δ| = {num(fd['max_abs_diff'])};", f"{fd['tolerance']})"],

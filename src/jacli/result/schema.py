@@ -111,7 +111,10 @@ PIECES: dict[str, dict] = {
         "worst": {"type": ["string", "null"]}, "disagreements": ref("strings"),
         "steps": ref("numbers"), "numeric": ref("number_rows"),
         "error_estimate": ref("number_rows"), "tolerance": {"type": "string"},
-        "compared": ref("count"), "not_compared": ref("strings")}),
+        "compared": ref("count"), "not_compared": ref("strings")}, {
+        "explained": ref("strings") | {"description": "entries that differ only because the "
+                                       "program stops gradients (detach, no_grad): not "
+                                       "counted as disagreements"}}),
     "check": obj("autograd against SymPy's exact values at the point (agree); with jacli "
                  "check also against finite differences (all_agree is the overall verdict)", {
         "agree": {"type": ["boolean", "null"]}, "max_abs_diff": nullable(ref("number")),
