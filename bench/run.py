@@ -105,7 +105,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer, smaller cases (~5 minutes)")
     ap.add_argument("--only", metavar="TEXT", help="run only cases whose name contains TEXT")
-    ap.add_argument("--no-write", action="store_true", help="do not write docs/benchmarks.md")
+    ap.add_argument("--no-write", action="store_true", help="write neither docs/benchmarks.md nor bench/last_run.json")
     ap.add_argument("--timeout", type=float, default=900, help="seconds per case")
     ap.add_argument("--threads", type=int, default=0,
                     help="torch.set_num_threads in every case (default: torch's own choice, "
@@ -133,9 +133,9 @@ def main(argv=None) -> int:
     machine["threads"] = args.threads or "torch default"
     raw = {"mode": "quick" if args.quick else "full", "only": args.only, "machine": machine,
            "total_s": total, "results": results}
-    with open(os.path.join(HERE, "last_run.json"), "w") as f:
-        json.dump(raw, f, indent=1)
-    if not args.no_write:
+    if not args.no_write:  # the two files always come from the same run
+        with open(os.path.join(HERE, "last_run.json"), "w") as f:
+            json.dump(raw, f, indent=1)
         path = os.path.join(ROOT, "docs", "benchmarks.md")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:
