@@ -39,6 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Callable
+
 from jacli.request.command import Command as C
 
 __all__ = ["IMPLS", "limits", "parse", "numeric_core", "NumericCore", "batched_core",

@@ -18,10 +18,10 @@ from jacli.analysis.formulas import Symbolic, symbolic_or_notice
 from jacli.analysis.numeric import Numeric, numeric
 from jacli.analysis.prepare import Setup, stage, variables_info
 from jacli.analysis.structure import mode_line, structure
+from jacli.request.command import Command as C
 from jacli.result.labels import labels
 from jacli.request.problem import Problem
 from jacli.result import VJP, Result
-from jacli.request.command import Command as C
 
 
 def assemble(problem: Problem, setup: Setup) -> Result:

@@ -15,10 +15,10 @@ import numpy as np
 
 from jacli.analysis.prepare import Setup
 from jacli.errors import ShapeError
+from jacli.request.command import Command as C
 from jacli.request.problem import Problem
 from jacli.request.values import flatten, shape_of
 from jacli.result.labels import shape_text
-from jacli.request.command import Command as C
 
 
 def v_for(command: str, v: list | None, v_shape: tuple[int, ...] | None,

@@ -21,11 +21,11 @@ from jacli.analysis.numeric import Numeric
 from jacli.analysis.prepare import Setup, stage
 from jacli.analysis.shorten import Rows, shorten
 from jacli.backends.symbolic import SymbolicBackend, jacobian, substitute
+from jacli.request.command import Command as C
 from jacli.result.labels import labels
 from jacli.errors import LimitError, ValueInputError
 from jacli.request.problem import Problem
 from jacli.runtime.interpret import run
-from jacli.request.command import Command as C
 
 
 @dataclass

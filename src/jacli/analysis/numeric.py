@@ -16,8 +16,8 @@ from jacli.analysis.directions import Directions, directions
 from jacli.analysis.prepare import Setup
 from jacli.analysis.structure import choose_mode, strategy_text
 from jacli.errors import LimitError
-from jacli.request.problem import Problem
 from jacli.request.command import Command as C
+from jacli.request.problem import Problem
 
 
 @dataclass

@@ -13,8 +13,8 @@ from jacli.analysis.directions import input_vector, missing_u, v_for
 from jacli.analysis.prepare import prepare, stage
 from jacli.language import ir
 from jacli.language.signatures import lookup
-from jacli.request.values import flatten, shape_of
 from jacli.request.command import Command as C
+from jacli.request.values import flatten, shape_of
 
 
 def precheck(problem) -> None:

@@ -16,11 +16,11 @@ from jacli.bounds import Limits, OutOfTime, within
 from jacli.errors import LimitError, UsageError, ValueInputError
 from jacli.language import Program, parse_program
 from jacli.language.labels import made_tensor
+from jacli.request.command import Command as C
 from jacli.request.problem import Problem
 from jacli.request.binding import bind, names_text
 from jacli.request.values import Value, parse_point, parse_vector, shape_of
 from jacli.result import Variable
-from jacli.request.command import Command as C
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import Callable
 import torch
 
 from jacli.errors import DeviceError, UsageError
+from jacli.request.problem import check_device
 from jacli.language import ir
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -24,12 +25,10 @@ DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 def resolve_device(name: str) -> torch.device:
     """``cpu``, ``cuda`` or ``cuda:N``; a clear error when this machine has no such device."""
+    check_device(name)  # the syntax, as the request builder checks it
     if name == "cpu":
         return torch.device("cpu")
-    kind, _, index = name.partition(":")
-    if kind != "cuda" or (index and not index.isdigit()):
-        raise UsageError(f"--device {name!r} is not a device jacli knows",
-                         hint="use cpu, cuda or cuda:N", where="--device")
+    _, _, index = name.partition(":")
     count = torch.cuda.device_count() if torch.cuda.is_available() else 0
     if count == 0:
         raise DeviceError(f"--device {name}: no CUDA device is available on this machine",

@@ -24,8 +24,8 @@ from dataclasses import dataclass, replace
 from typing import Iterator
 
 from jacli.errors import ValueInputError
-from jacli.request.points import Points, floats, gc_paused
 from jacli.request.command import Command as C
+from jacli.request.points import Points, floats, gc_paused
 
 CHECKED = 3  # points also computed one at a time, exactly, and checked against SymPy
 

@@ -19,11 +19,10 @@ from rich.text import Text
 
 from jacli.render.fit import Fit, Phrases, fit_grid, side_by_side, wrap_pieces
 from jacli.render.format import MAX_COLS, MAX_TERMS, definitions, num, vector, with_exact
-from jacli.render.matrix import grid, jacobian_view, \
-    numeric_panel, symbolic_panel  # noqa: F401 (numeric_panel, symbolic_panel: public names)
+from jacli.render.matrix import grid, jacobian_view
+from jacli.request.command import Command as C
 from jacli.result import Result
 from jacli.result.labels import dims_text
-from jacli.request.command import Command as C
 
 
 def render(result: Result, *, explain: bool = False) -> RenderableType:
