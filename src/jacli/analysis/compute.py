@@ -16,8 +16,6 @@ from jacli.bounds import RECURSION
 from jacli.request.problem import Problem
 from jacli.result import Result
 
-__all__ = ["Problem", "compute"]
-
 
 def compute(problem: Problem) -> Result:
     """Answer ``problem``; raises ``JacliError`` for anything the user can fix."""
