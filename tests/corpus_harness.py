@@ -248,16 +248,22 @@ def classify(t: dict, j: dict) -> tuple[str, str]:
 
 
 def _compare(t: dict, answer: dict) -> tuple[str, str]:
-    grads = (answer.get("vjp") or {}).get("grad") or {}
+    # a script's answer says each leaf's .grad when it ended (grad_at_end, null for None);
+    # else vjp.grad, after the one backward
+    at_end = answer.get("grad_at_end")
+    grads = at_end if at_end is not None else (answer.get("vjp") or {}).get("grad") or {}
     problems = []
     for name, leaf in t["leaves"].items():
         rtol = RTOL.get(leaf["dtype"], 1e-5)
         if leaf["grad"] is None:
-            if name in grads and any(_num(v) != 0 for v in _flatten(grads[name])):
+            if name in grads and grads[name] is not None and \
+                    any(_num(v) != 0 for v in _flatten(grads[name])):
                 problems.append(f"{name}.grad: torch None, jacli {grads[name]}")
             continue
         if name not in grads:
             problems.append(f"{name}.grad: torch {leaf['grad']}, jacli reports no such leaf")
+        elif grads[name] is None:
+            problems.append(f"{name}.grad: torch {leaf['grad']}, jacli None")
         elif not _close(_flatten(leaf["grad"]), _flatten(grads[name]), rtol):
             problems.append(f"{name}.grad: torch {leaf['grad']}, jacli {grads[name]}")
     problems += _compare_last_value(t, answer)

@@ -97,6 +97,13 @@ class DeviceError(JacliError):
     kind = "device"
 
 
+class ScriptError(JacliError):
+    """The script itself fails as PyTorch runs it (a second backward through a freed graph,
+    ``grad`` of a non-scalar without ``grad_outputs``, a name used before it is bound)."""
+
+    kind = "script"
+
+
 class LimitError(JacliError):
     """A size or time budget was hit before any heavy work was done."""
 

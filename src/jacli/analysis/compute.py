@@ -13,6 +13,8 @@ import sys
 from jacli.analysis.assemble import assemble
 from jacli.analysis.prepare import prepare, stage
 from jacli.bounds import RECURSION
+from jacli.errors import NameLookupError, ParseError, ShapeError, UsageError, ValueInputError
+from jacli.language.script import is_script
 from jacli.request.problem import Problem
 from jacli.result import Result
 
@@ -22,7 +24,14 @@ def compute(problem: Problem) -> Result:
     old = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old, RECURSION))
     try:
-        setup = stage(problem.limits.timeout, "input parsing", lambda: prepare(problem))
+        try:
+            setup = stage(problem.limits.timeout, "input parsing", lambda: prepare(problem))
+        except (ParseError, NameLookupError, UsageError, ValueInputError, ShapeError):
+            if not is_script(problem.source):
+                raise
+            from jacli.analysis.script import compute_script  # torch: only scripts need it
+
+            return compute_script(problem)
         return assemble(problem, setup)
     finally:
         sys.setrecursionlimit(old)

@@ -44,6 +44,8 @@ class Problem:
     emit: str | None = None  # "torch": also build a standalone PyTorch script
     latex: bool = False  # also typeset the formulas with SymPy's LaTeX printer
     limits: Limits = field(default=DEFAULT_LIMITS)
+    seed: int | None = None  # scripts: the seed random tensors are drawn with (default 0)
+    event: str | None = None  # scripts: which gradient event the tables show ("last", "3")
 
     def __post_init__(self) -> None:
         # a Problem made by hand with command="vjp" still holds a Command

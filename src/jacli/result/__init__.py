@@ -177,6 +177,7 @@ class Result:
     strategy: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     strategy_short: str | None = None  # the mode used in one line, for a table
+    events: tuple[dict[str, Any], ...] = ()  # scripts: every gradient event, in order
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract (strict JSON: non-finite numbers become strings)."""
@@ -219,6 +220,8 @@ class Result:
                 out["check"]["finite_differences"] = c.finite_differences
         if self.structure is not None:
             out["structure"] = self.structure
+        if self.events:
+            out["events"] = list(self.events)
         out.update(self.extras)
         return strict(out)
 

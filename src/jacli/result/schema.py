@@ -20,7 +20,7 @@ from jacli.result import SCHEMA
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 COMMANDS = ["jacobian", "vjp", "grad", "jvp", "hessian", "check", "graph"]
 MANY_COMMANDS = ["jacobian", "vjp", "grad"]  # the commands that take many points
-ERROR_KINDS = ["input", "parse", "name", "shape", "value", "usage", "device", "limit",
+ERROR_KINDS = ["input", "parse", "name", "shape", "value", "usage", "device", "limit", "script",
                "internal"]
 
 

@@ -1,0 +1,86 @@
+"""Gradient events: each ``backward``, ``torch.autograd.grad``, ``torch.autograd.functional``
+and ``torch.func`` call of a script, run for real and recorded.
+
+An ``Event`` holds what PyTorch did (the output's value, ``v``, what the call returned, every
+leaf's ``.grad`` before and after, so accumulation, ``zero_()`` and ``grad = None`` show) and
+the replay: the event as a straight-line jacli program (``trace``), or why there is none.
+Nothing here runs an extra backward through the real graph: it would fill ``.grad`` of
+``retain_grad()`` tensors and fire the user's hooks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from jacli.runtime.script.trace import Untraceable
+
+# the command a replay is analysed as, by event kind (the rest: vjp)
+_COMMAND = {"functional.jacobian": "jacobian", "func.jacrev": "jacobian",
+            "func.jacfwd": "jacobian", "functional.hessian": "hessian", "func.hessian": "hessian",
+            "functional.jvp": "jvp", "func.jvp": "jvp", "func.grad": "grad",
+            "func.grad_and_value": "grad", "functional.hvp": "hessian",
+            "functional.vhp": "hessian"}
+
+
+@dataclass
+class Event:
+    kind: str  # "backward" | "autograd.grad" | "functional.jacobian" | "func.grad" | …
+    line: int
+    output: str  # the output's label
+    value: torch.Tensor | None  # the output's value (detached)
+    v: torch.Tensor | None  # the weights; None for a scalar output's implicit 1
+    v_source: str
+    inputs: list[tuple[str, torch.Tensor]]  # the leaves (or given inputs) it differentiates
+    grad_before: dict[str, torch.Tensor | None] = field(default_factory=dict)
+    grad: dict[str, torch.Tensor | None] = field(default_factory=dict)
+    result: list[torch.Tensor] | None = None  # what the call returned (autograd.grad, …)
+    replay: str | None = None
+    replay_why: str | None = None
+    u: torch.Tensor | None = None  # jvp's direction
+
+    @property
+    def command(self) -> str:
+        return _COMMAND.get(self.kind, "vjp")
+
+
+def reached_leaves(t: torch.Tensor) -> list[torch.Tensor]:
+    """The leaves ``t.backward()`` writes into, in the order autograd's graph reaches them."""
+    found, seen, stack = [], set(), [t.grad_fn]
+    while stack:
+        fn = stack.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        variable = getattr(fn, "variable", None)
+        if variable is not None:
+            found.append(variable)
+        stack.extend(f for f, _ in reversed(fn.next_functions))
+    return found
+
+
+def snapshot(leaves: list[tuple[str, torch.Tensor]]) -> dict[str, torch.Tensor | None]:
+    return {name: None if t.grad is None else t.grad.detach().clone() for name, t in leaves}
+
+
+def replay_or_why(trace, event: Event, output: torch.Tensor,
+                  variables: list[tuple[str, torch.Tensor]], v: torch.Tensor | None) -> None:
+    """Fill ``event.replay`` (or ``replay_why``) for ``output`` over ``variables``."""
+    try:
+        if not variables:
+            raise Untraceable("it differentiates no tensor")
+        event.replay = trace.replay(output, variables, v, _identifier(event.output))
+    except Untraceable as e:
+        event.replay_why = str(e)
+
+
+def _identifier(label: str) -> str:
+    return label if label.isidentifier() and "__" not in label else "out"
+
+
+def as_list(value: Any) -> list:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    return list(value) if isinstance(value, (list, tuple)) else [value]

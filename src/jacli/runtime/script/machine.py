@@ -1,0 +1,224 @@
+"""Statements of a script and the machine that runs them: ``run_script(text) -> ScriptRun``.
+
+Control flow is decided at the point, by the real values, as Python and PyTorch decide it;
+every statement, loop iteration and call is one step of the budget, and the path taken is
+reported (``while`` at line 12: 9 iterations).
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from jacli.bounds import Limits
+from jacli.errors import JacliError, LimitError, ParseError
+from jacli.language.text import check_size, clean, syntax_error
+from jacli.runtime.script import vocabulary as V
+from jacli.runtime.script.calls import Caller
+from jacli.runtime.script.events import Event
+from jacli.runtime.script.expressions import Evaluator
+from jacli.runtime.script.objects import (MISSING, Break, Continue, Func, Instance,
+                                          ModuleRef, Return, Scope, ScriptClass)
+from jacli.runtime.script.specials import Specials
+from jacli.runtime.script.statements import Statements
+from jacli.runtime.script.trace import Trace
+
+STEPS = 200_000  # statements, iterations and calls one script may take
+EVENTS = 10_000
+DEPTH = 60  # nested calls of script functions
+
+
+@dataclass
+class ScriptRun:
+    """What running a script left: its events in order, the seeds and the path it took."""
+
+    events: list[Event]
+    seed: int
+    seeds: list[tuple[int, Any]]
+    paths: list[str]
+    leaves: dict[str, torch.Tensor] = field(default_factory=dict)
+    trace: Trace | None = None
+
+
+def run_script(text: str, limits: Limits, seed: int = 0) -> ScriptRun:
+    """Run ``text`` as PyTorch would (float32 by default, ``torch.manual_seed(seed)`` first);
+    raises ``JacliError`` naming the line for anything refused or failing."""
+    rewritten, cmap = clean(text, limits)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            module = ast.parse(rewritten, mode="exec")
+    except SyntaxError as e:
+        raise syntax_error(e, text, cmap) from None
+    check_size(module, limits)
+    machine = Machine(limits)
+    dtype, state = torch.get_default_dtype(), torch.random.get_rng_state()
+    grad_mode = torch.is_grad_enabled()
+    torch.manual_seed(seed)
+    try:
+        torch.set_default_dtype(torch.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            machine.block(module.body)
+    except RecursionError:
+        raise LimitError("the script recursed too deeply", hint="jacli allows "
+                         f"{DEPTH} nested calls") from None
+    finally:
+        torch.set_default_dtype(dtype)
+        torch.random.set_rng_state(state)
+        torch.set_grad_enabled(grad_mode)
+    return ScriptRun(machine.events, seed, machine.seeds, machine.path_notes(),
+                     machine.global_leaves_dict(), machine.trace)
+
+
+class Machine(Statements, Specials, Caller, Evaluator):
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.globals = self.scope = Scope()
+        self.trace = Trace()
+        self.events: list[Event] = []
+        self.seeds: list = []
+        self.steps = 0
+        self.depth = 0
+        self.hooks = 0
+        self.transforms = 0
+        self.loops: dict[int, list] = {}  # line -> [kind, iterations, times entered]
+
+    def step(self, node) -> None:
+        self.steps += 1
+        if self.steps > STEPS:
+            raise LimitError(f"the script took more than {STEPS} steps", line=getattr(
+                node, "lineno", None), hint="shorten its loops")
+
+    def check_events(self, node) -> None:
+        if len(self.events) >= EVENTS:
+            raise LimitError(f"more than {EVENTS} gradient events", line=node.lineno)
+
+    # -- functions ------------------------------------------------------------------------
+    def invoke(self, f: Func, args: list, kwargs: dict) -> Any:
+        if self.depth >= DEPTH:
+            raise LimitError(f"more than {DEPTH} nested calls", line=f.line,
+                             hint="jacli bounds recursion")
+        scope = Scope(f.scope)
+        self.bind_arguments(f, args, kwargs, scope)
+        outer, self.scope = self.scope, scope
+        self.depth += 1
+        try:
+            if isinstance(f.body, ast.expr):
+                return self.eval(f.body)
+            self.block(f.body)
+            return None
+        except Return as r:
+            return r.value
+        finally:
+            self.depth -= 1
+            self.scope = outer
+
+    def bind_arguments(self, f: Func, args: list, kwargs: dict, scope: Scope) -> None:
+        a = f.args
+        positional = [p.arg for p in a.posonlyargs + a.args]
+        if len(args) > len(positional) and a.vararg is None:
+            raise ParseError(f"{f.name}() takes {len(positional)} arguments but got "
+                             f"{len(args)}", line=f.line)
+        values = dict(zip(positional, args))
+        if a.vararg is not None:
+            values[a.vararg.arg] = tuple(args[len(positional):])
+        extra = {}
+        for k, v in kwargs.items():
+            if k in positional or k in [p.arg for p in a.kwonlyargs]:
+                values[k] = v
+            elif a.kwarg is not None:
+                extra[k] = v
+            else:
+                raise ParseError(f"{f.name}() got an unexpected keyword {k!r}", line=f.line)
+        for name, default in zip(positional[len(positional) - len(f.defaults):], f.defaults):
+            values.setdefault(name, default)
+        for p, default in zip(a.kwonlyargs, f.kw_defaults):
+            if default is not None:
+                values.setdefault(p.arg, default)
+        if a.kwarg is not None:
+            values[a.kwarg.arg] = extra
+        missing = [p for p in positional + [p.arg for p in a.kwonlyargs] if p not in values]
+        if missing:
+            raise ParseError(f"{f.name}() is missing the argument {missing[0]!r}", line=f.line)
+        scope.names.update(values)
+
+    def instantiate(self, cls: ScriptClass, args, kwargs, node) -> Any:
+        if cls.base == "torch.autograd.Function":
+            raise self.fail(node, f"{cls.name} is used through {cls.name}.apply(...)")
+        if cls.base == "torch.nn.Module":
+            obj = torch.nn.Module()
+            obj.__dict__["_jacli_class"] = cls
+            obj.__dict__["_jacli_fields"] = {}
+        else:
+            obj = Instance(cls)
+        init = cls.methods.get("__init__")
+        if init is not None:
+            self.invoke(init, [obj, *args], kwargs)
+        return obj
+
+    # -- names of leaves ------------------------------------------------------------------
+    def global_leaves_dict(self) -> dict[str, torch.Tensor]:
+        found: dict[str, torch.Tensor] = {}
+        for name, value in self.globals.names.items():
+            if isinstance(value, torch.Tensor) and value.is_leaf and value.requires_grad:
+                found.setdefault(name, value)
+            elif isinstance(value, torch.nn.Module):
+                for pname, p in value.named_parameters():
+                    found.setdefault(f"{name}.{pname}", p)
+        return found
+
+    def global_leaves(self) -> list[tuple[str, torch.Tensor]]:
+        return list(self.global_leaves_dict().items())
+
+    def named(self, tensors: list) -> list[tuple[str, torch.Tensor]]:
+        """Each tensor with the name the script knows it by (globals, then the innermost
+        function's names, then parameters of modules), else ``leaf1``, ``leaf2``…"""
+        names: dict[int, str] = {}
+        scope = self.scope
+        while scope is not None:
+            for name, value in scope.names.items():
+                if isinstance(value, torch.Tensor):
+                    names.setdefault(id(value), name)
+            scope = scope.parent
+        for name, t in self.global_leaves():
+            names.setdefault(id(t), name)
+        out, used = [], set()
+        for k, t in enumerate(tensors, 1):
+            name = names.get(id(t), f"leaf{k}")
+            while name in used:
+                name += "_"
+            used.add(name)
+            out.append((name, t))
+        return out
+
+    def label_of(self, node, t) -> str:
+        target = node.func.value if isinstance(node, ast.Call) and isinstance(
+            node.func, ast.Attribute) and node.func.attr == "backward" else \
+            (node.args[0] if isinstance(node, ast.Call) and node.args else None)
+        if isinstance(target, ast.Name):
+            return target.id
+        for name, value in self.scope.names.items():
+            if value is t:
+                return name
+        return "y"
+
+    def parameter_names(self, f, count: int) -> list[str]:
+        params = [p.arg for p in f.args.args] if isinstance(f, Func) else []
+        names = params[:count] + [f"x{k}" for k in range(len(params) + 1, count + 1)]
+        return [n if n not in ("self",) else f"x{i}" for i, n in enumerate(names, 1)]
+
+    def path_notes(self) -> list[str]:
+        notes = []
+        for line, (kind, iterations, entered) in sorted(self.loops.items()):
+            times = "" if entered == 1 else f" (entered {entered} times)"
+            notes.append(f"{kind} at line {line}: {iterations} iterations{times}")
+        return notes
+
+
+__all__ = ["Machine", "ScriptRun", "run_script", "MISSING", "ModuleRef", "Continue", "Break",
+           "Instance", "V", "JacliError"]

@@ -1,0 +1,237 @@
+"""Calls the machine does itself rather than hand to the library as they are: gradient
+events, in-place writes (written to the trace), hooks, seeds, transforms of script functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from jacli.runtime.script import vocabulary as V
+from jacli.runtime.script.calls import is_event
+from jacli.runtime.script.events import (Event, as_list, reached_leaves, replay_or_why,
+                                         snapshot)
+from jacli.runtime.script.objects import Builtin, Func
+from jacli.runtime.script.trace import scalar_text
+
+_ARITHMETIC = {"add_": "+", "sub_": "-", "mul_": "*", "div_": "/", "pow_": "**"}
+
+
+class Specials:
+    """Mixin of the machine: ``special(f, args, kwargs, node)`` or ``NotImplemented``."""
+
+    def special(self, f: Builtin, args: list, kwargs: dict, node) -> Any:
+        name = f.name
+        if name in V.SHOW_ONLY:
+            return None
+        if name in ("super", "type", "id"):
+            raise self.fail(node, f"{name}() is supported only as super().__init__()")
+        if is_event(f) and self.transforms == 0:
+            return self.event_call(f, args, kwargs, node)
+        short = name.rsplit(".", 1)[-1]
+        if name.startswith("Tensor.") and short in V.IN_PLACE and short not in (
+                "requires_grad_", "retain_grad", "register_hook"):
+            return self.in_place(f, short, args, kwargs, node)
+        if name in ("torch.manual_seed", "torch.random.manual_seed", "torch.seed"):
+            self.seeds.append((node.lineno, args[0] if args else None))
+        if name == "Tensor.register_hook":
+            self.hooks += 1
+        return NotImplemented
+
+    # -- in-place writes ------------------------------------------------------------------
+    def in_place(self, f: Builtin, short: str, args, kwargs, node) -> Any:
+        t = f.owner
+        before = self.trace.node(t)
+        out = self.real(node, f.fn, *[self.callable_of(a) for a in args], **kwargs)
+        self.written(t, before, short, args, kwargs, node)
+        return out
+
+    def written(self, t: torch.Tensor, before, how: str, args, kwargs, node, index=None):
+        """``t`` was written in place (``how``: an in-place method, or "setitem"): the trace
+        writes the new value from the old one, or refuses."""
+        try:
+            if not isinstance(t, torch.Tensor) or not t.requires_grad or t.is_leaf:
+                return
+        except RuntimeError:  # a view made under no_grad, written since: PyTorch refuses to
+            return  # even say whether it requires grad; its own error comes when it is used
+        if t._base is not None:
+            return self.untraceable(t, node, "a write through a view")
+        value = args[0] if args else None
+        if kwargs or len(args) > 1 or (how not in _ARITHMETIC and how != "setitem"):
+            return self.untraceable(t, node, f"the in-place .{how}()")
+        try:
+            operand = "{1}" if isinstance(value, torch.Tensor) else scalar_text(value)
+            old = "{0}"
+            if how == "setitem":
+                idx = ", ".join(scalar_text(i) for i in (index if isinstance(index, tuple)
+                                                          else (index,)))
+                template = ("{out} = clone(" + old + ")", "{out}[" + idx + "] = " + operand)
+            else:
+                template = f"({old}) {_ARITHMETIC[how]} ({operand})"
+        except Exception as e:  # Untraceable, or an index the replay cannot write
+            return self.untraceable(t, node, str(e))
+        operands = [before] + ([self.trace.node(value)] if isinstance(value, torch.Tensor)
+                               else [])
+        self.trace.record_nodes(t, template, operands, node.lineno)
+
+    # -- gradient events ------------------------------------------------------------------
+    def event_call(self, f: Builtin, args: list, kwargs: dict, node) -> Any:
+        self.check_events(node)
+        kind = f.name.removeprefix("torch.").removeprefix("autograd.", ) \
+            if not f.name.startswith("torch.autograd.functional") else \
+            f.name.removeprefix("torch.autograd.")
+        if f.name == "Tensor.backward":
+            return self.backward_event(f.owner, args, kwargs, node)
+        if f.name == "torch.autograd.backward":
+            return self.backward_event(args[0], args[1:], kwargs, node)
+        if f.name == "torch.autograd.grad":
+            return self.grad_event(args, kwargs, node)
+        if f.name.startswith("torch.func.") and f.name != "torch.func.vmap":
+            return self.transform(f, args, kwargs, node)
+        if f.name == "torch.func.vmap":
+            return self.vmapped(f, args, kwargs, node)
+        return self.functional_event(f, kind, args, kwargs, node)
+
+    def backward_event(self, t, args, kwargs, node) -> None:
+        gradient = args[0] if args else kwargs.get("gradient", kwargs.get("grad_tensors"))
+        inputs = kwargs.get("inputs")
+        leaves = as_list(inputs) if inputs is not None else \
+            (reached_leaves(t) if isinstance(t, torch.Tensor) else [])
+        named = self.named(leaves)
+        watched = self.watched(named)
+        label = self.label_of(node, t)
+        event = Event("backward", node.lineno, label, _value(t), _value(gradient),
+                      "backward(v) in the program" if gradient is not None else
+                      "1: scalar output", named, grad_before=snapshot(watched))
+        if isinstance(t, torch.Tensor) and t.requires_grad:
+            replay_or_why(self.trace, event, t, named, _value(gradient))
+        self.real(node, torch.Tensor.backward, t, *args, **kwargs)
+        event.grad = snapshot(watched)
+        self.events.append(event)
+
+    def watched(self, named: list) -> list[tuple[str, torch.Tensor]]:
+        """The event's leaves, then every other leaf the script's globals hold."""
+        ids = {id(t) for _, t in named}
+        return named + [(n, t) for n, t in self.global_leaves() if id(t) not in ids and
+                        n not in dict(named)]
+
+    def grad_event(self, args, kwargs, node) -> Any:
+        names = ("outputs", "inputs", "grad_outputs", "retain_graph", "create_graph")
+        given = dict(zip(names, args)) | kwargs
+        outputs, inputs = as_list(given.get("outputs")), as_list(given.get("inputs"))
+        v = given.get("grad_outputs")
+        v = as_list(v)[0] if v is not None else None
+        named = self.named(inputs)
+        out = outputs[0] if len(outputs) == 1 else None
+        event = Event("autograd.grad", node.lineno, self.label_of(node, out), _value(out),
+                      _value(v), "grad_outputs" if v is not None else "1: scalar output",
+                      named, grad_before=snapshot(self.global_leaves()))
+        if out is not None and out.requires_grad:
+            replay_or_why(self.trace, event, out, named, _value(v))
+        else:
+            event.replay_why = "several outputs at once"
+        result = self.real(node, torch.autograd.grad, *args, **kwargs)
+        event.result = [None if r is None else r.detach().clone() for r in result]
+        event.grad = snapshot(self.global_leaves())
+        self.events.append(event)
+        return result
+
+    def transform(self, f: Builtin, args, kwargs, node) -> Builtin:
+        """``torch.func.grad(f)`` and friends: a function whose every call is an event."""
+        real = self.real(node, f.fn, *[self.callable_of(a) for a in args], **kwargs)
+        kind = f.name.removeprefix("torch.")
+        target = args[0] if args else None
+
+        def call(*xs, **kw):
+            return self.applied_event(kind, real, target, list(xs), kw, node)
+
+        return Builtin(f"{f.name}(...)", call)
+
+    def vmapped(self, f: Builtin, args, kwargs, node) -> Builtin:
+        """``vmap(g)``: calls run as one batch inside the transform (no events there); a
+        ``vmap`` of a gradient transform is itself one event, PyTorch's numbers only."""
+        real = self.real(node, f.fn, *[self.callable_of(a) for a in args], **kwargs)
+        inner = args[0] if args else None
+        is_gradient = isinstance(inner, Builtin) and inner.name.startswith("torch.func.")
+
+        def call(*xs, **kw):
+            self.transforms += 1
+            try:
+                result = self.real(node, real, *xs, **kw)
+            finally:
+                self.transforms -= 1
+            if is_gradient:
+                self.check_events(node)
+                tensors = [x for x in xs if isinstance(x, torch.Tensor)]
+                event = Event(f"func.vmap({inner.name.removeprefix('torch.func.')[:-5]})",
+                              node.lineno, "f", None, None, "1: scalar output",
+                              self.named(tensors), grad_before=snapshot(self.global_leaves()))
+                event.result = [r.detach().clone() for r in _tensors(result)]
+                event.replay_why = "vmap runs the function once per sample; it is not replayed"
+                event.grad = snapshot(self.global_leaves())
+                self.events.append(event)
+            return result
+
+        return Builtin(f"{f.name}(...)", call)
+
+    def functional_event(self, f: Builtin, kind: str, args, kwargs, node) -> Any:
+        def run(*a, **k):
+            return f.fn(*[self.callable_of(x) for x in a], **k)
+
+        return self.applied_event(kind, run, args[0], list(args[1:]), kwargs, node,
+                                  direct=True)
+
+    def applied_event(self, kind: str, real, target, xs: list, kw: dict, node,
+                      direct: bool = False) -> Any:
+        """Run ``real`` (a transform of the script function ``target``) at ``xs``; record the
+        event, replayed by running ``target`` once more on fresh leaves."""
+        if self.transforms:  # inside vmap (or another transform): one batched call, no event
+            return real(target, *xs, **kw) if direct else real(*xs, **kw)
+        self.check_events(node)
+        points = as_list(xs[0]) if xs else []
+        self.transforms += 1
+        try:
+            result = self.real(node, real, *xs, **kw) if not direct else \
+                self.real(node, real, target, *xs, **kw)
+        finally:
+            self.transforms -= 1
+        leaves = [p.detach().clone().requires_grad_(True) for p in points
+                  if isinstance(p, torch.Tensor) and p.dtype.is_floating_point]
+        names = self.parameter_names(target, len(leaves))
+        named = list(zip(names, leaves))
+        event = Event(kind, node.lineno, "f", None, None, "1: scalar output", named,
+                      grad_before=snapshot(self.global_leaves()))
+        event.result = [r.detach().clone() for r in _tensors(result)]
+        try:
+            out = self.invoke(target, leaves, {}) if isinstance(target, Func) else \
+                self.callable_of(target)(*leaves)
+            out = out[0] if isinstance(out, (tuple, list)) else out
+            if isinstance(out, torch.Tensor):
+                event.value = _value(out)
+                if out.numel() > 1 and event.command in ("vjp", "grad"):
+                    event.v = _value(xs[1]) if len(xs) > 1 and kind.endswith("vjp") else None
+                if out.requires_grad:
+                    replay_or_why(self.trace, event, out, named,
+                                  event.v if out.numel() > 1 else None)
+        except Exception as e:  # the replay is extra: PyTorch's own call succeeded
+            event.replay_why = f"the function could not be run again: {e}"
+        event.grad = snapshot(self.global_leaves())
+        self.events.append(event)
+        return result
+
+
+def _value(t: Any) -> torch.Tensor | None:
+    if isinstance(t, torch.Tensor):
+        return t.detach().clone()
+    if isinstance(t, (int, float)) and not isinstance(t, bool):
+        return torch.tensor(float(t))
+    return None
+
+
+def _tensors(value: Any) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in _tensors(v)]
+    return []

@@ -1,0 +1,298 @@
+"""Statements of a script: assignment and unpacking, ``def``/``class``/``return``, loops and
+branches decided by the real values, ``with torch.no_grad()``, imports through the whitelist.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from typing import Any
+
+import torch
+
+from jacli.errors import ParseError, ScriptError
+from jacli.runtime.script import vocabulary as V
+from jacli.runtime.script.expressions import BINARY
+from jacli.runtime.script.objects import (Break, Builtin, Continue, Func, Instance, ModuleRef,
+                                          Return, ScriptClass)
+
+_IN_PLACE_OP = {ast.Add: "add_", ast.Sub: "sub_", ast.Mult: "mul_", ast.Div: "div_",
+                ast.Pow: "pow_"}
+_CONTEXTS = (torch.no_grad, torch.enable_grad, torch.set_grad_enabled)
+_REFUSED = {ast.Try: "'try'", ast.Raise: "'raise'", ast.Global: "'global'",
+            ast.Nonlocal: "'nonlocal'", ast.AsyncFunctionDef: "'async def'"}
+
+
+class Statements:
+    """Mixin of the machine: ``block(statements)``."""
+
+    def block(self, body: list[ast.stmt]) -> None:
+        for stmt in body:
+            self.step(stmt)
+            method = getattr(self, "s_" + type(stmt).__name__, None)
+            if method is None:
+                what = _REFUSED.get(type(stmt), f"'{type(stmt).__name__}'")
+                raise self.fail(stmt, f"{what} is not supported in scripts")
+            method(stmt)
+
+    # -- simple statements ----------------------------------------------------------------
+    def s_Expr(self, stmt: ast.Expr) -> None:
+        node = stmt.value
+        if _is_super_init(node):
+            return  # nn.Module's __init__ already ran: the machine made a real Module
+        self.eval(node)
+
+    def s_Pass(self, stmt) -> None:
+        pass
+
+    def s_Assign(self, stmt: ast.Assign) -> None:
+        value = self.eval(stmt.value)
+        for target in stmt.targets:
+            self.bind(target, value)
+
+    def s_AnnAssign(self, stmt: ast.AnnAssign) -> None:
+        if stmt.value is not None:
+            self.bind(stmt.target, self.eval(stmt.value))
+
+    def s_AugAssign(self, stmt: ast.AugAssign) -> None:
+        target = stmt.target
+        current = self.eval(_load(target))
+        operand = self.eval(stmt.value)
+        if isinstance(current, torch.Tensor) and type(stmt.op) in _IN_PLACE_OP:
+            # x += y on a tensor is in place, as in Python: a leaf needs no_grad, views share
+            method = Builtin(f"Tensor.{_IN_PLACE_OP[type(stmt.op)]}",
+                             getattr(current, _IN_PLACE_OP[type(stmt.op)]), owner=current)
+            self.in_place(method, method.name[7:], [operand], {}, stmt)
+            return
+        fn, symbol = BINARY.get(type(stmt.op), (None, None))
+        if fn is None:
+            raise self.fail(stmt, f"the operator {type(stmt.op).__name__}= is not supported")
+        out = self.real(stmt, fn, current, operand)
+        self.bind(target, out)
+
+    def s_Delete(self, stmt: ast.Delete) -> None:
+        for t in stmt.targets:
+            if isinstance(t, ast.Name) and self.scope.find(t.id) is not None:
+                del self.scope.find(t.id).names[t.id]
+
+    def s_Assert(self, stmt: ast.Assert) -> None:
+        if not self.truth(self.eval(stmt.test), stmt):
+            raise self.fail(stmt, "the script's assert failed", kind=ScriptError)
+
+    # -- binding --------------------------------------------------------------------------
+    def bind(self, target: ast.expr, value: Any) -> None:
+        if isinstance(target, ast.Name):
+            if "__" in target.id:
+                raise self.fail(target, f"name {target.id!r} is refused")
+            self.scope.names[target.id] = value
+            self.trace.label(value, target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            self.unpack(target, value)
+        elif isinstance(target, ast.Subscript):
+            self.set_item(target, value)
+        elif isinstance(target, ast.Attribute):
+            self.set_attribute(self.eval(target.value), target.attr, value, target)
+        else:
+            raise self.fail(target, "this assignment target is not supported")
+
+    def unpack(self, target, value) -> None:
+        items = self.iterate(value, target)
+        items = list(items.values()) if isinstance(items, dict) else list(items)
+        starred = [i for i, e in enumerate(target.elts) if isinstance(e, ast.Starred)]
+        if not starred and len(items) != len(target.elts):
+            raise self.fail(target, f"cannot unpack {len(items)} values into "
+                            f"{len(target.elts)} names", kind=ScriptError)
+        if starred:
+            k = starred[0]
+            tail = len(target.elts) - k - 1
+            items = items[:k] + [list(items[k:len(items) - tail])] + items[len(items) - tail:]
+        for e, item in zip(target.elts, items):
+            self.bind(e.value if isinstance(e, ast.Starred) else e, item)
+
+    def set_item(self, target: ast.Subscript, value) -> None:
+        base, index = self.eval(target.value), self.index(target.slice)
+        if isinstance(base, torch.Tensor):
+            before = self.trace.node(base)
+            self.real(target, operator.setitem, base, index, value)
+            self.written(base, before, "setitem", [value], {}, target, index=index)
+        elif isinstance(base, (list, dict)):
+            self.real(target, operator.setitem, base, index, value)
+        else:
+            raise self.fail(target, f"cannot write into a {type(base).__name__}")
+
+    def set_attribute(self, obj, name: str, value, node) -> None:
+        if name.startswith("_"):
+            raise self.fail(node, f"attribute {name!r} is refused")
+        if isinstance(obj, torch.Tensor) and name in ("requires_grad", "grad", "data"):
+            self.real(node, setattr, obj, name, value)
+        elif isinstance(obj, torch.nn.Module) and "_jacli_class" in obj.__dict__:
+            if isinstance(value, (torch.nn.Module, torch.nn.Parameter)):
+                self.real(node, setattr, obj, name, value)
+            else:
+                obj.__dict__["_jacli_fields"][name] = value
+        elif isinstance(obj, Instance):
+            obj.fields[name] = value
+        elif isinstance(obj, torch.autograd.function.FunctionCtx):
+            obj.__dict__.setdefault("_jacli_fields", set()).add(name)
+            setattr(obj, name, value)
+        elif isinstance(obj, torch.nn.Module) and name in ("weight", "bias"):
+            self.real(node, setattr, obj, name, value)
+        else:
+            raise self.fail(node, f"setting .{name} of a {type(obj).__name__} is not supported")
+
+    # -- control flow ---------------------------------------------------------------------
+    def s_If(self, stmt: ast.If) -> None:
+        self.block(stmt.body if self.truth(self.eval(stmt.test), stmt.test) else stmt.orelse)
+
+    def s_For(self, stmt: ast.For) -> None:
+        items = self.iterate(self.eval(stmt.iter), stmt.iter)
+        count = 0
+        for item in items:
+            self.step(stmt)
+            count += 1
+            self.bind(stmt.target, item)
+            try:
+                self.block(stmt.body)
+            except Break:
+                break
+            except Continue:
+                continue
+        else:
+            self.block(stmt.orelse)
+        self.loop_note(stmt, "for", count)
+
+    def s_While(self, stmt: ast.While) -> None:
+        count = 0
+        while self.truth(self.eval(stmt.test), stmt.test):
+            self.step(stmt)
+            count += 1
+            try:
+                self.block(stmt.body)
+            except Break:
+                break
+            except Continue:
+                continue
+        else:
+            self.block(stmt.orelse)
+        self.loop_note(stmt, "while", count)
+
+    def loop_note(self, stmt, kind: str, count: int) -> None:
+        note = self.loops.setdefault(stmt.lineno, [kind, 0, 0])
+        note[1] += count
+        note[2] += 1
+
+    def s_Break(self, stmt) -> None:
+        raise Break()
+
+    def s_Continue(self, stmt) -> None:
+        raise Continue()
+
+    def s_Return(self, stmt: ast.Return) -> None:
+        if self.depth == 0:
+            raise self.fail(stmt, "'return' outside a function")
+        raise Return(None if stmt.value is None else self.eval(stmt.value))
+
+    def s_With(self, stmt: ast.With) -> None:
+        if len(stmt.items) != 1 or stmt.items[0].optional_vars is not None:
+            raise self.fail(stmt, "only `with torch.no_grad():` (or enable_grad) is supported")
+        context = self.eval(stmt.items[0].context_expr)
+        if not isinstance(context, _CONTEXTS):
+            raise self.fail(stmt, "only `with torch.no_grad():` (or enable_grad) is supported")
+        with context:
+            self.block(stmt.body)
+
+    # -- definitions ----------------------------------------------------------------------
+    def s_FunctionDef(self, stmt: ast.FunctionDef) -> None:
+        self.scope.names[stmt.name] = self.function(stmt)
+
+    def function(self, stmt: ast.FunctionDef, cls: ScriptClass | None = None) -> Func:
+        static = False
+        for d in stmt.decorator_list:
+            if isinstance(d, ast.Name) and d.id == "staticmethod":
+                static = True
+            else:
+                raise self.fail(d, "decorators other than @staticmethod are not supported")
+        return Func(stmt.name, stmt.args, stmt.body, self.scope,
+                    [self.eval(d) for d in stmt.args.defaults],
+                    [None if d is None else self.eval(d) for d in stmt.args.kw_defaults],
+                    stmt.lineno, cls, static)
+
+    def s_ClassDef(self, stmt: ast.ClassDef) -> None:
+        bases = [self.eval(b) for b in stmt.bases]
+        base = "object"
+        for b in bases:
+            fn = b.fn if isinstance(b, Builtin) else None
+            if fn is torch.nn.Module:
+                base = "torch.nn.Module"
+            elif fn is torch.autograd.Function:
+                base = "torch.autograd.Function"
+            elif not (isinstance(b, ScriptClass)):
+                raise self.fail(stmt, "a class may derive from nn.Module or "
+                                "torch.autograd.Function only")
+        cls = ScriptClass(stmt.name, base)
+        for item in stmt.body:
+            if isinstance(item, ast.FunctionDef):
+                cls.methods[item.name] = self.function(item, cls)
+            elif isinstance(item, ast.Assign) and all(isinstance(t, ast.Name)
+                                                      for t in item.targets):
+                for t in item.targets:
+                    cls.attributes[t.id] = self.eval(item.value)
+            elif not isinstance(item, (ast.Pass, ast.Expr)):
+                raise self.fail(item, "a class body may hold methods and constants only")
+        if base == "torch.autograd.Function":
+            cls.real = self.autograd_function(cls, stmt)
+        self.scope.names[stmt.name] = cls
+
+    def autograd_function(self, cls: ScriptClass, stmt) -> type:
+        if "forward" not in cls.methods or "backward" not in cls.methods:
+            raise self.fail(stmt, f"{cls.name} needs forward and backward static methods")
+        fwd, bwd = cls.methods["forward"], cls.methods["backward"]
+        return type(cls.name, (torch.autograd.Function,), {
+            "forward": staticmethod(lambda ctx, *a: self.invoke(fwd, [ctx, *a], {})),
+            "backward": staticmethod(lambda ctx, *g: self.invoke(bwd, [ctx, *g], {}))})
+
+    # -- imports --------------------------------------------------------------------------
+    def s_Import(self, stmt: ast.Import) -> None:
+        for alias in stmt.names:
+            ref = self.importable(alias.name, stmt)
+            if alias.asname:
+                self.scope.names[alias.asname] = ref
+            else:
+                top = alias.name.split(".")[0]
+                self.scope.names[top] = self.importable(top, stmt)
+
+    def s_ImportFrom(self, stmt: ast.ImportFrom) -> None:
+        parent = self.importable(stmt.module or "", stmt)
+        for alias in stmt.names:
+            if alias.name == "*":
+                raise self.fail(stmt, "`from ... import *` is not supported",
+                                "import the names you use")
+            path = f"{parent.path}.{alias.name}"
+            value = ModuleRef(path, True) if parent.display else (
+                ModuleRef(V.IMPORTABLE[path]) if path in V.IMPORTABLE else
+                self.module_member(parent, alias.name, stmt))
+            self.scope.names[alias.asname or alias.name] = value
+
+    def importable(self, name: str, stmt) -> ModuleRef:
+        if name in V.IMPORTABLE:
+            return ModuleRef(V.IMPORTABLE[name])
+        if name in V.DISPLAY_MODULES or name.split(".")[0] in V.DISPLAY_MODULES:
+            return ModuleRef(name, display=True)
+        raise self.fail(stmt, f"import of {name} is refused", "scripts may import torch "
+                        "(and its nn, optim, autograd, func), numpy and math")
+
+
+def _is_super_init(node) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+        node.func.attr == "__init__" and isinstance(node.func.value, ast.Call) and \
+        isinstance(node.func.value.func, ast.Name) and node.func.value.func.id == "super"
+
+
+def _load(target: ast.expr) -> ast.expr:
+    """The target of ``x += 1`` read as an expression."""
+    copy = ast.fix_missing_locations(ast.copy_location(type(target)(**{
+        **{f: getattr(target, f) for f in target._fields}, "ctx": ast.Load()}), target))
+    return copy
+
+
+__all__ = ["Statements", "ParseError", "Continue"]
