@@ -19,15 +19,17 @@ from jacli.request.problem import Problem
 from jacli.result import Result
 
 
-def compute(problem: Problem) -> Result:
-    """Answer ``problem``; raises ``JacliError`` for anything the user can fix."""
+def compute(problem: Problem, scripts: bool = True) -> Result:
+    """Answer ``problem``; raises ``JacliError`` for anything the user can fix. A program the
+    straight-line language refuses runs as a script (``analysis.script``) unless
+    ``scripts`` is false (a script's own replay: straight-line by construction)."""
     old = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old, RECURSION))
     try:
         try:
             setup = stage(problem.limits.timeout, "input parsing", lambda: prepare(problem))
         except (ParseError, NameLookupError, UsageError, ValueInputError, ShapeError):
-            if not is_script(problem.source):
+            if not scripts or not is_script(problem.source):
                 raise
             from jacli.analysis.script import compute_script  # torch: only scripts need it
 

@@ -78,7 +78,7 @@ def _analyse(problem: Problem, event: Event) -> Result | None:
                          problem.limits.source_chars, 2_000_000), nodes=max(
                          problem.limits.nodes, 200_000)))
     try:
-        return pipeline.compute(replay)
+        return pipeline.compute(replay, scripts=False)
     except JacliError as e:
         event.replay_why = f"the replay was refused: {e.message}"
         event.replay = None
@@ -184,6 +184,7 @@ def _event_dict(e: Event, r: Result | None) -> dict[str, Any]:
            "grad_before": {n: _nested(g, shapes.get(n, g)) for n, g in e.grad_before.items()},
            "grad": {n: _nested(g, shapes.get(n, g)) for n, g in e.grad.items()},
            "grad_none": [n for n, g in e.grad.items() if g is None],
+           "grad_before_none": [n for n, g in e.grad_before.items() if g is None],
            "replayed": e.replay is not None}
     if e.replay_why:
         out["replay_why"] = e.replay_why

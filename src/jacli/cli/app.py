@@ -217,4 +217,4 @@ def _problem(command: str, source: str, o: dict, fmt: Format):
                  wrt=o.get("wrt"), output=o["output"], dtype=value("dtype"),
                  device=o["device"], symbolic=value("symbolic", "auto"),
                  mode=value("mode", "auto"), emit=value("emit"), latex=fmt is Format.latex,
-                 timeout=o["timeout"])
+                 timeout=o["timeout"], seed=o.get("seed"), event=o.get("event"))

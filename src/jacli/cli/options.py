@@ -130,6 +130,14 @@ PlotOpt = Annotated[Optional[str], typer.Option(
     "--plot", metavar="FILE", show_default=False,
     help="Also draw J (H for hessian; vᵀJ, J u as bars; check's errors) as a heat map into "
     "FILE (.png, .svg or .pdf). Needs matplotlib: pip install \"jacli[plot]\".")]
+SeedOpt = Annotated[Optional[int], typer.Option(
+    "--seed", metavar="K", show_default=False,
+    help="Scripts: draw random tensors as torch.manual_seed(K) would (default 0; a "
+    "manual_seed in the script wins).")]
+EventOpt = Annotated[Optional[str], typer.Option(
+    "--event", metavar="N", show_default=False,
+    help="Scripts: which gradient event (backward, autograd.grad, ...) the tables and the "
+    "JSON's top level describe: its number, 1 for the first (default: the last).")]
 PrettyOpt = Annotated[bool, typer.Option(
     "--pretty", help="Unicode maths in the table's formulas: x², a·b, √(x), − (one line "
     "each).")]
@@ -147,6 +155,7 @@ PARAMETERS = {
     "out_file": (OutFileOpt, None),
     "plot": (PlotOpt, None),
     "pretty": (PrettyOpt, False),
+    "seed": (SeedOpt, None), "event": (EventOpt, None),
 }
 OVERRIDES = {("graph", "format"): (GraphFormatOpt, GraphFormat.table),
              ("hessian", "v"): (HvOpt, None)}

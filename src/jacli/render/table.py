@@ -20,6 +20,7 @@ from rich.text import Text
 from jacli.render.fit import Fit, Phrases, fit_grid, side_by_side, wrap_pieces
 from jacli.render.format import MAX_COLS, MAX_TERMS, definitions, num, vector, with_exact
 from jacli.render.matrix import grid, jacobian_view
+from jacli.render.timeline import timeline
 from jacli.request.command import Command as C
 from jacli.result import Result
 from jacli.result.labels import dims_text
@@ -28,6 +29,9 @@ from jacli.result.labels import dims_text
 def render(result: Result, *, explain: bool = False) -> RenderableType:
     """The whole view. ``explain`` writes out why the AD mode was chosen (one line otherwise)."""
     parts: list[RenderableType] = [header(result)]
+    events = timeline(result)
+    if events is not None:
+        parts.append(events)
     if result.jacobian is not None:
         parts.extend(definitions_lines(result))
         parts.append(jacobian_view(result))

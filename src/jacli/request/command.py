@@ -45,6 +45,8 @@ TAKES: dict[str, tuple[Command, ...]] = {
     "out_file": MANY_POINTS,  # the many-points results as arrays
     "plot": NUMERIC_J,  # a picture of one point's J (graph has its own: --format dot)
     "pretty": NUMERIC_J,  # the commands with SymPy formulas
+    "seed": NUMERIC_J,  # scripts' random tensors (graph: one straight-line program)
+    "event": NUMERIC_J,
 }
 # Refusals that deserve more than "X takes no --opt": (message, hint).
 WHY_NOT = {

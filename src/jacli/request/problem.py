@@ -57,7 +57,8 @@ def build(command_name: str, source: str, *, at: str | Iterable[str] | None = No
           wrt: str | Iterable[str] | None = None, output: str | None = None,
           dtype: str = "float64", device: str = "cpu", symbolic: str = "auto",
           mode: str = "auto", emit: str | None = None, latex: bool = False,
-          timeout: float = DEFAULT_LIMITS.timeout, given: Iterable[str] = ()) -> Problem:
+          timeout: float = DEFAULT_LIMITS.timeout, given: Iterable[str] = (),
+          seed: int | None = None, event: str | int | None = None) -> Problem:
     """A checked ``Problem``. ``given`` names the options the caller set explicitly (a batch
     request's keys, the API's keywords): one the command does not take is refused. Vectors
     may be texts (``"1,2"``) or nested lists of numbers; names a comma text or a list."""
@@ -75,7 +76,29 @@ def build(command_name: str, source: str, *, at: str | Iterable[str] | None = No
     return Problem(source=source, command=cmd, at=_texts(at), v=vector_text(v),
                    u=vector_text(u), vars=names(vars), wrt=names(wrt), output=output,
                    dtype=dtype, device=device, symbolic=symbolic, mode=mode, emit=emit,
-                   latex=latex, limits=limits)
+                   latex=latex, limits=limits, seed=check_seed(seed),
+                   event=check_event(event))
+
+
+def check_seed(seed) -> int | None:
+    """``--seed``: a non-negative integer below 2**63 (what torch.manual_seed takes)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise UsageError(f"--seed {seed!r}: give a whole number from 0 to 2**63-1",
+                         where="--seed")
+    return seed
+
+
+def check_event(event) -> str | None:
+    """``--event``: ``last`` or an event's number, 1 for the first."""
+    if event is None:
+        return None
+    text = str(event).strip().lower()
+    if text == "last" or (text.isdigit() and int(text) >= 1):
+        return text
+    raise UsageError(f"--event {event!r}: give an event's number (1 for the first) or 'last'",
+                     where="--event")
 
 
 def _choice(value: str, allowed: tuple[str, ...], flag: str) -> None:

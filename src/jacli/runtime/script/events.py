@@ -10,6 +10,7 @@ Nothing here runs an extra backward through the real graph: it would fill ``.gra
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,13 +72,16 @@ def replay_or_why(trace, event: Event, output: torch.Tensor,
     try:
         if not variables:
             raise Untraceable("it differentiates no tensor")
-        event.replay = trace.replay(output, variables, v, _identifier(event.output))
+        event.replay = trace.replay(output, variables, v, _identifier(event.output),
+                                    backward=event.command in ("vjp", "grad"))
     except Untraceable as e:
         event.replay_why = str(e)
 
 
 def _identifier(label: str) -> str:
-    return label if label.isidentifier() and "__" not in label else "out"
+    """A name for the replay's output: ``z.mean()`` becomes ``z_mean``."""
+    name = re.sub(r"\W+", "_", label).strip("_")
+    return name if name.isidentifier() and "__" not in name else "out"
 
 
 def as_list(value: Any) -> list:

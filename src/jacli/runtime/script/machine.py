@@ -205,7 +205,7 @@ class Machine(Statements, Specials, Caller, Evaluator):
         for name, value in self.scope.names.items():
             if value is t:
                 return name
-        return "y"
+        return ast.unparse(target)[:40] if target is not None else "y"
 
     def parameter_names(self, f, count: int) -> list[str]:
         params = [p.arg for p in f.args.args] if isinstance(f, Func) else []

@@ -111,7 +111,8 @@ class Trace:
 
     # -- replaying ------------------------------------------------------------------------
     def replay(self, output: torch.Tensor, variables: list[tuple[str, torch.Tensor]],
-               v: torch.Tensor | None, output_name: str, max_lines: int = 4000) -> str:
+               v: torch.Tensor | None, output_name: str, max_lines: int = 4000,
+               backward: bool = True) -> str:
         """A jacli program computing ``output`` from ``variables`` (name, tensor) at their
         current values, ending in ``output_name.backward(v)`` (``backward()`` when ``v`` is
         None). Raises ``Untraceable``."""
@@ -120,8 +121,9 @@ class Trace:
         if out != output_name:
             writer.lines.append(f"{output_name} = {out} * 1" if out in writer.var_names
                                 else f"{output_name} = {out}")
-        back = "" if v is None else f"torch.tensor({literal(v)})"
-        writer.lines.append(f"{output_name}.backward({back})")
+        if backward:
+            back = "" if v is None else f"torch.tensor({literal(v)})"
+            writer.lines.append(f"{output_name}.backward({back})")
         return "\n".join(writer.lines)
 
 
@@ -144,13 +146,16 @@ class _Writer:
         self.counter = 0
 
     def fresh(self, label: str | None) -> str:
-        base = label if label and label.isidentifier() and "__" not in label else "t"
+        """The script's own name for a value when it had one (``z``, then ``z_2`` for the
+        next value bound to ``z``), else ``tmp1``, ``tmp2``…"""
+        named = bool(label and label.isidentifier() and "__" not in label)
+        base = label if named else "tmp"
         if base in _RESERVED:
             base += "_"
-        name, k = base, 1
-        while name in self.used or (base == "t" and name == "t"):
+        name, k = (base, 1) if named else (f"{base}1", 1)
+        while name in self.used:
             k += 1
-            name = f"{base}{k}" if base == "t" else f"{base}_{k}"
+            name = f"{base}_{k}" if named else f"{base}{k}"
         self.used.add(name)
         return name
 

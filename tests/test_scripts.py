@@ -1,0 +1,293 @@
+"""Scripts (DESIGN §2): pasted PyTorch with functions, loops, branches, classes, nn layers,
+optimisers, seeded random tensors and several gradient events, run through `jacli vjp -`.
+
+The reference is real PyTorch: each test runs its own trusted script text with ``exec`` (the
+test's code, never jacli's) and compares every leaf's ``.grad`` after every event, and the
+values jacli reports, with what PyTorch left.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+import torch
+
+SCRIPTS = {
+    "seed_s8_accumulation": """
+        import torch
+        x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 2
+        z = y * y
+        z.mean().backward()
+        x.sum().backward()
+    """,
+    "zero_between": """
+        import torch
+        x = torch.arange(4.0, requires_grad=True)
+        y = 2 * torch.dot(x, x)
+        y.backward()
+        x.grad.zero_()
+        y = x.sum()
+        y.backward()
+    """,
+    "def_loop_branch": """
+        import torch
+        def f(a, k=2, *, scale=1.0):
+            out = a
+            for i in range(k):
+                out = out * a if i % 2 == 0 else out + a
+            return scale * out.sum()
+        x = torch.tensor([0.5, -1.5], requires_grad=True)
+        y = f(x, k=3, scale=2.0)
+        if y.item() > 0:
+            y = y * 3
+        else:
+            y = -y
+        y.backward()
+    """,
+    "while_norm": """
+        import torch
+        x = torch.tensor([0.3, -0.2, 0.1], requires_grad=True)
+        y = x * 2
+        while y.data.norm() < 1000:
+            y = y * 2
+        v = torch.tensor([0.1, 1.0, 0.0001], dtype=torch.float)
+        y.backward(v)
+    """,
+    "seeded_random": """
+        import torch
+        torch.manual_seed(3)
+        w = torch.randn(3, requires_grad=True)
+        x = torch.rand(3)
+        loss = (w * x).sum() ** 2
+        loss.backward()
+    """,
+    "linear_mse_sgd": """
+        import torch
+        import torch.nn as nn
+        torch.manual_seed(0)
+        model = nn.Linear(3, 1)
+        X = torch.tensor([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
+        Y = torch.tensor([[1.0], [0.0]])
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        for epoch in range(3):
+            opt.zero_grad()
+            loss = nn.MSELoss()(model(X), Y)
+            loss.backward()
+            opt.step()
+    """,
+    "module_class_cross_entropy": """
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+        torch.manual_seed(1)
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1 = nn.Linear(4, 5)
+                self.fc2 = nn.Linear(5, 3)
+            def forward(self, x):
+                return self.fc2(torch.tanh(self.fc1(x)))
+        net = Net()
+        x = torch.randn(2, 4)
+        loss = F.cross_entropy(net(x), torch.tensor([0, 2]))
+        loss.backward()
+    """,
+    "autograd_grad_second_order": """
+        import torch
+        x = torch.tensor([1.5, -0.5], requires_grad=True)
+        y = (x ** 3).sum()
+        g, = torch.autograd.grad(y, x, create_graph=True)
+        g.sum().backward()
+    """,
+    "retain_graph_twice": """
+        import torch
+        x = torch.tensor([2.0], requires_grad=True)
+        y = x * x
+        y.backward(retain_graph=True)
+        y.backward()
+    """,
+    "custom_function": """
+        import torch
+        class Cube(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, t):
+                ctx.save_for_backward(t)
+                return t ** 3
+            @staticmethod
+            def backward(ctx, g):
+                t, = ctx.saved_tensors
+                return 3 * t ** 2 * g
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        Cube.apply(x).sum().backward()
+    """,
+    "hook_and_retain_grad": """
+        import torch
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        y.retain_grad()
+        y.register_hook(lambda g: g * 2)
+        (y ** 2).sum().backward()
+    """,
+    "lambda_comprehension_unpack": """
+        import torch
+        square = lambda t: t * t
+        a = torch.tensor(1.5, requires_grad=True)
+        b = torch.tensor(-2.0, requires_grad=True)
+        parts = [square(p) for p in (a, b)]
+        first, second = parts
+        total = sum(parts) + first * second
+        total.backward()
+    """,
+}
+
+
+def torch_run(source: str) -> list[dict]:
+    """Run ``source`` in real PyTorch; after each backward, every global leaf's .grad."""
+    g: dict = {"__name__": "__main__"}
+    snapshots: list[dict] = []
+    original = torch.Tensor.backward
+
+    def recording(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        snapshots.append({name: None if t.grad is None else t.grad.clone()
+                          for name, t in _leaves(g).items()})
+
+    torch.Tensor.backward = recording
+    try:
+        exec(compile(source, "<test>", "exec"), g)  # the test's own trusted script
+    finally:
+        torch.Tensor.backward = original
+    snapshots.append({name: None if t.grad is None else t.grad.clone()
+                      for name, t in _leaves(g).items()})
+    return snapshots
+
+
+def _leaves(g: dict) -> dict:
+    found = {}
+    for name, obj in list(g.items()):
+        if isinstance(obj, torch.Tensor) and obj.is_leaf and obj.requires_grad:
+            found[name] = obj
+        elif isinstance(obj, torch.nn.Module):
+            found.update({f"{name}.{p}": t for p, t in obj.named_parameters()})
+    return found
+
+
+def _same(ref, got) -> bool:
+    if ref is None:
+        return got is None or not torch.tensor(got).any()
+    return got is not None and torch.allclose(ref.double(), torch.tensor(got, dtype=torch.float64),
+                                              rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_script_reproduces_every_event(cli_json, name):
+    source = textwrap.dedent(SCRIPTS[name])
+    ref = torch_run(source)
+    out = cli_json("vjp", "-", stdin=source.encode())
+    events = out["events"]
+    backward_events = [e for e in events if e["kind"] == "backward"]
+    assert len(backward_events) == len(ref) - 1
+    for e, snap in zip(backward_events, ref):
+        for leaf, g in snap.items():
+            got = None if leaf in e["grad_none"] else e["grad"].get(leaf)
+            assert _same(g, got), (name, e["line"], leaf, g, got)
+    for leaf, g in ref[-1].items():  # when the script ended
+        assert _same(g, out["grad_at_end"].get(leaf)), (leaf, g, out["grad_at_end"].get(leaf))
+
+
+def test_seed_s8_reads_as_the_seed_writes_it(cli):
+    """S8: the second backward adds 1 to every entry; the timeline shows before → after."""
+    r = cli("vjp", "-", stdin=textwrap.dedent(SCRIPTS["seed_s8_accumulation"]).encode())
+    assert r.code == 0, r.err
+    assert "2 gradient events" in r.out
+    assert "x.grad: None → [2.66667, 5.33333, 8]" in r.out
+    assert "x.grad: [2.66667, 5.33333, 8] → [3.66667, 6.33333, 9]" in r.out
+
+
+def test_the_replayed_event_has_formulas_and_agrees(cli_json):
+    out = cli_json("vjp", "-", stdin=textwrap.dedent(SCRIPTS["def_loop_branch"]).encode())
+    assert out["check"]["agree"] is True
+    assert out["jacobian"]["symbolic"] is not None
+    assert out["events"][-1]["replayed"] is True
+
+
+def test_the_path_taken_is_said(cli_json):
+    out = cli_json("vjp", "-", stdin=textwrap.dedent(SCRIPTS["while_norm"]).encode())
+    assert any(n.startswith("while at line 5:") and "iterations" in n for n in out["notices"])
+
+
+def test_random_tensors_are_pytorchs_and_the_seed_is_recorded(cli_json):
+    source = "import torch\nx = torch.rand(3, requires_grad=True)\n(x ** 2).sum().backward()\n"
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    out = cli_json("vjp", "-", stdin=source.encode())
+    assert out["seed"] == 0
+    assert torch.allclose(torch.tensor(out["grad_at_end"]["x"], dtype=torch.float64), 2 * expected.double())
+    assert any("seed 0" in n for n in out["notices"])
+    torch.manual_seed(5)
+    other = torch.rand(3)
+    out5 = cli_json("vjp", "-", "--seed", "5", stdin=source.encode())
+    assert torch.allclose(torch.tensor(out5["grad_at_end"]["x"], dtype=torch.float64), 2 * other.double())
+
+
+def test_event_option_picks_the_top_level(cli_json):
+    source = textwrap.dedent(SCRIPTS["seed_s8_accumulation"]).encode()
+    first = cli_json("vjp", "-", "--event", "1", stdin=source)
+    last = cli_json("vjp", "-", stdin=source)
+    assert first["vjp"]["numeric"] == pytest.approx([2 * 4 / 3, 4 * 4 / 3, 6 * 4 / 3])
+    assert last["vjp"]["numeric"] == [1.0, 1.0, 1.0]
+    assert last["vjp"]["grad"]["x"] == pytest.approx([11 / 3, 19 / 3, 9.0], rel=1e-6)
+
+
+def test_functional_jacobian_and_hessian_are_pytorchs(cli_json):
+    source = textwrap.dedent("""
+        import torch
+        from torch.autograd.functional import jacobian, hessian
+        def f(x):
+            return (x ** 2 * x.sin()).sum()
+        x0 = torch.tensor([0.5, 1.0, -2.0])
+        H = hessian(f, x0)
+    """)
+    x0 = torch.tensor([0.5, 1.0, -2.0])
+    H = torch.autograd.functional.hessian(lambda x: (x ** 2 * x.sin()).sum(), x0)
+    out = cli_json("hessian", "-", stdin=source.encode())
+    assert torch.allclose(torch.tensor(out["hessian"]["numeric"], dtype=torch.float64), H.double(), rtol=1e-5)
+    assert out["hessian"]["symbolic"] is not None
+
+
+def test_a_second_backward_through_a_freed_graph_is_pytorchs_error(cli):
+    source = b"import torch\nx = torch.tensor([2.0], requires_grad=True)\ny = x * x\n" \
+             b"y.backward()\ny.backward()\n"
+    r = cli("vjp", "-", stdin=source)
+    assert r.code == 2
+    assert "line 5" in r.err and "second time" in r.err and "retain_graph=True" in r.err
+    assert "Traceback" not in r.err
+
+
+def test_through_an_addition_a_second_backward_works_as_in_pytorch(cli_json):
+    """Seed S10 relies on this: x + 2 saves nothing, so its graph survives backward."""
+    source = b"import torch\nx = torch.tensor([2.0], requires_grad=True)\ny = x + 2\n" \
+             b"y.backward()\ny.backward()\n"
+    out = cli_json("vjp", "-", stdin=source)
+    assert out["grad_at_end"]["x"] == [2.0]
+
+
+@pytest.mark.parametrize("source, code, words", [
+    ("import os\nos.system('ls')\nx = 1", 2, "import of os is refused"),
+    ("import torch\nx = torch.ones(2, requires_grad=True)\ny = x.__class__\n", 2, "refused"),
+    ("import torch\nf = lambda: 0\nz = f.__globals__\n", 2, "refused"),
+    ("import torch\nx = torch.ones(2)\ny = getattr(x, 'grad')\n", 2, "not defined"),
+    ("import torch\nwhile True:\n    pass\n", 3, "steps"),
+    ("import torch\ndef f(n):\n    return f(n + 1)\nf(0)\n", 3, "nested calls"),
+    ("import torch\nx = torch.ones(2, requires_grad=True)\ny = open('/etc/passwd')\n", 2,
+     "not defined"),
+    ("import torch\nx = torch.ones(2, requires_grad=True)\ny = torch.save(x, 'f')\n", 2,
+     "not supported"),
+])
+def test_hostile_scripts_are_refused_or_bounded(cli, source, code, words):
+    r = cli("vjp", "-", stdin=source.encode())
+    assert r.code == code, r.err
+    assert words in r.err
+    assert "Traceback" not in r.err
