@@ -291,3 +291,20 @@ def test_hostile_scripts_are_refused_or_bounded(cli, source, code, words):
     assert r.code == code, r.err
     assert words in r.err
     assert "Traceback" not in r.err
+
+
+def test_a_notebook_runs_its_code_cells_in_order(cli_json, tmp_path):
+    import json
+
+    cells = [{"cell_type": "markdown", "source": ["# Autograd\n"]},
+             {"cell_type": "code", "source": ["%matplotlib inline\n", "import torch\n",
+                                              "x = torch.tensor([1.0, 2.0], requires_grad=True)"],
+              "outputs": [{"output_type": "stream", "text": ["ignored\n"]}]},
+             {"cell_type": "code", "source": "y = (x ** 3).sum()\ny.backward()\nx.grad"}]
+    path = tmp_path / "lesson.ipynb"
+    path.write_text(json.dumps({"cells": cells, "nbformat": 4, "nbformat_minor": 5,
+                                "metadata": {}}))
+    out = cli_json("vjp", "--file", str(path))
+    assert out["vjp"]["grad"]["x"] == [3.0, 12.0]
+    piped = cli_json("vjp", "-", stdin=path.read_bytes())
+    assert piped["vjp"]["grad"]["x"] == [3.0, 12.0]

@@ -28,6 +28,7 @@ from jacli.result import VJP, Matrix, Result, Variable
 from jacli.result.labels import labels
 from jacli.runtime.script import ScriptRun, run_script
 from jacli.runtime.script.events import Event
+from jacli.runtime.script.trace import replay_name
 
 REPLAYED = 8  # events analysed in full (formulas, exact values); the rest keep the numbers
 
@@ -102,6 +103,8 @@ def _numbers_only(problem: Problem, event: Event) -> Result:
         inputs=tuple(inputs), outputs=tuple(labels(event.output, shape)), output_shape=shape,
         output_label=event.output, order="the order the script's call reaches them",
         value_numeric=None if event.value is None else _flat(event.value),
+        point={n: _nested(t, t) for n, t in event.inputs},
+        point_text={n: _short_text(t) for n, t in event.inputs},
         jacobian=jac, hessian=hess, vjp=_real_vjp(event, None),
         notices=(f"no formulas for this event: {event.replay_why}",),
         dtype=problem.dtype, device=problem.device)
@@ -159,10 +162,32 @@ def _finish(problem: Problem, run: ScriptRun, chosen: int, top: Result,
         notices.append(f"{len(run.events)} gradient events; the tables show event "
                        f"{chosen + 1} (line {event.line}); --event N shows another")
     events = tuple(_event_dict(e, analysed.get(i)) for i, e in enumerate(run.events))
+    top = _own_names(top, event)
     return dataclasses.replace(top, source=problem.source, command=problem.command,
                                vjp=vjp, notices=tuple(dict.fromkeys(notices)), events=events,
                                extras={**top.extras, "seed": run.seed,
                                        "grad_at_end": _at_end(run)})
+
+
+def _own_names(r: Result, event: Event) -> Result:
+    """The script's own names back in the labels: ``model.weight[0,1]`` (the replay wrote
+    ``model_weight``) and the output as the script wrote it (``z.mean()``)."""
+    back = {replay_name(n): n for n, _ in event.inputs if replay_name(n) != n}
+
+    def own(label: str) -> str:
+        head, bracket, rest = label.partition("[")
+        return back.get(head, head) + bracket + rest
+
+    outputs = r.outputs
+    if r.output_label != event.output and len(r.outputs) == 1 and r.output_shape == ():
+        outputs = (event.output,)
+    return dataclasses.replace(
+        r, inputs=tuple(map(own, r.inputs)), outputs=outputs,
+        output_label=event.output if outputs != r.outputs else r.output_label,
+        variables=tuple(Variable(own(v.name), v.shape) for v in r.variables),
+        point=None if r.point is None else {own(k): x for k, x in r.point.items()},
+        point_text=None if r.point_text is None else {own(k): x for k, x in
+                                                      r.point_text.items()})
 
 
 def _at_end(run: ScriptRun) -> dict[str, Any]:
@@ -198,6 +223,12 @@ def _nested(g, like) -> Any:
         shape = tuple(like.shape) if isinstance(like, torch.Tensor) else ()
         g = torch.zeros(shape)
     return g.detach().to(torch.float64).tolist()
+
+
+def _short_text(t: torch.Tensor) -> str:
+    values = t.detach().to(torch.float64).reshape(-1).tolist()
+    shown = ", ".join(f"{x:.6g}" for x in values[:6]) + (", …" if len(values) > 6 else "")
+    return shown if t.dim() == 0 else f"[{shown}]"
 
 
 def _flat(t: torch.Tensor) -> list[float]:

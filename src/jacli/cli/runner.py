@@ -13,18 +13,30 @@ from jacli.cli.options import Format
 from jacli.errors import ExitCode, UsageError
 from jacli.request.command import Command as C
 
+# a notebook carries its outputs (pictures, base64): read this much; the program's own size
+# limit applies to the code once it is out
+_MAX_BYTES = 20_000_001
+
 
 def read_source(expr: str | None, file: str | None) -> str:
+    """The function's text: EXPR, ``--file``, or stdin for ``-``; a notebook's code cells."""
+    from jacli.request.notebook import notebook_code
+
+    text = _read_text(expr, file)
+    return notebook_code(text) or text
+
+
+def _read_text(expr: str | None, file: str | None) -> str:
     if expr is not None and file is not None:
         raise UsageError("give the function either as EXPR or with --file, not both")
     if file is not None:
-        return read_bytes(lambda: open(file, "rb").read(400_001), f"--file {file}")
+        return read_bytes(lambda: open(file, "rb").read(_MAX_BYTES), f"--file {file}")
     if expr == "-":
         if sys.stdin.isatty():  # a person at a terminal: say why nothing happens
             sys.stderr.write("jacli: reading the function from stdin; end with Ctrl-D "
                              "(Ctrl-Z then Enter on Windows)\n")
             sys.stderr.flush()
-        return read_bytes(lambda: sys.stdin.buffer.read(400_001), "stdin")
+        return read_bytes(lambda: sys.stdin.buffer.read(_MAX_BYTES), "stdin")
     if expr is None:
         raise UsageError("no function given", hint='e.g. jacli jacobian "x1**2 + 2*x2" --at 1,2')
     return expr

@@ -115,6 +115,9 @@ def _identity_fit(r: Result) -> Fit:
     ``1/10 - tanh(6/5)**2/10`` would split it), autograd's floats, then fewer items each."""
 
     def build(console, width: int) -> Text:
+        if r.jacobian is None:  # a script's event PyTorch ran but jacli could not replay
+            numbers = [num(x) for x in r.vjp.numeric or []]
+            return wrap_pieces("vᵀJ =", [vector(numbers)], width, style="bold")
         floats = r.vjp.numeric is not None and r.jacobian.numeric is not None
         for choice in [(False, MAX_COLS)] + [(floats, n) for n in (MAX_COLS, 6, 4, 3)]:
             head, chunks = identity_pieces(r, *choice)

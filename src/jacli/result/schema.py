@@ -144,7 +144,11 @@ PIECES: dict[str, dict] = {
         "output_shape": ref("shape"), "v": nullable(ref("nested_numbers")),
         "inputs": ref("strings"), "jacobian": nullable(ref("matrix")),
         "vjp": {"type": ["object", "null"]}, "grad_before": ref("grads"),
-        "grad": ref("grads"), "grad_none": ref("strings")}),
+        "grad": ref("grads"), "grad_none": ref("strings"),
+        "grad_before_none": ref("strings"), "v_source": {"type": "string"},
+        "value": nullable(ref("numbers")), "replayed": {"type": "boolean"},
+        "replay_why": text("why the event has no formulas (PyTorch's numbers only)"),
+        "result": {"description": "what the call returned (autograd.grad, functional.*)"}}),
     "grads": nullable({"type": "object", "additionalProperties": ref("nested_numbers")}) | {
         "description": "variable name -> its .grad, shaped like the variable"},
     "latex": obj("LaTeX of the formulas (--format latex; the Python API)", {}, {
@@ -181,8 +185,13 @@ RESULT = obj("a command's result (Result.to_dict()); the top level describes the
     "ignored": ref("strings") | {"description": "pasted lines accepted and ignored"},
     "torch_script": text("--emit torch: a standalone PyTorch script"),
     "latex": ref("latex"),
-    "events": array(ref("event")) | {"description": "one per gradient event, in order (DESIGN "
-                                      "§4; not written by this version yet)"},
+    "events": array(ref("event")) | {"description": "scripts: one per gradient event, in "
+                                      "order; the top level describes the chosen one (--event)"},
+    "seed": {"type": "integer", "description": "scripts: the seed random tensors were drawn "
+             "with when the script set none (--seed; default 0)"},
+    "grad_at_end": {"type": "object", "additionalProperties": nullable(ref("nested_numbers")),
+                    "description": "scripts: each leaf's .grad when the script ended (null: "
+                    "None)"},
     "id": ID,
 })
 

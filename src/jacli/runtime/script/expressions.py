@@ -280,8 +280,11 @@ class Evaluator:
 
 
 def _first(e: Exception) -> str:
+    """The first line of an error, cut after its first sentence when it is long."""
     text = str(e).strip().split("\n")[0] or type(e).__name__
-    return text[:300]
+    if len(text) > 160 and ". " in text[:400]:
+        text = text[:text.index(". ", 0, 400) + 1]
+    return text[:400]
 
 
 def _source(fn) -> str:

@@ -132,6 +132,8 @@ class Specials:
         else:
             event.replay_why = "several outputs at once"
         result = self.real(node, torch.autograd.grad, *args, **kwargs)
+        self.trace.refuse(list(result), f"a gradient made by torch.autograd.grad at line "
+                          f"{node.lineno} (create_graph=True)")
         event.result = [None if r is None else r.detach().clone() for r in result]
         event.grad = snapshot(self.global_leaves())
         self.events.append(event)

@@ -136,6 +136,7 @@ class _Writer:
         self.var_names = set()
         self.var_tensors: dict[int, str] = {}
         for name, t in variables:
+            name = replay_name(name)
             self.used.add(name)
             self.var_names.add(name)
             self.var_tensors[id(t)] = name
@@ -202,6 +203,11 @@ class _Writer:
         else:
             self.lines.append(f"{name} = {e.template.format(*args)}")
         self.names[id(e)] = name
+
+
+def replay_name(name: str) -> str:
+    """A leaf's name as the replay can write it: ``model.fc.weight`` → ``model_fc_weight``."""
+    return name.replace(".", "_")
 
 
 def literal(t: torch.Tensor) -> str:
