@@ -53,6 +53,16 @@ ENTRIES = [
 ]
 
 PASTE = ["vjp", "-"]  # stdin: tests/snippets/s4_seed000.py
+# scripts with several gradient events: (title, the file under docs/examples/ on stdin)
+SCRIPTS = [
+    ("Gradients accumulate (seed S8): the second backward adds 1 to every entry",
+     "accumulate.py"),
+    ("A second backward through a freed graph: PyTorch's error, on its line", "retain_graph.py"),
+    ("A second derivative with torch.autograd.grad(create_graph=True)",
+     "second_derivative.py"),
+    ("Training steps: nn.Linear, MSELoss and SGD, weights drawn as PyTorch draws them",
+     "training_step.py"),
+]
 
 
 def run(args: list[str], stdin: str | None = None, shown_stdin: str = "") -> str:
@@ -76,7 +86,15 @@ def main() -> None:
     snippet = (README.parent / "tests" / "snippets" / "s4_seed000.py").read_text()
     paste = (f"```console\n$ cat snippet.py\n{snippet.rstrip()}\n\n"
              f"{run(PASTE, snippet, ' < snippet.py')}\n```")
-    README.write_text(replace_between(text, "<!-- paste -->", "<!-- /paste -->", paste))
+    text = replace_between(text, "<!-- paste -->", "<!-- /paste -->", paste)
+    examples = README.parent / "docs" / "examples"
+    scripts = []
+    for title, name in SCRIPTS:
+        code = (examples / name).read_text()
+        scripts.append(f"**{title}**\n\n```console\n$ cat {name}\n{code.rstrip()}\n\n"
+                       f"{run(PASTE, code, f' < {name}')}\n```")
+    README.write_text(replace_between(text, "<!-- scripts -->", "<!-- /scripts -->",
+                                      "\n\n".join(scripts)))
 
 
 def replace_between(text: str, start: str, end: str, body: str) -> str:
