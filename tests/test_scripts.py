@@ -308,3 +308,22 @@ def test_a_notebook_runs_its_code_cells_in_order(cli_json, tmp_path):
     assert out["vjp"]["grad"]["x"] == [3.0, 12.0]
     piped = cli_json("vjp", "-", stdin=path.read_bytes())
     assert piped["vjp"]["grad"]["x"] == [3.0, 12.0]
+
+
+def test_at_overrides_a_script_leaf_and_is_checked(cli, cli_json):
+    source = textwrap.dedent(SCRIPTS["seed_s8_accumulation"]).encode()
+    out = cli_json("vjp", "-", "--at", "x=[1,1,1]", stdin=source)
+    assert out["grad_at_end"]["x"] == pytest.approx([11 / 3] * 3, rel=1e-6)
+    wrong_name = cli("vjp", "-", "--at", "q=[1,1,1]", stdin=source)
+    assert wrong_name.code == 2 and "binds no tensor named 'q'" in wrong_name.err
+    wrong_shape = cli("vjp", "-", "--at", "x=[1,1]", stdin=source)
+    assert wrong_shape.code == 2 and "shape (2,)" in wrong_shape.err
+
+
+def test_magic_lines_are_dropped_and_versions_recorded(cli_json):
+    source = b"%matplotlib inline\n!pip install torch\nimport torch\n" \
+             b"x = torch.ones(2, requires_grad=True)\n(x * 3).sum().backward()\n"
+    out = cli_json("vjp", "-", stdin=source)
+    assert out["vjp"]["grad"]["x"] == [3.0, 3.0]
+    assert set(out["versions"]) == {"jacli", "torch", "sympy"}
+    assert out["versions"]["torch"].startswith(torch.__version__.split("+")[0])

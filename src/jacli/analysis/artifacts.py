@@ -4,6 +4,8 @@ standalone PyTorch script (``--emit torch``) and LaTeX of the formulas (``--form
 
 from __future__ import annotations
 
+import functools
+
 from typing import Any
 
 import sympy as sp
@@ -15,9 +17,26 @@ from jacli.result import Result
 from jacli.result.labels import labels
 
 
+@functools.lru_cache(maxsize=1)
+def versions() -> dict[str, str]:
+    """The versions that computed a result, read from the installed metadata (no import:
+    the symbolic-only path never loads torch)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from jacli import __version__
+
+    def of(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "unknown"
+
+    return {"jacli": __version__, "torch": of("torch"), "sympy": of("sympy")}
+
+
 def extras(problem: Problem, setup: Setup, d, sym) -> dict:
     """Attachments asked for by the problem; ``d`` and ``sym`` come from ``assemble``."""
-    extras: dict[str, Any] = {}
+    extras: dict[str, Any] = {"versions": versions()}
     if setup.program.ignored:
         extras["ignored"] = list(setup.program.ignored)
     if problem.emit == "torch":

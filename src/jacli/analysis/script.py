@@ -24,6 +24,7 @@ from jacli.analysis.prepare import stage
 from jacli.errors import JacliError, UsageError
 from jacli.request.command import Command as C
 from jacli.request.problem import Problem
+from jacli.request.values import parse_point
 from jacli.result import VJP, Matrix, Result, Variable
 from jacli.result.labels import labels
 from jacli.runtime.script import ScriptRun, run_script
@@ -41,7 +42,7 @@ def compute_script(problem: Problem) -> Result:
                          "several gradient events")
     seed = 0 if problem.seed is None else problem.seed
     run = stage(problem.limits.timeout, "script run",
-                lambda: run_script(problem.source, problem.limits, seed))
+                lambda: run_script(problem.source, problem.limits, seed, _overrides(problem)))
     if not run.events:
         raise UsageError("the script has no gradient event: nothing calls backward(), "
                          "torch.autograd.grad or a torch.func transform",
@@ -52,6 +53,21 @@ def compute_script(problem: Problem) -> Result:
         analysed[i] = _analyse(problem, run.events[i])
     top = analysed[chosen] or _numbers_only(problem, run.events[chosen])
     return _finish(problem, run, chosen, top, analysed)
+
+
+def _overrides(problem: Problem) -> dict[str, Any]:
+    """``--at`` for a script: named values replacing its leaves' values (floats)."""
+    if not problem.at:
+        return {}
+    named, positional = parse_point(list(problem.at), problem.limits)
+    if positional:
+        raise UsageError("a script's leaves are given by name: --at x=[1,2]",
+                         hint="name the tensor the script makes", where="--at")
+    return {k: _floats(v) for k, v in named.items()}
+
+
+def _floats(v) -> Any:
+    return [_floats(x) for x in v] if isinstance(v, list) else float(v)
 
 
 def _chosen(problem: Problem, run: ScriptRun) -> int:

@@ -20,10 +20,10 @@ _MAX_BYTES = 20_000_001
 
 def read_source(expr: str | None, file: str | None) -> str:
     """The function's text: EXPR, ``--file``, or stdin for ``-``; a notebook's code cells."""
-    from jacli.request.notebook import notebook_code
+    from jacli.request.notebook import notebook_code, without_magics
 
     text = _read_text(expr, file)
-    return notebook_code(text) or text
+    return notebook_code(text) or without_magics(text)
 
 
 def _read_text(expr: str | None, file: str | None) -> str:

@@ -26,7 +26,15 @@ def notebook_code(text: str) -> str | None:
             continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
-        for line in source.splitlines():
-            lines.append("" if line.lstrip().startswith(("%", "!")) else line)
+        lines.extend(source.splitlines())
         lines.append("")
-    return "\n".join(lines)
+    return without_magics("\n".join(lines))
+
+
+def without_magics(text: str) -> str:
+    """IPython magics and shell lines (``%matplotlib inline``, ``!pip install torch``) as
+    blank lines: never Python, so a pasted cell keeps its line numbers and nothing else."""
+    if "%" not in text and "!" not in text:
+        return text
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                     for line in text.split("\n"))

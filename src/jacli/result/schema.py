@@ -187,6 +187,8 @@ RESULT = obj("a command's result (Result.to_dict()); the top level describes the
     "latex": ref("latex"),
     "events": array(ref("event")) | {"description": "scripts: one per gradient event, in "
                                       "order; the top level describes the chosen one (--event)"},
+    "versions": {"type": "object", "additionalProperties": {"type": "string"},
+                 "description": "the versions of jacli, torch and SymPy that computed it"},
     "seed": {"type": "integer", "description": "scripts: the seed random tensors were drawn "
              "with when the script set none (--seed; default 0)"},
     "grad_at_end": {"type": "object", "additionalProperties": nullable(ref("nested_numbers")),

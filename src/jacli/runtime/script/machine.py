@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from jacli.bounds import Limits
-from jacli.errors import JacliError, LimitError, ParseError
+from jacli.errors import JacliError, LimitError, ParseError, UsageError, ValueInputError
 from jacli.language.text import check_size, clean, syntax_error
 from jacli.runtime.script import vocabulary as V
 from jacli.runtime.script.calls import Caller
@@ -44,9 +44,12 @@ class ScriptRun:
     trace: Trace | None = None
 
 
-def run_script(text: str, limits: Limits, seed: int = 0) -> ScriptRun:
+def run_script(text: str, limits: Limits, seed: int = 0,
+               overrides: dict[str, Any] | None = None) -> ScriptRun:
     """Run ``text`` as PyTorch would (float32 by default, ``torch.manual_seed(seed)`` first);
-    raises ``JacliError`` naming the line for anything refused or failing."""
+    raises ``JacliError`` naming the line for anything refused or failing. ``overrides``
+    (``--at x=[...]``, floats by name) replace the values of the leaves the script names so
+    when they are first bound."""
     rewritten, cmap = clean(text, limits)
     try:
         with warnings.catch_warnings():
@@ -55,7 +58,7 @@ def run_script(text: str, limits: Limits, seed: int = 0) -> ScriptRun:
     except SyntaxError as e:
         raise syntax_error(e, text, cmap) from None
     check_size(module, limits)
-    machine = Machine(limits)
+    machine = Machine(limits, overrides or {})
     dtype, state = torch.get_default_dtype(), torch.random.get_rng_state()
     grad_mode = torch.is_grad_enabled()
     torch.manual_seed(seed)
@@ -71,13 +74,18 @@ def run_script(text: str, limits: Limits, seed: int = 0) -> ScriptRun:
         torch.set_default_dtype(dtype)
         torch.random.set_rng_state(state)
         torch.set_grad_enabled(grad_mode)
+    unused = sorted(set(machine.overrides) - machine.overridden)
+    if unused:
+        raise UsageError(f"--at {unused[0]}: the script binds no tensor named {unused[0]!r}",
+                         hint="name a leaf the script makes, e.g. --at x=[1,2]", where="--at")
     return ScriptRun(machine.events, seed, machine.seeds, machine.path_notes(),
                      machine.global_leaves_dict(), machine.trace)
 
 
 class Machine(Statements, Specials, Caller, Evaluator):
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, overrides: dict[str, Any]) -> None:
         self.limits = limits
+        self.overrides, self.overridden = overrides, set()
         self.globals = self.scope = Scope()
         self.trace = Trace()
         self.events: list[Event] = []
@@ -93,6 +101,22 @@ class Machine(Statements, Specials, Caller, Evaluator):
         if self.steps > STEPS:
             raise LimitError(f"the script took more than {STEPS} steps", line=getattr(
                 node, "lineno", None), hint="shorten its loops")
+
+    def override(self, name: str, value: Any, node) -> None:
+        """``--at name=...`` replaces the values of the leaf first bound to ``name``."""
+        if name in self.overridden or self.scope is not self.globals or \
+                not isinstance(value, torch.Tensor):
+            return
+        self.overridden.add(name)
+        if not value.is_leaf or not value.dtype.is_floating_point:
+            raise ValueInputError(f"--at {name}: {name} is computed by the script, not a leaf "
+                                  "with values of its own", where="--at", line=node.lineno)
+        given = torch.tensor(self.overrides[name], dtype=value.dtype)
+        if given.shape != value.shape:
+            raise ValueInputError(f"--at {name}: shape {tuple(given.shape)}, but the script "
+                                  f"makes {name} with shape {tuple(value.shape)}", where="--at")
+        with torch.no_grad():
+            value.copy_(given)
 
     def check_events(self, node) -> None:
         if len(self.events) >= EVENTS:
@@ -220,5 +244,3 @@ class Machine(Statements, Specials, Caller, Evaluator):
         return notes
 
 
-__all__ = ["Machine", "ScriptRun", "run_script", "MISSING", "ModuleRef", "Continue", "Break",
-           "Instance", "V", "JacliError"]

@@ -84,6 +84,8 @@ class Statements:
         if isinstance(target, ast.Name):
             if "__" in target.id:
                 raise self.fail(target, f"name {target.id!r} is refused")
+            if target.id in self.overrides:
+                self.override(target.id, value, target)
             self.scope.names[target.id] = value
             self.trace.label(value, target.id)
         elif isinstance(target, (ast.Tuple, ast.List)):
@@ -294,5 +296,3 @@ def _load(target: ast.expr) -> ast.expr:
         **{f: getattr(target, f) for f in target._fields}, "ctx": ast.Load()}), target))
     return copy
 
-
-__all__ = ["Statements", "ParseError", "Continue"]
