@@ -43,10 +43,6 @@ def compute_script(problem: Problem) -> Result:
     seed = 0 if problem.seed is None else problem.seed
     run = stage(problem.limits.timeout, "script run",
                 lambda: run_script(problem.source, problem.limits, seed, _overrides(problem)))
-    if not run.events:
-        raise UsageError("the script has no gradient event: nothing calls backward(), "
-                         "torch.autograd.grad or a torch.func transform",
-                         hint="end it with y.backward() (or y.backward(v) for a non-scalar y)")
     chosen = _chosen(problem, run)
     analysed = {}
     for i in sorted({*range(min(REPLAYED - 1, len(run.events))), len(run.events) - 1, chosen}):
@@ -89,7 +85,11 @@ def _analyse(problem: Problem, event: Event) -> Result | None:
         C.vjp, C.grad, C.jacobian, C.check) else C(event.command)
     if command == C.grad and event.value is not None and event.value.numel() != 1:
         command = C.vjp
-    replay = replace(problem, source=event.replay, command=command, at=(), v=None, u=None,
+    if event.kind == "output":  # no backward in the script: the command and --v, --u rule
+        command, v, u = problem.command, problem.v, problem.u
+    else:
+        v = u = None
+    replay = replace(problem, source=event.replay, command=command, at=(), v=v, u=u,
                      vars=None, wrt=None, output=None, seed=None, event=None,
                      limits=replace(problem.limits, source_chars=max(
                          problem.limits.source_chars, 2_000_000), nodes=max(

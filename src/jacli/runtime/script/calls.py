@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from jacli.errors import NameLookupError, ParseError
+from jacli.errors import NameLookupError, ParseError, ScriptError
 from jacli.runtime.script import layers
 from jacli.runtime.script import vocabulary as V
 from jacli.runtime.script.objects import Builtin, Func, Instance, ModuleRef, ScriptClass
@@ -55,7 +55,13 @@ class Caller:
         return self.call(f, args, kwargs, node)
 
     def e_Attribute(self, node: ast.Attribute) -> Any:
-        return self.attribute(self.eval(node.value), node.attr, node)
+        obj = self.eval(node.value)
+        if obj is None:
+            what = ast.unparse(node.value)[:40]
+            raise self.fail(node, f"{what} is None here, so it has no .{node.attr}",
+                            ".grad is None until a backward() reaches the tensor"
+                            if what.endswith(".grad") else None, kind=ScriptError)
+        return self.attribute(obj, node.attr, node)
 
     # -- names ----------------------------------------------------------------------------
     def builtin(self, name: str) -> Any:

@@ -49,6 +49,8 @@ class Event:
 
 def reached_leaves(t: torch.Tensor) -> list[torch.Tensor]:
     """The leaves ``t.backward()`` writes into, in the order autograd's graph reaches them."""
+    if t.grad_fn is None:
+        return [t] if t.requires_grad else []
     found, seen, stack = [], set(), [t.grad_fn]
     while stack:
         fn = stack.pop()
@@ -73,7 +75,8 @@ def replay_or_why(trace, event: Event, output: torch.Tensor,
         if not variables:
             raise Untraceable("it differentiates no tensor")
         event.replay = trace.replay(output, variables, v, _identifier(event.output),
-                                    backward=event.command in ("vjp", "grad"))
+                                    backward=event.command in ("vjp", "grad") and
+                                    event.kind != "output")
     except Untraceable as e:
         event.replay_why = str(e)
 

@@ -19,7 +19,7 @@ from jacli.errors import JacliError, LimitError, ParseError, UsageError, ValueIn
 from jacli.language.text import check_size, clean, syntax_error
 from jacli.runtime.script import vocabulary as V
 from jacli.runtime.script.calls import Caller
-from jacli.runtime.script.events import Event
+from jacli.runtime.script.events import Event, reached_leaves, replay_or_why, snapshot
 from jacli.runtime.script.expressions import Evaluator
 from jacli.runtime.script.objects import (MISSING, Break, Continue, Func, Instance,
                                           ModuleRef, Return, Scope, ScriptClass)
@@ -59,6 +59,7 @@ def run_script(text: str, limits: Limits, seed: int = 0,
         raise syntax_error(e, text, cmap) from None
     check_size(module, limits)
     machine = Machine(limits, overrides or {})
+    machine.free_variables(module)
     dtype, state = torch.get_default_dtype(), torch.random.get_rng_state()
     grad_mode = torch.is_grad_enabled()
     torch.manual_seed(seed)
@@ -67,6 +68,8 @@ def run_script(text: str, limits: Limits, seed: int = 0,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             machine.block(module.body)
+            if not machine.events:
+                machine.implicit_event()
     except RecursionError:
         raise LimitError("the script recursed too deeply", hint="jacli allows "
                          f"{DEPTH} nested calls") from None
@@ -87,6 +90,10 @@ class Machine(Statements, Specials, Caller, Evaluator):
         self.limits = limits
         self.overrides, self.overridden = overrides, set()
         self.globals = self.scope = Scope()
+        # the prefixes the expression language reads without an import
+        self.globals.names.update({"torch": ModuleRef("torch"), "F": ModuleRef(
+            "torch.nn.functional"), "nn": ModuleRef("torch.nn"), "np": ModuleRef("numpy"),
+            "math": ModuleRef("math")})
         self.trace = Trace()
         self.events: list[Event] = []
         self.seeds: list = []
@@ -95,12 +102,45 @@ class Machine(Statements, Specials, Caller, Evaluator):
         self.hooks = 0
         self.transforms = 0
         self.loops: dict[int, list] = {}  # line -> [kind, iterations, times entered]
+        self.last_output: tuple[int, str, Any] | None = None  # (line, label, value)
 
     def step(self, node) -> None:
         self.steps += 1
         if self.steps > STEPS:
             raise LimitError(f"the script took more than {STEPS} steps", line=getattr(
                 node, "lineno", None), hint="shorten its loops")
+
+    def free_variables(self, module: ast.Module) -> None:
+        """Names given by ``--at`` that the script never binds are variables, as in the
+        expression language (``for i in range(3): y = y * x`` with ``--at x=2``): leaves of
+        jacli's dtype (float64), made before the script runs."""
+        bound = {n.id for n in ast.walk(module) if isinstance(n, ast.Name) and
+                 isinstance(n.ctx, ast.Store)} | {a.asname or a.name.split(".")[0]
+                                                  for n in ast.walk(module)
+                                                  if isinstance(n, (ast.Import, ast.ImportFrom))
+                                                  for a in n.names}
+        read = {n.id for n in ast.walk(module) if isinstance(n, ast.Name) and
+                isinstance(n.ctx, ast.Load)}
+        for name, value in self.overrides.items():
+            if name not in bound and name in read:
+                self.globals.names[name] = torch.tensor(value, dtype=torch.float64,
+                                                        requires_grad=True)
+                self.overridden.add(name)
+
+    def implicit_event(self) -> None:
+        """A script without ``backward``: its output is the last expression statement, else
+        the last name assigned at the top (as in the expression language), one event."""
+        line, label, out = self.last_output or (None, None, None)
+        if not isinstance(out, torch.Tensor) or not out.requires_grad:
+            raise UsageError("the script has no gradient event and no output that depends on "
+                             "a tensor with requires_grad=True", hint="end it with y.backward() "
+                             "(or y.backward(v) for a non-scalar y)")
+        named = self.named(reached_leaves(out))
+        event = Event("output", line, label, out.detach().clone(), None, "--v", named,
+                      grad_before=snapshot(named))
+        replay_or_why(self.trace, event, out, named, None)
+        event.grad = snapshot(named)
+        self.events.append(event)
 
     def override(self, name: str, value: Any, node) -> None:
         """``--at name=...`` replaces the values of the leaf first bound to ``name``."""

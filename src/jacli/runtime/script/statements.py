@@ -40,7 +40,9 @@ class Statements:
         node = stmt.value
         if _is_super_init(node):
             return  # nn.Module's __init__ already ran: the machine made a real Module
-        self.eval(node)
+        value = self.eval(node)
+        if self.scope is self.globals and isinstance(value, torch.Tensor):
+            self.last_output = (stmt.lineno, ast.unparse(node)[:40], value)
 
     def s_Pass(self, stmt) -> None:
         pass
@@ -49,6 +51,10 @@ class Statements:
         value = self.eval(stmt.value)
         for target in stmt.targets:
             self.bind(target, value)
+        target = stmt.targets[-1]
+        if self.scope is self.globals and isinstance(target, ast.Name) and \
+                isinstance(value, torch.Tensor):
+            self.last_output = (stmt.lineno, target.id, value)
 
     def s_AnnAssign(self, stmt: ast.AnnAssign) -> None:
         if stmt.value is not None:
