@@ -17,8 +17,9 @@ from typing import Any
 
 import torch
 
+from jacli.language.signatures import lookup
 from jacli.errors import NameLookupError, ParseError, ScriptError
-from jacli.runtime.script import layers
+from jacli.runtime.script import layers, sizes
 from jacli.runtime.script import vocabulary as V
 from jacli.runtime.script.objects import Builtin, Func, Instance, ModuleRef, ScriptClass
 from jacli.runtime.script.trace import Untraceable, scalar_text
@@ -65,8 +66,16 @@ class Caller:
 
     # -- names ----------------------------------------------------------------------------
     def builtin(self, name: str) -> Any:
+        """A Python builtin, or a bare function of the expression language (``sin(x)``,
+        ``ones(2)``, ``relu(x)``) as the torch function of that name."""
         if name in V.BUILTINS:
             return Builtin(name, getattr(builtins, name, None))
+        row = lookup(name)
+        if row is not None:
+            for module in ("torch", "torch.nn.functional"):
+                if row.name in V.MODULES[module]:
+                    path = f"{module}.{row.name}"
+                    return Builtin(path, reduce(getattr, path.split(".")[1:], torch))
         return None
 
     def module_member(self, ref: ModuleRef, name: str, node) -> Any:
@@ -191,7 +200,10 @@ class Caller:
             return special
         real_args = [self.callable_of(a) for a in args]
         real_kwargs = {k: self.callable_of(v) for k, v in kwargs.items()}
+        limit = self.limits.tensor_elements
+        sizes.check_call(f.name, f.owner, args, kwargs, limit, node.lineno)
         out = self.real(node, f.fn, *real_args, **real_kwargs)
+        sizes.check_result(out, limit, node.lineno)
         self.record_call(out, f, args, kwargs, node)
         return out
 

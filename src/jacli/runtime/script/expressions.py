@@ -70,6 +70,10 @@ class Evaluator:
         if fn is None:
             raise self.fail(node, f"the operator {type(node.op).__name__} is not supported")
         out = self.real(node, fn, a, b)
+        if isinstance(out, torch.Tensor) and out.numel() > self.limits.tensor_elements:
+            raise self.fail(node, f"a tensor of {out.numel():.3g} elements; the limit is "
+                            f"{self.limits.tensor_elements}", "use smaller tensors",
+                            kind=LimitError)
         if symbol is None:
             self.untraceable(out, node, f"the operator {type(node.op).__name__}")
         else:
