@@ -5,11 +5,10 @@ reductions, reshapes and indexing follow the same rules as PyTorch; where NumPy 
 a shape torch refuses, or word a refusal its own way, the operation raises torch's message
 (``torch_messages``). Conventions chosen so that SymPy and autograd agree exactly away from
 kinks and, where PyTorch has a convention at a kink, at the kink too:
-  * ``abs`` is ``Abs``: d/dx = sign(x), and sign(0) = 0 like torch.
-  * ``relu`` is its own SymPy function whose derivative is ``Heaviside(x, 0)`` (H(0) = 0),
+  * ``abs``, ``sign``, ``maximum``, ``minimum`` are the real functions of ``piecewise``:
+    abs'(x) = sign(x) with sign(0) = 0 like torch; a maximum/minimum tie splits 1/2, 1/2.
+  * ``relu`` is its own SymPy function whose derivative is ``heaviside(x, 0)`` (0 at 0),
     matching torch's relu'(0) = 0. The true derivative is undefined at 0.
-  * ``maximum``/``minimum`` are ``Max``/``Min``: at a tie SymPy's Heaviside(0) = 1/2 and torch
-    also splits the gradient 1/2, 1/2.
   * ``amax``/``amin`` (whole-tensor ``max()``/``min()``) are their own SymPy functions: a tie
     splits the gradient evenly among the tied elements, as torch's amax and max() do.
   * ``detach`` is its own SymPy function with derivative 0 whose value is its argument.
@@ -22,6 +21,7 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
+from jacli.backends.piecewise import heaviside
 from jacli.backends.torch_messages import (size_mismatch, broadcast_error, check_dim,
                                            matmul_error, reshape_error)
 from jacli.errors import LimitError
@@ -69,7 +69,13 @@ class relu(sp.Function):
         return None
 
     def fdiff(self, argindex=1):
-        return sp.Heaviside(self.args[0], 0)
+        return heaviside(self.args[0], 0)
+
+    def _eval_is_extended_real(self):
+        return self.args[0].is_extended_real
+
+    def _eval_is_extended_nonnegative(self):
+        return self.args[0].is_extended_real
 
 
 class _TieExtreme(sp.Function):

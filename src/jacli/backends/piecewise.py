@@ -1,0 +1,123 @@
+"""The piecewise functions on the reals: SymPy functions with PyTorch's derivatives.
+
+SymPy's own ``Abs``, ``sign``, ``Max``, ``Min`` and ``Heaviside`` are functions of a complex
+variable: differentiated, they bring ``re``, ``im``, ``atan2(0, x)`` and ``DiracDelta`` into
+formulas (``Abs(sqrt(x))'`` contains ``atan2(0, x)``), and ``Heaviside(0)`` is 1/2. The classes
+here are real functions named as PyTorch names them, so formulas read as a person writes them:
+
+  * ``abs(x)``: d/dx = ``sign(x)``; ``sign(0) = 0``, PyTorch's abs'(0).
+  * ``sign(x)``: d/dx = 0 (the true derivative wherever it exists; PyTorch's everywhere).
+  * ``heaviside(x, h0)``: torch.heaviside, the step that is ``h0`` at 0; d/dx = 0.
+  * ``maximum(a, b)`` / ``minimum(a, b)``: d/da = ``heaviside(a - b, 1/2)`` (for maximum): a tie
+    splits the gradient 1/2, 1/2, as torch.maximum and torch.minimum do.
+
+Each evaluates at real numbers (to an exact number where SymPy can decide its sign) and stays
+unevaluated elsewhere, so a complex argument is never compared. Never imports torch.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.core.logic import fuzzy_and
+from mpmath.libmp import prec_to_dps
+
+HALF = sp.Rational(1, 2)
+
+
+class _Real(sp.Function):
+    """A function of real arguments: ``number`` gives its value at real numbers."""
+
+    @staticmethod
+    def number(*args):
+        raise NotImplementedError
+
+    @classmethod
+    def eval(cls, *args):  # SymPy's Function.eval hook (auto-evaluation)
+        if all(a.is_number and a.is_extended_real for a in args):
+            return cls.number(*args)
+        return None
+
+    def _eval_is_extended_real(self):
+        return fuzzy_and(a.is_extended_real for a in self.args)
+
+    def _eval_evalf(self, prec):
+        """Numerically, where SymPy could not decide that the arguments are real."""
+        args = [a.evalf(prec_to_dps(prec)) for a in self.args]
+        if all(a.is_number and a.is_extended_real for a in args):
+            return self.func(*args).evalf(prec_to_dps(prec))
+        return None
+
+
+class abs(_Real):  # noqa: A001 - named as torch.abs so that formulas print as typed
+    """|x| with d/dx = sign(x): PyTorch's abs'(0) = 0."""
+
+    nargs = 1
+    number = staticmethod(sp.Abs)
+
+    def fdiff(self, argindex=1):
+        return sign(self.args[0])
+
+    def _eval_is_extended_nonnegative(self):
+        return self.args[0].is_extended_real
+
+    def _latex(self, printer):
+        return r"\left|{" + printer._print(self.args[0]) + r"}\right|"
+
+
+class sign(_Real):
+    """-1, 0 or 1; d/dx = 0 (PyTorch's sign' everywhere, the true derivative off 0)."""
+
+    nargs = 1
+    number = staticmethod(sp.sign)
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+
+class heaviside(_Real):
+    """torch.heaviside(x, h0): 0 below 0, 1 above, ``h0`` at 0; d/dx = 0 off the step."""
+
+    nargs = 2
+    number = staticmethod(sp.Heaviside)
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+    def _eval_is_extended_nonnegative(self):
+        return fuzzy_and(a.is_extended_real for a in self.args) and \
+            self.args[1].is_extended_nonnegative
+
+
+class maximum(_Real):
+    """torch.maximum(a, b): a tie gives each argument half of the gradient."""
+
+    nargs = 2
+    number = staticmethod(sp.Max)
+
+    def fdiff(self, argindex=1):
+        a, b = self.args if argindex == 1 else reversed(self.args)
+        return heaviside(a - b, HALF)
+
+
+class minimum(_Real):
+    """torch.minimum(a, b): a tie gives each argument half of the gradient."""
+
+    nargs = 2
+    number = staticmethod(sp.Min)
+
+    def fdiff(self, argindex=1):
+        a, b = self.args if argindex == 1 else reversed(self.args)
+        return heaviside(b - a, HALF)
+
+
+_SYMPY = {sp.Abs: abs, sp.sign: sign}
+
+
+def on_reals(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with SymPy's complex ``Abs`` and ``sign`` (which its own simplifications make,
+    e.g. ``sqrt(x**2)`` is ``Abs(x)``) replaced by the real functions above."""
+    if not isinstance(expr, sp.Basic) or expr.is_Atom or not expr.has(*_SYMPY):
+        return expr
+    for complex_f, real_f in _SYMPY.items():
+        expr = expr.replace(complex_f, real_f)
+    return expr
