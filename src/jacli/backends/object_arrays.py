@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 import sympy as sp
+from sympy.core.logic import fuzzy_and
 
 from jacli.backends.piecewise import heaviside
 from jacli.backends.torch_messages import (size_mismatch, broadcast_error, check_dim,
@@ -94,18 +95,27 @@ class _TieExtreme(sp.Function):
         return None
 
     def fdiff(self, argindex=1):
+        if len(self.args) == 2:  # as maximum/minimum: a step that is 1/2 at a tie
+            a, b = self.args if argindex == 1 else reversed(self.args)
+            return heaviside(self.direction * (a - b), sp.Rational(1, 2))
+
         def hit(a):
             return sp.Piecewise((1, sp.Eq(a, self)), (0, True))
 
         return hit(self.args[argindex - 1]) / sp.Add(*(hit(a) for a in self.args))
 
+    def _eval_is_extended_real(self):
+        return fuzzy_and(a.is_extended_real for a in self.args)
+
 
 class amax(_TieExtreme):
     pick = sp.Max
+    direction = 1
 
 
 class amin(_TieExtreme):
     pick = sp.Min
+    direction = -1
 
 
 def obj(value) -> np.ndarray:

@@ -18,10 +18,11 @@ unevaluated elsewhere, so a complex argument is never compared. Never imports to
 from __future__ import annotations
 
 import sympy as sp
+from sympy.core.evalf import prec_to_dps
 from sympy.core.logic import fuzzy_and
-from mpmath.libmp import prec_to_dps
 
 HALF = sp.Rational(1, 2)
+_UNDECIDED = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min)
 
 
 class _Real(sp.Function):
@@ -34,16 +35,24 @@ class _Real(sp.Function):
     @classmethod
     def eval(cls, *args):  # SymPy's Function.eval hook (auto-evaluation)
         if all(a.is_number and a.is_extended_real for a in args):
-            return cls.number(*args)
+            try:
+                value = cls.number(*args)
+            except (TypeError, ValueError):  # Max, Min: "not comparable", a sign undecided
+                return None
+            # SymPy's own function, unevaluated (a sign it could not decide), is not ours
+            return None if isinstance(value, _UNDECIDED) else value
         return None
 
     def _eval_is_extended_real(self):
         return fuzzy_and(a.is_extended_real for a in self.args)
 
     def _eval_evalf(self, prec):
-        """Numerically, where SymPy could not decide that the arguments are real."""
+        """Numerically, where SymPy could not decide the arguments' signs exactly. A zero
+        that evalf cannot resolve (``cos(1)**2 + sin(1)**2 - 1`` is ``-0.e-165``, no digit
+        known) would give a wrong sign: left unevaluated, the value is not compared."""
         args = [a.evalf(prec_to_dps(prec)) for a in self.args]
-        if all(a.is_number and a.is_extended_real for a in args):
+        if all(a.is_number and a.is_extended_real and getattr(a, "_prec", 2) > 1
+               for a in args):
             return self.func(*args).evalf(prec_to_dps(prec))
         return None
 
@@ -86,6 +95,13 @@ class heaviside(_Real):
     def _eval_is_extended_nonnegative(self):
         return fuzzy_and(a.is_extended_real for a in self.args) and \
             self.args[1].is_extended_nonnegative
+
+    def _eval_power(self, exponent):
+        """A step of 0s and 1s is its own square: relu(x)**2 differentiates to
+        2*heaviside(x, 0)*relu(x), and again to 2*heaviside(x, 0), not its square."""
+        if self.args[1] in (0, 1) and exponent.is_Integer and exponent.is_positive:
+            return self
+        return None
 
 
 class maximum(_Real):
