@@ -112,6 +112,16 @@ def test_two_element_amax_differentiates_like_maximum(cli_json):
     assert [[exact(t) for t in row] for row in d["hessian"]["exact"]] == [[0, 0], [0, 2]]
 
 
+def test_amax_of_three_shares_by_counting_ties(cli_json):
+    """d amax(x)/dx[i] = eq(x[i], amax(x)) / (number of tied elements): no Piecewise."""
+    d = cli_json("jacobian", "amax(x)", "--at", "x=[1,3,3]")
+    full = d["jacobian"]["symbolic_full"] or d["jacobian"]["symbolic"]
+    assert full[0][0].startswith("eq(x[0], amax(x[0], x[1], x[2]))/(eq(x[0], "), full
+    assert "Piecewise" not in str(full)
+    assert d["jacobian"]["exact"] == [["0", "1/2", "1/2"]]
+    assert "<mi>eq</mi>" in to_mathml(full[0][0])
+
+
 def test_printers_show_the_real_functions(cli, cli_json):
     latex = cli("jacobian", "abs(x)*relu(y)", "--at", "x=1,y=2", "--format", "latex").out
     assert r"\left|{x}\right|" in latex and r"\operatorname{sign}" in latex

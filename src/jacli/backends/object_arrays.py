@@ -22,7 +22,7 @@ import numpy as np
 import sympy as sp
 from sympy.core.logic import fuzzy_and
 
-from jacli.backends.piecewise import heaviside
+from jacli.backends.piecewise import eq, heaviside
 from jacli.backends.torch_messages import (size_mismatch, broadcast_error, check_dim,
                                            matmul_error, reshape_error)
 from jacli.errors import LimitError
@@ -100,7 +100,7 @@ class _TieExtreme(sp.Function):
             return heaviside(self.direction * (a - b), sp.Rational(1, 2))
 
         def hit(a):
-            return sp.Piecewise((1, sp.Eq(a, self)), (0, True))
+            return eq(a, self)
 
         return hit(self.args[argindex - 1]) / sp.Add(*(hit(a) for a in self.args))
 

@@ -10,6 +10,7 @@ here are real functions named as PyTorch names them, so formulas read as a perso
   * ``heaviside(x, h0)``: torch.heaviside, the step that is ``h0`` at 0; d/dx = 0.
   * ``maximum(a, b)`` / ``minimum(a, b)``: d/da = ``heaviside(a - b, 1/2)`` (for maximum): a tie
     splits the gradient 1/2, 1/2, as torch.maximum and torch.minimum do.
+  * ``eq(a, b)``: 1 where a == b, else 0; the share of a tied element of ``amax``/``amin``.
 
 Each evaluates at real numbers (to an exact number where SymPy can decide its sign) and stays
 unevaluated elsewhere, so a complex argument is never compared. Never imports torch.
@@ -99,9 +100,36 @@ class heaviside(_Real):
     def _eval_power(self, exponent):
         """A step of 0s and 1s is its own square: relu(x)**2 differentiates to
         2*heaviside(x, 0)*relu(x), and again to 2*heaviside(x, 0), not its square."""
-        if self.args[1] in (0, 1) and exponent.is_Integer and exponent.is_positive:
-            return self
+        return _zero_one_power(self, exponent) if self.args[1] in (0, 1) else None
+
+
+class eq(sp.Function):
+    """torch.eq(a, b) as a number: 1 where a == b, else 0; d/da = d/db = 0 off the tie.
+    (amax's gradient share: ``eq(x[0], amax(x))`` over the count of tied elements.)"""
+
+    nargs = 2
+
+    @classmethod
+    def eval(cls, a, b):
+        if a.is_number and b.is_number:
+            same = sp.Eq(a, b)
+            if same in (sp.true, sp.false):
+                return sp.Integer(bool(same))
         return None
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+    def _eval_is_extended_real(self):
+        return True
+
+    def _eval_power(self, exponent):
+        return _zero_one_power(self, exponent)
+
+
+def _zero_one_power(f: sp.Expr, exponent: sp.Expr) -> sp.Expr | None:
+    """``f**n`` of a function whose values are 0 and 1 is ``f`` (n a positive integer)."""
+    return f if exponent.is_Integer and exponent.is_positive else None
 
 
 class maximum(_Real):
