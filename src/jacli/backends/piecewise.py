@@ -154,12 +154,13 @@ class minimum(_Real):
         return heaviside(b - a, HALF)
 
 
-_SYMPY = {sp.Abs: abs, sp.sign: sign}
+_SYMPY = {sp.Abs: abs, sp.sign: sign, sp.Heaviside: heaviside}
 
 
 def on_reals(expr: sp.Expr) -> sp.Expr:
-    """``expr`` with SymPy's complex ``Abs`` and ``sign`` (which its own simplifications make,
-    e.g. ``sqrt(x**2)`` is ``Abs(x)``) replaced by the real functions above."""
+    """``expr`` with SymPy's complex ``Abs``, ``sign`` and ``Heaviside`` (which its own
+    simplifications make, e.g. ``sqrt(x**2)`` is ``Abs(x)``) replaced by the real functions
+    above, whose values are the same."""
     if not isinstance(expr, sp.Basic) or expr.is_Atom or not expr.has(*_SYMPY):
         return expr
     for complex_f, real_f in _SYMPY.items():
