@@ -214,3 +214,29 @@ VECTOR_POINTS = [
 def test_sweep_reductions(cli_json, reduce, treduce, inner, tinner, at):
     program = "sin(" + reduce.format(f"({inner})") + ")"
     assert_matches_torch(cli_json, program, lambda x: torch.sin(treduce(tinner(x))), at)
+
+
+# --- exact values: never a guessed sign --------------------------------------------------
+
+def test_an_undecidable_sign_is_left_exact_not_guessed():
+    """cos(1)**2 + sin(1)**2 - 1 is 0, but evalf sees -0.e-165 and SymPy's sign says -1."""
+    from jacli.backends import piecewise as pw
+    from jacli.backends.symbolic import classify
+
+    zero = sp.cos(1) ** 2 + sp.sin(1) ** 2 - 1
+    assert float(sp.sign(zero).evalf(30)) == -1.0  # the trap
+    for f in (pw.sign(zero), pw.heaviside(zero, 0), pw.maximum(zero, 0), pw.abs(zero)):
+        assert classify(f) == (None, "symbolic"), f
+    assert classify(pw.abs(sp.sqrt(2) - 2)) == (pytest.approx(2 - 2 ** 0.5), "real")
+
+
+def test_sympy_complex_functions_are_brought_onto_the_reals():
+    from jacli.backends import piecewise as pw
+
+    x = sp.Symbol("x", real=True)
+    e = pw.on_reals(sp.sqrt(x ** 2) + sp.sign(x) + sp.Heaviside(x))
+    assert str(e) == "abs(x) + heaviside(x, 1/2) + sign(x)"
+    assert e.diff(x) == pw.sign(x)
+    for at in (-2, 0, 3):
+        original = sp.sqrt(x ** 2) + sp.sign(x) + sp.Heaviside(x)
+        assert e.xreplace({x: at}) == original.xreplace({x: at})

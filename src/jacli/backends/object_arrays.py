@@ -76,7 +76,7 @@ class relu(sp.Function):
         return self.args[0].is_extended_real
 
     def _eval_is_extended_nonnegative(self):
-        return self.args[0].is_extended_real
+        return True if self.args[0].is_extended_real else None  # unknown off the reals
 
 
 class _TieExtreme(sp.Function):

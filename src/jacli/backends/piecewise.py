@@ -68,7 +68,7 @@ class abs(_Real):  # noqa: A001 - named as torch.abs so that formulas print as t
         return sign(self.args[0])
 
     def _eval_is_extended_nonnegative(self):
-        return self.args[0].is_extended_real
+        return True if self.args[0].is_extended_real else None  # unknown off the reals
 
     def _latex(self, printer):
         return r"\left|{" + printer._print(self.args[0]) + r"}\right|"
@@ -94,8 +94,9 @@ class heaviside(_Real):
         return sp.S.Zero
 
     def _eval_is_extended_nonnegative(self):
-        return fuzzy_and(a.is_extended_real for a in self.args) and \
-            self.args[1].is_extended_nonnegative
+        known = fuzzy_and([a.is_extended_real for a in self.args] +
+                          [self.args[1].is_extended_nonnegative])
+        return True if known else None
 
     def _eval_power(self, exponent):
         """A step of 0s and 1s is its own square: relu(x)**2 differentiates to
