@@ -209,7 +209,8 @@ VECTOR_POINTS = [
 
 
 @pytest.mark.parametrize("reduce, treduce", REDUCTIONS)
-@pytest.mark.parametrize("inner, tinner", [("sin(x)", torch.sin), ("x**2 - x", lambda x: x ** 2 - x)])
+@pytest.mark.parametrize("inner, tinner", [("sin(x)", torch.sin),
+                                           ("x**2 - x", lambda x: x ** 2 - x)])
 @pytest.mark.parametrize("at", VECTOR_POINTS, ids=["tie2", "tie3", "distinct"])
 def test_sweep_reductions(cli_json, reduce, treduce, inner, tinner, at):
     program = "sin(" + reduce.format(f"({inner})") + ")"

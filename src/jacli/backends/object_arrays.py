@@ -22,7 +22,7 @@ import numpy as np
 import sympy as sp
 from sympy.core.logic import fuzzy_and
 
-from jacli.backends.piecewise import eq, heaviside
+from jacli.backends.piecewise import RealFunction, eq, heaviside
 from jacli.backends.torch_messages import (size_mismatch, broadcast_error, check_dim,
                                            matmul_error, reshape_error)
 from jacli.errors import LimitError
@@ -58,22 +58,17 @@ class detach(sp.Function):
         return sp.S.Zero
 
 
-class relu(sp.Function):
+class relu(RealFunction):
     """max(x, 0) with torch's convention relu'(0) = 0."""
 
     nargs = 1
 
-    @classmethod
-    def eval(cls, arg):
-        if arg.is_number and arg.is_extended_real:
-            return sp.Max(arg, 0)
-        return None
+    @staticmethod
+    def number(arg):
+        return sp.Max(arg, 0)
 
     def fdiff(self, argindex=1):
         return heaviside(self.args[0], 0)
-
-    def _eval_is_extended_real(self):
-        return self.args[0].is_extended_real
 
     def _eval_is_extended_nonnegative(self):
         return True if self.args[0].is_extended_real else None  # unknown off the reals

@@ -26,7 +26,7 @@ HALF = sp.Rational(1, 2)
 _UNDECIDED = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min)
 
 
-class _Real(sp.Function):
+class RealFunction(sp.Function):
     """A function of real arguments: ``number`` gives its value at real numbers."""
 
     @staticmethod
@@ -58,7 +58,7 @@ class _Real(sp.Function):
         return None
 
 
-class abs(_Real):  # noqa: A001 - named as torch.abs so that formulas print as typed
+class abs(RealFunction):  # noqa: A001 - torch.abs's name: formulas print as typed
     """|x| with d/dx = sign(x): PyTorch's abs'(0) = 0."""
 
     nargs = 1
@@ -74,7 +74,7 @@ class abs(_Real):  # noqa: A001 - named as torch.abs so that formulas print as t
         return r"\left|{" + printer._print(self.args[0]) + r"}\right|"
 
 
-class sign(_Real):
+class sign(RealFunction):
     """-1, 0 or 1; d/dx = 0 (PyTorch's sign' everywhere, the true derivative off 0)."""
 
     nargs = 1
@@ -84,7 +84,7 @@ class sign(_Real):
         return sp.S.Zero
 
 
-class heaviside(_Real):
+class heaviside(RealFunction):
     """torch.heaviside(x, h0): 0 below 0, 1 above, ``h0`` at 0; d/dx = 0 off the step."""
 
     nargs = 2
@@ -133,7 +133,7 @@ def _zero_one_power(f: sp.Expr, exponent: sp.Expr) -> sp.Expr | None:
     return f if exponent.is_Integer and exponent.is_positive else None
 
 
-class maximum(_Real):
+class maximum(RealFunction):
     """torch.maximum(a, b): a tie gives each argument half of the gradient."""
 
     nargs = 2
@@ -144,7 +144,7 @@ class maximum(_Real):
         return heaviside(a - b, HALF)
 
 
-class minimum(_Real):
+class minimum(RealFunction):
     """torch.minimum(a, b): a tie gives each argument half of the gradient."""
 
     nargs = 2
