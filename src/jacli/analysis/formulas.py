@@ -20,6 +20,7 @@ from jacli.analysis.kinks import kink_notices
 from jacli.analysis.numeric import Numeric
 from jacli.analysis.prepare import Setup, stage
 from jacli.analysis.shorten import Rows, shorten
+from jacli.backends.piecewise import on_reals
 from jacli.backends.symbolic import SymbolicBackend, jacobian, substitute
 from jacli.request.command import Command as C
 from jacli.result.labels import labels
@@ -66,7 +67,7 @@ def symbolic(problem: Problem, setup: Setup, num: Numeric | None) -> Symbolic:
     B = SymbolicBackend(problem.limits)
     bindings = {name: B.variable(name, setup.shapes[name]) for name in setup.variables}
     out = np.asarray(run(setup.program, B, bindings))
-    values = list(out.flat)
+    values = [on_reals(v) for v in out.flat]  # sqrt(x**2) is SymPy's complex Abs(x)
     _refuse_placeholders(B, values, labels(setup.program.output_label, out.shape))
     inputs = [s for w in setup.wrt for s in np.asarray(bindings[w]).flat]
     if num is None:

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import sympy as sp
 
+from jacli.backends import piecewise as pw
 from jacli.backends.object_arrays import amax, amin, relu
 
 # (SymPy function, what makes the point special, what each side does there)
 _RULES = [
-    (sp.Abs, "abs at 0", "the derivative is undefined; torch uses abs'(0) = 0 and SymPy "
-             "sign(0) = 0, so they agree by convention"),
+    (pw.abs, "abs at 0", "the derivative is undefined; torch uses abs'(0) = 0 and jacli's "
+             "SymPy meaning sign(0) = 0, so they agree by convention"),
     (relu, "relu at 0", "the derivative is undefined; torch's relu'(0) is 0 by convention and "
-           "jacli's SymPy meaning uses Heaviside(0) = 0 to match"),
-    (sp.sign, "sign at 0", "sign jumps here: the derivative is a Dirac delta, torch says 0"),
-    (sp.Heaviside, "Heaviside at 0", "a step: the derivative is a Dirac delta"),
+           "jacli's SymPy meaning uses heaviside(0, 0) = 0 to match"),
+    (pw.sign, "sign at 0", "sign jumps here: the derivative is undefined, torch and jacli "
+              "say 0"),
+    (pw.heaviside, "heaviside at 0", "a step: the derivative is undefined, torch and jacli "
+                   "say 0"),
 ]
 
 
@@ -41,12 +44,11 @@ def _note(node: sp.Basic, point) -> str | None:
     for cls, what, why in _RULES:
         if isinstance(node, cls) and _at(node.args[0], point) == 0:
             return f"{what}: {text(node)} sits on its kink at this point — {why}"
-    if isinstance(node, (sp.Max, sp.Min)):
+    if isinstance(node, (pw.maximum, pw.minimum)):
         args = [_at(a, point) for a in node.args]
-        if len(set(args)) < len(args):
-            kind = "maximum" if isinstance(node, sp.Max) else "minimum"
-            return (f"{kind} tie: {text(node)} has equal arguments here — the derivative is undefined;"
-                    " torch and SymPy both split the gradient 1/2, 1/2")
+        if None not in args and len(set(args)) < len(args):
+            return (f"{type(node).__name__} tie: {text(node)} has equal arguments here — the "
+                    "derivative is undefined; torch and jacli both split the gradient 1/2, 1/2")
     if isinstance(node, (amax, amin)):  # max(a), min(a): several elements may tie
         args = [_at(a, point) for a in node.args]
         ties = args.count(_at(node, point)) if None not in args else 0

@@ -19,6 +19,7 @@ import numpy as np
 import sympy as sp
 
 from jacli.backends import object_arrays as oa
+from jacli.backends import piecewise as pw
 from jacli.backends.lazy import torch
 from jacli.language.signatures import ALIASES, SIGNATURES, Signature, shape_arg
 
@@ -61,14 +62,14 @@ MEANINGS: dict[str, Meaning] = {
     "log2": _ew(lambda x: sp.log(x, 2), "log2", (0.1, 3.0)),
     "log10": _ew(lambda x: sp.log(x, 10), "log10", (0.1, 3.0)),
     "sqrt": _ew(sp.sqrt, "sqrt", (0.1, 3.0)),
-    "abs": _ew(sp.Abs, "abs"),
+    "abs": _ew(pw.abs, "abs"),
     "square": _ew(lambda x: x**2, "square"),
     "sigmoid": _ew(lambda x: 1 / (1 + sp.exp(-x)), "sigmoid"),
     "relu": _ew(oa.relu, "relu"),
     "softplus": _ew(lambda x: sp.log(1 + sp.exp(x)), "nn.functional.softplus"),
     "pow": Meaning(oa.binary_elementwise(lambda x, p: x**p), lambda B, x, p: torch.pow(x, p), domain=(0.5, 2.0)),
-    "maximum": Meaning(oa.binary_elementwise(sp.Max), lambda B, x, y: torch.maximum(x, y)),
-    "minimum": Meaning(oa.binary_elementwise(sp.Min), lambda B, x, y: torch.minimum(x, y)),
+    "maximum": Meaning(oa.binary_elementwise(pw.maximum), lambda B, x, y: torch.maximum(x, y)),
+    "minimum": Meaning(oa.binary_elementwise(pw.minimum), lambda B, x, y: torch.minimum(x, y)),
     "detach": Meaning(oa.elementwise(oa.detach), lambda B, x: x.detach()),
     "sum": Meaning(lambda B, a, dim=None, keepdim=False: oa.reduce_along(sp.Add, a, dim, keepdim), _torch_reduce("sum")),
     "mean": Meaning(oa.mean, _torch_reduce("mean")),

@@ -5,11 +5,10 @@ reductions, reshapes and indexing follow the same rules as PyTorch; where NumPy 
 a shape torch refuses, or word a refusal its own way, the operation raises torch's message
 (``torch_messages``). Conventions chosen so that SymPy and autograd agree exactly away from
 kinks and, where PyTorch has a convention at a kink, at the kink too:
-  * ``abs`` is ``Abs``: d/dx = sign(x), and sign(0) = 0 like torch.
-  * ``relu`` is its own SymPy function whose derivative is ``Heaviside(x, 0)`` (H(0) = 0),
+  * ``abs``, ``sign``, ``maximum``, ``minimum`` are the real functions of ``piecewise``:
+    abs'(x) = sign(x) with sign(0) = 0 like torch; a maximum/minimum tie splits 1/2, 1/2.
+  * ``relu`` is its own SymPy function whose derivative is ``heaviside(x, 0)`` (0 at 0),
     matching torch's relu'(0) = 0. The true derivative is undefined at 0.
-  * ``maximum``/``minimum`` are ``Max``/``Min``: at a tie SymPy's Heaviside(0) = 1/2 and torch
-    also splits the gradient 1/2, 1/2.
   * ``amax``/``amin`` (whole-tensor ``max()``/``min()``) are their own SymPy functions: a tie
     splits the gradient evenly among the tied elements, as torch's amax and max() do.
   * ``detach`` is its own SymPy function with derivative 0 whose value is its argument.
@@ -21,7 +20,9 @@ from typing import Callable
 
 import numpy as np
 import sympy as sp
+from sympy.core.logic import fuzzy_and
 
+from jacli.backends.piecewise import RealFunction, eq, heaviside
 from jacli.backends.torch_messages import (size_mismatch, broadcast_error, check_dim,
                                            matmul_error, reshape_error)
 from jacli.errors import LimitError
@@ -57,19 +58,20 @@ class detach(sp.Function):
         return sp.S.Zero
 
 
-class relu(sp.Function):
+class relu(RealFunction):
     """max(x, 0) with torch's convention relu'(0) = 0."""
 
     nargs = 1
 
-    @classmethod
-    def eval(cls, arg):
-        if arg.is_number and arg.is_extended_real:
-            return sp.Max(arg, 0)
-        return None
+    @staticmethod
+    def number(arg):
+        return sp.Max(arg, 0)
 
     def fdiff(self, argindex=1):
-        return sp.Heaviside(self.args[0], 0)
+        return heaviside(self.args[0], 0)
+
+    def _eval_is_extended_nonnegative(self):
+        return True if self.args[0].is_extended_real else None  # unknown off the reals
 
 
 class _TieExtreme(sp.Function):
@@ -88,18 +90,27 @@ class _TieExtreme(sp.Function):
         return None
 
     def fdiff(self, argindex=1):
+        if len(self.args) == 2:  # as maximum/minimum: a step that is 1/2 at a tie
+            a, b = self.args if argindex == 1 else reversed(self.args)
+            return heaviside(self.direction * (a - b), sp.Rational(1, 2))
+
         def hit(a):
-            return sp.Piecewise((1, sp.Eq(a, self)), (0, True))
+            return eq(a, self)
 
         return hit(self.args[argindex - 1]) / sp.Add(*(hit(a) for a in self.args))
+
+    def _eval_is_extended_real(self):
+        return fuzzy_and(a.is_extended_real for a in self.args)
 
 
 class amax(_TieExtreme):
     pick = sp.Max
+    direction = 1
 
 
 class amin(_TieExtreme):
     pick = sp.Min
+    direction = -1
 
 
 def obj(value) -> np.ndarray:

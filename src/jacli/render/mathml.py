@@ -109,7 +109,7 @@ def _call(node: ast.Call, names: frozenset[str]) -> str:
     args = [_walk(a, names)[0] for a in node.args]
     if fn == "sqrt" and len(args) == 1:
         return f"<msqrt>{args[0]}</msqrt>"
-    if fn == "Abs" and len(args) == 1:
+    if fn in ("Abs", "abs") and len(args) == 1:
         return f"<mrow><mo>|</mo>{args[0]}<mo>|</mo></mrow>"
     joined = "<mo>,</mo>".join(f"<mrow>{a}</mrow>" for a in args)
     return (f"<mrow><mi>{escape(SPELLED.get(fn, fn))}</mi><mo>&#x2061;</mo>"
