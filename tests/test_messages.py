@@ -66,11 +66,15 @@ def test_chained_requires_grad_underscore_declares_the_leaf(cli_json):
     assert d["vjp"]["numeric"] == pytest.approx([4.0, 6.0])
 
 
-def test_requires_grad_underscore_elsewhere_names_the_supported_form(cli):
-    err, hint = _error(cli, "grad", "x = torch.tensor([1.0, 2.0])\nz = x*2\n"
-                       "x.requires_grad_()\ny = (x*z).sum()")
-    assert "x.requires_grad_()" in err and "started at zero" not in hint
-    assert "x = torch.tensor([1.0, 2.0], requires_grad=True)" in hint
+def test_requires_grad_underscore_later_is_pytorchs_answer(cli_json):
+    """z was computed before x required grad: a constant to autograd, as in PyTorch."""
+    d = cli_json("grad", "x = torch.tensor([1.0, 2.0])\nz = x*2\n"
+                 "x.requires_grad_()\ny = (x*z).sum()")
+    x = torch.tensor([1.0, 2.0])
+    z = x * 2
+    x.requires_grad_()
+    (x * z).sum().backward()
+    assert d["vjp"]["grad"]["x"] == x.grad.tolist()
 
 
 def test_eye_with_requires_grad_is_a_leaf(cli_json):
@@ -81,28 +85,24 @@ def test_eye_with_requires_grad_is_a_leaf(cli_json):
     assert d["vjp"]["numeric"] == pytest.approx(inp.grad.flatten().tolist())
 
 
-def test_requires_grad_inside_an_expression_says_so(cli):
-    err, hint = _error(cli, "grad", "y = (torch.ones(2, requires_grad=True) * 2).sum()")
-    assert "whole right side of an assignment" in err
-    assert "torch.ones(..., requires_grad=True)" in hint
+def test_requires_grad_inside_an_expression_is_an_unnamed_leaf(cli_json):
+    """PyTorch makes a leaf there too; it has no name, so jacli calls it leaf1."""
+    d = cli_json("grad", "y = (torch.ones(2, requires_grad=True) * 2).sum()")
+    assert d["vjp"]["grad"]["leaf1"] == [2.0, 2.0]
 
 
 # -- known but unsupported PyTorch --------------------------------------------------------------
-@pytest.mark.parametrize("line, construct, fix", [
-    ("g = torch.autograd.grad(x.sum(), x)", "torch.autograd.grad(...)", "backward"),
-    ("J = torch.autograd.functional.jacobian(x, x)", "torch.autograd.functional.jacobian",
-     "jacli jacobian"),
-    ("J = torch.func.jacrev(x)", "torch.func.jacrev", "jacli jacobian"),
-    ("h = x.register_hook(x)", "x.register_hook()", "backward"),
-    ("x.retain_grad()", "x.retain_grad()", "requires_grad=True"),
-    ("opt = torch.optim.SGD(x)", "torch.optim.SGD", "SGD step"),
-    ("m = nn.Linear(2, 3)", "nn.Linear", "x @ W.T + b"),
+@pytest.mark.parametrize("line, construct", [
+    ("f = torch.fft.fft(x)", "torch.fft is not supported"),
+    ("s = torch.svd_lowrank(x)", "torch.svd_lowrank is not supported"),
+    ("import scipy", "import of scipy is refused"),
+    ("try:\n    z = x\nexcept ValueError:\n    z = x", "'try' is not supported"),
+    ("t = x.storage()", "tensor attribute .storage is not supported"),
 ])
-def test_known_pytorch_apis_are_named_as_not_supported_yet(cli, line, construct, fix):
+def test_pytorch_beyond_the_language_is_named(cli, line, construct):
     err, hint = _error(cli, "grad", "x = torch.tensor([1.0, 2.0], requires_grad=True)\n" + line
                        + "\ny = x.sum()")
-    assert construct in err and "not supported yet" in err
-    assert fix in hint and "did you mean" not in hint
+    assert construct in err and "line 2" in err
 
 
 # -- nothing to differentiate -----------------------------------------------------------------

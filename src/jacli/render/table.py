@@ -62,7 +62,8 @@ def header(r: Result) -> Text:
                        for v in r.variables), style="cyan")
     if r.point_text:
         t.append("\nat ")
-        t.append(", ".join(f"{k} = {v}" for k, v in r.point_text.items()), style="cyan")
+        t.append(", ".join(f"{k} = {_elided(v)}" for k, v in r.point_text.items()),
+                 style="cyan")
     else:
         t.append("\nno point given (--at): formulas only")
     if r.value_numeric is not None:
@@ -73,6 +74,15 @@ def header(r: Result) -> Text:
         t.append(f"\npasted PyTorch: {len(ignored)} line(s) ignored ({', '.join(kinds)})",
                  style="dim")
     return t
+
+
+def _elided(text: str, limit: int = 160) -> str:
+    """A point's value as the header shows it: whole when short, else its start and a
+    pointer to the JSON (a 256×256 weight matrix is not a header)."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(", ", 0, limit)
+    return text[:cut if cut > 0 else limit] + ", …  (all values: --json)"
 
 
 def definitions_lines(r: Result) -> list[Text]:

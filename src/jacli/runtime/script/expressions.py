@@ -304,6 +304,8 @@ def _hint(e: Exception) -> str | None:
         return "give backward a gradient of the output's shape: y.backward(torch.ones_like(y))"
     if "modified by an inplace operation" in text:
         return "do not write in place into a tensor autograd saved; clone it first"
+    if "Only Tensors of floating point" in text:
+        return "make the values floats: write 1.0 for 1, or pass dtype=torch.float"
     if "leaf Variable that requires grad" in text:
         return "update parameters inside `with torch.no_grad():`"
     return None

@@ -132,15 +132,26 @@ class Machine(Statements, Specials, Caller, Evaluator):
         the last name assigned at the top (as in the expression language), one event."""
         line, label, out = self.last_output or (None, None, None)
         if not isinstance(out, torch.Tensor) or not out.requires_grad:
-            raise UsageError("the script has no gradient event and no output that depends on "
-                             "a tensor with requires_grad=True", hint="end it with y.backward() "
-                             "(or y.backward(v) for a non-scalar y)")
+            raise self.nothing_to_differentiate()
         named = self.named(reached_leaves(out))
         event = Event("output", line, label, out.detach().clone(), None, "--v", named,
                       grad_before=snapshot(named))
         replay_or_why(self.trace, event, out, named, None)
         event.grad = snapshot(named)
         self.events.append(event)
+
+    def nothing_to_differentiate(self) -> UsageError:
+        tensors = [(n, t) for n, t in self.globals.names.items()
+                   if isinstance(t, torch.Tensor) and t.dtype.is_floating_point]
+        if not any(t.requires_grad for _, t in tensors):
+            name, t = tensors[0] if tensors else ("x", torch.tensor([1.0, 2.0]))
+            values = t.tolist() if t.numel() <= 8 else "[...]"
+            return UsageError("no tensor has requires_grad=True, so there is nothing to "
+                              "differentiate", hint=f"declare the input as a variable: {name} "
+                              f"= torch.tensor({values}, requires_grad=True)")
+        return UsageError("the script has no gradient event and no output that depends on a "
+                          "tensor with requires_grad=True", hint="end it with y.backward() "
+                          "(or y.backward(v) for a non-scalar y)")
 
     def override(self, name: str, value: Any, node) -> None:
         """``--at name=...`` replaces the values of the leaf first bound to ``name``."""
