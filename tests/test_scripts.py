@@ -327,3 +327,22 @@ def test_magic_lines_are_dropped_and_versions_recorded(cli_json):
     assert out["vjp"]["grad"]["x"] == [3.0, 3.0]
     assert set(out["versions"]) == {"jacli", "torch", "sympy"}
     assert out["versions"]["torch"].startswith(torch.__version__.split("+")[0])
+
+
+def test_many_points_run_each_point_on_its_own_path(cli, tmp_path):
+    """--at-file on a script whose loop count depends on the value: one run per point."""
+    import json
+
+    points = tmp_path / "points.jsonl"
+    points.write_text('{"x": 0.3}\n{"x": 5}\n{"x": -0.01}\n')
+    source = "y = x * 2\nwhile y.abs() < 10:\n    y = y * 2\ny.backward()"
+    r = cli("grad", source, "--at-file", str(points))
+    assert r.code == 0, r.err
+    rows = [json.loads(line) for line in r.out.splitlines()][1:]
+    for row, x in zip(rows, (0.3, 5.0, -0.01)):
+        t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        y = t * 2
+        while y.abs() < 10:
+            y = y * 2
+        y.backward()
+        assert row["vjp"] == [t.grad.item()] and row["value"] == [y.item()]

@@ -107,6 +107,13 @@ def emit_many(problem, points, out_file: str | None = None) -> int:
     if problem.command not in (C.jacobian, C.vjp, C.grad):
         raise UsageError(f"many points work with jacobian, vjp and grad, not {problem.command}")
     progress = _progress(len(points))
+    if _runs_as_script(problem):
+        if out_file is not None:
+            raise UsageError("--out-file takes a straight-line program; a script streams "
+                             "JSON Lines", where="--out-file")
+        from jacli.many.scripted import script_lines
+
+        json_lines = script_lines  # noqa: F811 - one point at a time, each on its own path
     if out_file is not None:
         return _write_arrays(problem, points, out_file, progress)
     disagree = False
@@ -122,6 +129,21 @@ def emit_many(problem, points, out_file: str | None = None) -> int:
         if progress:
             progress(None)
     return ExitCode.DISAGREE if disagree else ExitCode.OK
+
+
+def _runs_as_script(problem) -> bool:
+    """A program the straight-line language refuses and the script machine runs."""
+    from jacli.errors import JacliError
+    from jacli.language import parse_program
+    from jacli.language.script import is_script
+
+    if not is_script(problem.source):
+        return False
+    try:
+        parse_program(problem.source, output=problem.output, limits=problem.limits)
+    except JacliError:
+        return True
+    return False
 
 
 def _write_arrays(problem, points, path: str, progress) -> int:
