@@ -23,15 +23,13 @@ def versions() -> dict[str, str]:
     the symbolic-only path never loads torch)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from jacli import __version__
-
     def of(name: str) -> str:
         try:
             return version(name)
         except PackageNotFoundError:
             return "unknown"
 
-    return {"jacli": __version__, "torch": of("torch"), "sympy": of("sympy")}
+    return {"jacli": of("jacli"), "torch": of("torch"), "sympy": of("sympy")}
 
 
 def extras(problem: Problem, setup: Setup, d, sym) -> dict:

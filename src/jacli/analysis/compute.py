@@ -19,21 +19,27 @@ from jacli.request.problem import Problem
 from jacli.result import Result
 
 
-def compute(problem: Problem, scripts: bool = True) -> Result:
+def compute(problem: Problem) -> Result:
     """Answer ``problem``; raises ``JacliError`` for anything the user can fix. A program the
-    straight-line language refuses runs as a script (``analysis.script``) unless
-    ``scripts`` is false (a script's own replay: straight-line by construction)."""
+    straight-line language refuses runs as a script (``analysis.script``), whose chosen
+    event is replayed through ``compute_program``."""
     old = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old, RECURSION))
     try:
         try:
             setup = stage(problem.limits.timeout, "input parsing", lambda: prepare(problem))
         except (ParseError, NameLookupError, UsageError, ValueInputError, ShapeError):
-            if not scripts or not is_script(problem.source):
+            if not is_script(problem.source):
                 raise
             from jacli.analysis.script import compute_script  # torch: only scripts need it
 
-            return compute_script(problem)
+            return compute_script(problem, compute_program)
         return assemble(problem, setup)
     finally:
         sys.setrecursionlimit(old)
+
+
+def compute_program(problem: Problem) -> Result:
+    """A straight-line program only (a script's replay is one by construction)."""
+    setup = stage(problem.limits.timeout, "input parsing", lambda: prepare(problem))
+    return assemble(problem, setup)

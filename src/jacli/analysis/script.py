@@ -14,11 +14,10 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
-from jacli.analysis import compute as pipeline
 from jacli.analysis.autograd import torch_repr
 from jacli.analysis.prepare import stage
 from jacli.errors import JacliError, UsageError
@@ -34,8 +33,9 @@ from jacli.runtime.script.trace import replay_name
 REPLAYED = 8  # events analysed in full (formulas, exact values); the rest keep the numbers
 
 
-def compute_script(problem: Problem) -> Result:
-    """Run ``problem.source`` as a script and answer for its chosen event."""
+def compute_script(problem: Problem, analyse_program: Callable[[Problem], Result]) -> Result:
+    """Run ``problem.source`` as a script and answer for its chosen event;
+    ``analyse_program`` answers a straight-line program (each replay)."""
     if problem.command in (C.graph,) or problem.emit:
         raise UsageError(f"{'--emit' if problem.emit else 'jacli graph'} takes one expression "
                          "or a straight-line program, not a script with loops, functions or "
@@ -46,7 +46,7 @@ def compute_script(problem: Problem) -> Result:
     chosen = _chosen(problem, run)
     analysed = {}
     for i in sorted({*range(min(REPLAYED - 1, len(run.events))), len(run.events) - 1, chosen}):
-        analysed[i] = _analyse(problem, run.events[i])
+        analysed[i] = _analyse(problem, run.events[i], analyse_program)
     top = analysed[chosen] or _numbers_only(problem, run.events[chosen])
     return _finish(problem, run, chosen, top, analysed)
 
@@ -77,7 +77,7 @@ def _chosen(problem: Problem, run: ScriptRun) -> int:
     return k - 1
 
 
-def _analyse(problem: Problem, event: Event) -> Result | None:
+def _analyse(problem: Problem, event: Event, analyse_program) -> Result | None:
     """The replay analysed as a program, or ``None`` (no replay, or the replay refused)."""
     if event.replay is None:
         return None
@@ -95,7 +95,7 @@ def _analyse(problem: Problem, event: Event) -> Result | None:
                          problem.limits.source_chars, 2_000_000), nodes=max(
                          problem.limits.nodes, 200_000)))
     try:
-        return pipeline.compute(replay, scripts=False)
+        return analyse_program(replay)
     except JacliError as e:
         event.replay_why = f"the replay was refused: {e.message}"
         event.replay = None

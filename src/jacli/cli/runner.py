@@ -111,9 +111,7 @@ def emit_many(problem, points, out_file: str | None = None) -> int:
         if out_file is not None:
             raise UsageError("--out-file takes a straight-line program; a script streams "
                              "JSON Lines", where="--out-file")
-        from jacli.many.scripted import script_lines
-
-        json_lines = script_lines  # noqa: F811 - one point at a time, each on its own path
+        from jacli.many.scripted import script_lines as json_lines  # noqa: F811 - per point
     if out_file is not None:
         return _write_arrays(problem, points, out_file, progress)
     disagree = False

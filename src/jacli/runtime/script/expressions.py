@@ -15,6 +15,7 @@ import torch
 
 from jacli.errors import LimitError, NameLookupError, ParseError, ScriptError
 from jacli.runtime.script.objects import Func, Scope
+from jacli.runtime.script.messages import describe, first_line, hint_for, source_of
 from jacli.runtime.script.trace import Untraceable, scalar_text
 
 BINARY = {ast.Add: (operator.add, "+"), ast.Sub: (operator.sub, "-"),
@@ -42,7 +43,7 @@ class Evaluator:
     def eval(self, node: ast.expr) -> Any:
         method = getattr(self, "e_" + type(node).__name__, None)
         if method is None:
-            raise self.fail(node, f"{_describe(node)} is not supported in scripts")
+            raise self.fail(node, f"{describe(node)} is not supported in scripts")
         return method(node)
 
     # -- leaves ---------------------------------------------------------------------------
@@ -237,7 +238,7 @@ class Evaluator:
         try:
             return bool(value)
         except RuntimeError as e:
-            raise self.fail(node, f"PyTorch: {_first(e)}", "compare one element: "
+            raise self.fail(node, f"PyTorch: {first_line(e)}", "compare one element: "
                             "x.item(), x.norm(), or (x > 0).all()", kind=ScriptError) from None
 
     def iterate(self, value: Any, node) -> list:
@@ -249,7 +250,7 @@ class Evaluator:
         try:
             return value if isinstance(value, (list, tuple, range, dict)) else list(value)
         except (TypeError, RuntimeError) as e:
-            raise self.fail(node, f"cannot loop over this value: {_first(e)}",
+            raise self.fail(node, f"cannot loop over this value: {first_line(e)}",
                             kind=ScriptError) from None
 
     def real(self, node, fn, *args, **kwargs) -> Any:
@@ -258,7 +259,7 @@ class Evaluator:
             return fn(*args, **kwargs)
         except (RuntimeError, TypeError, ValueError, IndexError, KeyError, ZeroDivisionError,
                 AttributeError, OverflowError) as e:
-            raise self.fail(node, f"{_source(fn)}{_first(e)}", _hint(e),
+            raise self.fail(node, f"{source_of(fn)}{first_line(e)}", hint_for(e),
                             kind=ScriptError) from None
 
     def record(self, out, node, template: str, operands: list) -> None:
@@ -281,37 +282,3 @@ class Evaluator:
 
     def untraceable(self, out, node, what: str) -> None:
         self.trace.refuse(out, f"{what} (line {node.lineno}) cannot be replayed")
-
-
-def _first(e: Exception) -> str:
-    """The first line of an error, cut after its first sentence when it is long."""
-    text = str(e).strip().split("\n")[0] or type(e).__name__
-    if len(text) > 160 and ". " in text[:400]:
-        text = text[:text.index(". ", 0, 400) + 1]
-    return text[:400]
-
-
-def _source(fn) -> str:
-    return "PyTorch: " if getattr(fn, "__module__", "") and "torch" in str(
-        getattr(fn, "__module__", "")) else ""
-
-
-def _hint(e: Exception) -> str | None:
-    text = str(e)
-    if "backward through the graph a second time" in text:
-        return "pass retain_graph=True to the first backward(), as PyTorch asks"
-    if "grad can be implicitly created only for scalar outputs" in text:
-        return "give backward a gradient of the output's shape: y.backward(torch.ones_like(y))"
-    if "modified by an inplace operation" in text:
-        return "do not write in place into a tensor autograd saved; clone it first"
-    if "Only Tensors of floating point" in text:
-        return "make the values floats: write 1.0 for 1, or pass dtype=torch.float"
-    if "leaf Variable that requires grad" in text:
-        return "update parameters inside `with torch.no_grad():`"
-    return None
-
-
-def _describe(node) -> str:
-    return {"NamedExpr": "':=' (walrus)", "Await": "'await'", "Yield": "'yield'",
-            "YieldFrom": "'yield from'", "Starred": "'*' here"}.get(
-        type(node).__name__, f"'{type(node).__name__}'")

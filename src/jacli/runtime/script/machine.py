@@ -15,14 +15,12 @@ from typing import Any
 import torch
 
 from jacli.bounds import Limits
-from jacli.errors import JacliError, LimitError, ParseError, UsageError, ValueInputError
+from jacli.errors import LimitError, ParseError, UsageError, ValueInputError
 from jacli.language.text import check_size, clean, syntax_error
-from jacli.runtime.script import vocabulary as V
 from jacli.runtime.script.calls import Caller
 from jacli.runtime.script.events import Event, reached_leaves, replay_or_why, snapshot
 from jacli.runtime.script.expressions import Evaluator
-from jacli.runtime.script.objects import (MISSING, Break, Continue, Func, Instance,
-                                          ModuleRef, Return, Scope, ScriptClass)
+from jacli.runtime.script.objects import Func, Instance, ModuleRef, Return, Scope, ScriptClass
 from jacli.runtime.script.specials import Specials
 from jacli.runtime.script.statements import Statements
 from jacli.runtime.script.trace import Trace

@@ -94,5 +94,3 @@ class Break(Exception):
 class Continue(Exception):
     pass
 
-
-MISSING = object()  # "no value": a skipped display call, an unbound name

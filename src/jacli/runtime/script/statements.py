@@ -10,11 +10,10 @@ from typing import Any
 
 import torch
 
-from jacli.errors import ParseError, ScriptError
-from jacli.runtime.script import vocabulary as V
+from jacli.errors import ScriptError
+from jacli.runtime.script.definitions import Definitions
 from jacli.runtime.script.expressions import BINARY
-from jacli.runtime.script.objects import (Break, Builtin, Continue, Func, Instance, ModuleRef,
-                                          Return, ScriptClass)
+from jacli.runtime.script.objects import Break, Builtin, Continue, Instance, Return
 
 _IN_PLACE_OP = {ast.Add: "add_", ast.Sub: "sub_", ast.Mult: "mul_", ast.Div: "div_",
                 ast.Pow: "pow_"}
@@ -23,7 +22,7 @@ _REFUSED = {ast.Try: "'try'", ast.Raise: "'raise'", ast.Global: "'global'",
             ast.Nonlocal: "'nonlocal'", ast.AsyncFunctionDef: "'async def'"}
 
 
-class Statements:
+class Statements(Definitions):
     """Mixin of the machine: ``block(statements)``."""
 
     def block(self, body: list[ast.stmt]) -> None:
@@ -208,87 +207,6 @@ class Statements:
             raise self.fail(stmt, "only `with torch.no_grad():` (or enable_grad) is supported")
         with context:
             self.block(stmt.body)
-
-    # -- definitions ----------------------------------------------------------------------
-    def s_FunctionDef(self, stmt: ast.FunctionDef) -> None:
-        self.scope.names[stmt.name] = self.function(stmt)
-
-    def function(self, stmt: ast.FunctionDef, cls: ScriptClass | None = None) -> Func:
-        static = False
-        for d in stmt.decorator_list:
-            if isinstance(d, ast.Name) and d.id == "staticmethod":
-                static = True
-            else:
-                raise self.fail(d, "decorators other than @staticmethod are not supported")
-        return Func(stmt.name, stmt.args, stmt.body, self.scope,
-                    [self.eval(d) for d in stmt.args.defaults],
-                    [None if d is None else self.eval(d) for d in stmt.args.kw_defaults],
-                    stmt.lineno, cls, static)
-
-    def s_ClassDef(self, stmt: ast.ClassDef) -> None:
-        bases = [self.eval(b) for b in stmt.bases]
-        base = "object"
-        for b in bases:
-            fn = b.fn if isinstance(b, Builtin) else None
-            if fn is torch.nn.Module:
-                base = "torch.nn.Module"
-            elif fn is torch.autograd.Function:
-                base = "torch.autograd.Function"
-            elif not (isinstance(b, ScriptClass)):
-                raise self.fail(stmt, "a class may derive from nn.Module or "
-                                "torch.autograd.Function only")
-        cls = ScriptClass(stmt.name, base)
-        for item in stmt.body:
-            if isinstance(item, ast.FunctionDef):
-                cls.methods[item.name] = self.function(item, cls)
-            elif isinstance(item, ast.Assign) and all(isinstance(t, ast.Name)
-                                                      for t in item.targets):
-                for t in item.targets:
-                    cls.attributes[t.id] = self.eval(item.value)
-            elif not isinstance(item, (ast.Pass, ast.Expr)):
-                raise self.fail(item, "a class body may hold methods and constants only")
-        if base == "torch.autograd.Function":
-            cls.real = self.autograd_function(cls, stmt)
-        self.scope.names[stmt.name] = cls
-
-    def autograd_function(self, cls: ScriptClass, stmt) -> type:
-        if "forward" not in cls.methods or "backward" not in cls.methods:
-            raise self.fail(stmt, f"{cls.name} needs forward and backward static methods")
-        fwd, bwd = cls.methods["forward"], cls.methods["backward"]
-        return type(cls.name, (torch.autograd.Function,), {
-            "forward": staticmethod(lambda ctx, *a: self.invoke(fwd, [ctx, *a], {})),
-            "backward": staticmethod(lambda ctx, *g: self.invoke(bwd, [ctx, *g], {}))})
-
-    # -- imports --------------------------------------------------------------------------
-    def s_Import(self, stmt: ast.Import) -> None:
-        for alias in stmt.names:
-            ref = self.importable(alias.name, stmt)
-            if alias.asname:
-                self.scope.names[alias.asname] = ref
-            else:
-                top = alias.name.split(".")[0]
-                self.scope.names[top] = self.importable(top, stmt)
-
-    def s_ImportFrom(self, stmt: ast.ImportFrom) -> None:
-        parent = self.importable(stmt.module or "", stmt)
-        for alias in stmt.names:
-            if alias.name == "*":
-                raise self.fail(stmt, "`from ... import *` is not supported",
-                                "import the names you use")
-            path = f"{parent.path}.{alias.name}"
-            value = ModuleRef(path, True) if parent.display else (
-                ModuleRef(V.IMPORTABLE[path]) if path in V.IMPORTABLE else
-                self.module_member(parent, alias.name, stmt))
-            self.scope.names[alias.asname or alias.name] = value
-
-    def importable(self, name: str, stmt) -> ModuleRef:
-        if name in V.IMPORTABLE:
-            return ModuleRef(V.IMPORTABLE[name])
-        if name in V.DISPLAY_MODULES or name.split(".")[0] in V.DISPLAY_MODULES:
-            return ModuleRef(name, display=True)
-        raise self.fail(stmt, f"import of {name} is refused", "scripts may import torch "
-                        "(and its nn, optim, autograd, func), numpy and math")
-
 
 def _is_super_init(node) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
