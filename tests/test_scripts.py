@@ -346,3 +346,16 @@ def test_many_points_run_each_point_on_its_own_path(cli, tmp_path):
             y = y * 2
         y.backward()
         assert row["vjp"] == [t.grad.item()] and row["value"] == [y.item()]
+
+
+def test_a_custom_backward_is_pytorchs_and_checked_against_its_forward(cli_json):
+    """.grad comes from the user's backward (PyTorch's run); the formulas are the forward's
+    derivative, and a backward that disagrees with it is said."""
+    good = textwrap.dedent(SCRIPTS["custom_function"])
+    out = cli_json("vjp", "-", stdin=good.encode())
+    assert out["jacobian"]["symbolic"] is not None
+    assert not any("differs" in n for n in out["notices"])
+    wrong = good.replace("return 3 * t ** 2 * g", "return 2 * t ** 2 * g")
+    out = cli_json("vjp", "-", stdin=wrong.encode())
+    assert out["vjp"]["grad"]["x"] == [2.0, 8.0]  # what PyTorch computes with that backward
+    assert any("differs from what PyTorch's run computed" in n for n in out["notices"])

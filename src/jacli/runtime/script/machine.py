@@ -79,7 +79,7 @@ def run_script(text: str, limits: Limits, seed: int = 0,
     if unused:
         raise UsageError(f"--at {unused[0]}: the script binds no tensor named {unused[0]!r}",
                          hint="name a leaf the script makes, e.g. --at x=[1,2]", where="--at")
-    return ScriptRun(machine.events, seed, machine.seeds, machine.path_notes(),
+    return ScriptRun(machine.events, seed, machine.seeds, machine.path_notes() + machine.custom,
                      machine.global_leaves_dict(), machine.trace)
 
 
@@ -101,6 +101,7 @@ class Machine(Statements, Specials, Caller, Evaluator):
         self.transforms = 0
         self.loops: dict[int, list] = {}  # line -> [kind, iterations, times entered]
         self.last_output: tuple[int, str, Any] | None = None  # (line, label, value)
+        self.custom: list[str] = []  # notes on custom autograd.Functions
 
     def step(self, node) -> None:
         self.steps += 1

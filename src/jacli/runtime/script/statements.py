@@ -139,7 +139,8 @@ class Statements(Definitions):
                 obj.__dict__["_jacli_fields"][name] = value
         elif isinstance(obj, Instance):
             obj.fields[name] = value
-        elif isinstance(obj, torch.autograd.function.FunctionCtx):
+        elif isinstance(obj, torch.autograd.function.FunctionCtx) or \
+                type(obj).__name__ == "_Context":
             obj.__dict__.setdefault("_jacli_fields", set()).add(name)
             setattr(obj, name, value)
         elif isinstance(obj, torch.nn.Module) and name in ("weight", "bias"):
