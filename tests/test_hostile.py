@@ -89,7 +89,9 @@ CANARIES = [
     "x.sum(dim=__import__('os').system('touch CANARY'))",
     "x; x.backward(__import__('os').system('touch CANARY'))",
     "breakpoint() or x",
-    "def f(x): return x\nf(x)",
+    "def f(x): return open('CANARY', 'w')\nf(x)",  # a def runs, but only the language
+    "def f(x): return f.__globals__\nf(x)",
+    "g = lambda t: t.__class__\ng(x)",
     "[x for _ in (open('CANARY', 'w'),)]",
     "x + (yield)",
     "await x",
