@@ -8,7 +8,7 @@ derivative.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -21,6 +21,7 @@ from jacli.request.problem import Problem
 from jacli.request.binding import bind, names_text
 from jacli.request.values import Value, parse_point, parse_vector, shape_of
 from jacli.result import Variable
+from jacli.runtime.lru import Lru
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Setup:
 
 def prepare(problem: Problem) -> Setup:
     """Parse the program and the values; fix the variable order, the shapes and v."""
-    program = parse_program(problem.source, output=problem.output, limits=problem.limits)
+    program = parsed(problem.source, problem.output, problem.limits)
     variables, order = _order(program, problem.vars)
     if not variables:
         raise _no_variables(program)
@@ -50,6 +51,20 @@ def prepare(problem: Problem) -> Setup:
     v = parse_vector(problem.v, "--v", problem.limits) if problem.v is not None else None
     u = parse_vector(problem.u, "--u", problem.limits) if problem.u is not None else None
     return Setup(program, variables, order, wrt, shapes, point, v, u)
+
+
+PROGRAMS = Lru(128)  # parsed programs by (source, output, limits): immutable, shared
+
+
+def parsed(source: str, output: str | None, limits: Limits) -> Program:
+    """``parse_program``, once per process for the same text, output and limits (the API in a
+    loop, batch, many points): the ``Program`` is frozen, so sharing it leaks nothing, and the
+    lowerings cached by its identity are found again. Refusals are not cached."""
+    key = (source, output, replace(limits, timeout=0.0))  # the time budget parses alike
+    program = PROGRAMS.get(key)
+    if program is None:
+        program = PROGRAMS.put(key, parse_program(source, output=output, limits=limits))
+    return program
 
 
 def _no_variables(program: Program) -> UsageError:

@@ -65,6 +65,9 @@ class TorchBackend:
         # programs lowered for this backend, by id (kept with the program so the id stays
         # unique): filled by ``runtime.interpret.compiled``, never read here
         self.lowered: dict[int, tuple[ir.Program, Callable]] = {}
+        # backends with equal keys compute alike and keep nothing per request: lowerings are
+        # shared across requests (``runtime.interpret.compiled``)
+        self.share_key = ("torch", str(self.dtype), str(self.device))
 
     def point(self, values: dict) -> Point:
         """Exact values by name (``Fraction`` or nested lists of them) as one ``Point``: the
