@@ -19,7 +19,7 @@ from jacli.language.labels import made_tensor
 from jacli.request.command import Command as C
 from jacli.request.problem import Problem
 from jacli.request.binding import bind, names_text
-from jacli.request.values import Value, parse_point, parse_vector, shape_of
+from jacli.request.values import Value, parse_vector, read_point, shape_of
 from jacli.result import Variable
 from jacli.runtime.lru import Lru
 
@@ -115,7 +115,7 @@ def _point(program: Program, variables, problem: Problem) -> dict[str, Value] | 
                                   hint=f"give it with --at {leaf.name}=[...] (e.g. the values "
                                   "the tutorial printed)", where="--at")
         return None
-    named, positional = parse_point(list(problem.at), problem.limits) if problem.at else ({}, [])
+    named, positional = read_point(list(problem.at), problem.limits) if problem.at else ({}, [])
     return bind(variables, named, positional, declared)
 
 
