@@ -19,7 +19,8 @@ from jacli.language.labels import made_tensor
 from jacli.request.command import Command as C
 from jacli.request.problem import Problem
 from jacli.request.binding import bind, names_text
-from jacli.request.values import Value, parse_vector, read_point, shape_of
+from jacli.request.lazy import exact_of
+from jacli.request.values import Value, flatten, parse_vector, read_point, shape_of
 from jacli.result import Variable
 from jacli.runtime.lru import Lru
 
@@ -48,9 +49,23 @@ def prepare(problem: Problem) -> Setup:
     shapes = {v: shape_of(point[v], f"--at {v}") if point else () for v in variables}
     _check_sizes(shapes, problem.limits)
     wrt = _wrt(variables, problem.wrt)
-    v = parse_vector(problem.v, "--v", problem.limits) if problem.v is not None else None
-    u = parse_vector(problem.u, "--u", problem.limits) if problem.u is not None else None
+    v = _direction(problem.v, "--v", problem.limits, wrt)
+    u = _direction(problem.u, "--u", problem.limits, wrt)
     return Setup(program, variables, order, wrt, shapes, point, v, u)
+
+
+def _direction(value, where: str, limits: Limits, wrt: list[str]) -> Value | None:
+    """``--v``/``--u`` exactly: a text parsed, an API value read, or (``u`` by variable) the
+    values of the ``wrt`` variables, flat, in their order."""
+    if value is None or isinstance(value, str):
+        return None if value is None else parse_vector(value, where, limits)
+    if not isinstance(value, tuple):
+        return exact_of(value)  # nested, as the text's value would be
+    given = dict(value)
+    if sorted(given) != sorted(wrt):
+        raise UsageError(f"{where} by name needs exactly the variables {names_text(wrt)}",
+                         hint=f"given: {names_text(given) or 'none'}", where=where)
+    return [x for name in wrt for x in flatten(given[name])]
 
 
 PROGRAMS = Lru(128)  # parsed programs by (source, output, limits): immutable, shared
@@ -105,6 +120,7 @@ def _wrt(variables: tuple[str, ...], wrt: tuple[str, ...] | None) -> list[str]:
 
 def _point(program: Program, variables, problem: Problem) -> dict[str, Value] | None:
     declared = {leaf.name: leaf.value for leaf in program.leaves if leaf.value is not None}
+    texts = [a for a in problem.at if isinstance(a, str)]
     if not problem.at and problem.command == C.graph and not declared:
         return {v: Fraction(1) for v in variables}  # the graph's shape needs some value
     if not problem.at and not all(v in declared for v in variables):
@@ -115,7 +131,11 @@ def _point(program: Program, variables, problem: Problem) -> dict[str, Value] | 
                                   hint=f"give it with --at {leaf.name}=[...] (e.g. the values "
                                   "the tutorial printed)", where="--at")
         return None
-    named, positional = read_point(list(problem.at), problem.limits) if problem.at else ({}, [])
+    named, positional = read_point(texts, problem.limits) if texts else ({}, [])
+    for name, value in (a for a in problem.at if not isinstance(a, str)):  # the API's values
+        if name in named:
+            raise ValueInputError(f"--at: {name!r} is given twice", where="--at")
+        named[name] = value
     return bind(variables, named, positional, declared)
 
 

@@ -177,3 +177,59 @@ def _numbers(value):
         return None
     data += 0.0
     return data
+
+
+def given(value, where: str):
+    """A value the Python API was handed (a torch tensor, a NumPy array, a nested list or a
+    number) as jacli's: a ``Fraction`` for a number, else ``Numbers`` holding a private copy
+    of its floats, whose exact value is each float's own (0.1 is the double nearest 1/10;
+    give the text ``"0.1"`` or ``Fraction(1, 10)`` for 1/10). Refuses what is not a finite
+    real number."""
+    if isinstance(value, (Fraction, int)) and not isinstance(value, bool):
+        return Fraction(value)
+    if isinstance(value, float):
+        return Fraction(_finite(value, where))
+    if type(value).__module__.partition(".")[0] == "torch":
+        dtype = value.dtype
+        real = not dtype.is_complex and str(dtype) != "torch.bool"
+        data = _checked(value.detach(), real, lambda d: d.isfinite().all(), where).clone()
+    else:
+        import numpy as np
+
+        try:
+            data = np.array(value, copy=True)
+        except (ValueError, TypeError):
+            raise _refused(where, "a nested list of numbers with rows of equal length") from None
+        data = _checked(data, data.dtype.kind in "fiu", lambda d: np.isfinite(d).all(), where)
+    if data.ndim == 0:
+        return Fraction(_finite(data.item(), where))
+    if 0 in data.shape:
+        raise _refused(where, "at least one number (jacli's variables need elements)")
+    return Numbers(data, tuple(data.shape), lambda: _fractions(data.tolist()), typed=False)
+
+
+def _checked(data, real: bool, finite: Callable, where: str):
+    """``data`` when it holds real numbers (floats or integers), all finite."""
+    if not real:
+        raise _refused(where, f"real numbers, not {data.dtype}")
+    if not bool(finite(data)):
+        raise _refused(where, "finite numbers (the function is evaluated at the point)")
+    return data
+
+
+def _finite(x, where: str):
+    if isinstance(x, bool) or not math.isfinite(x):
+        raise _refused(where, "finite real numbers")
+    return x
+
+
+def _refused(where: str, wanted: str):
+    from jacli.errors import ValueInputError
+
+    return ValueInputError(f"{where}: expected {wanted}", where=where.split()[0],
+                           hint="give a tensor, a NumPy array, a nested list of numbers, a "
+                           "number, or the value as text (e.g. \"[1, 2]\")")
+
+
+def _fractions(x):
+    return [_fractions(i) for i in x] if isinstance(x, list) else Fraction(x)
