@@ -95,7 +95,7 @@ def fast_point(texts: list[str], limits, exact_point: Callable) -> tuple[dict, l
     plainly decimal JSON (the exact reader ``exact_point(texts, limits)`` then decides)."""
     items = []
     for text in texts:
-        found = _items(text) if len(text) <= limits.value_chars else None
+        found = _items(text, limits.digits) if len(text) <= limits.value_chars else None
         if not found:
             return None
         items += found
@@ -121,19 +121,19 @@ def fast_point(texts: list[str], limits, exact_point: Callable) -> tuple[dict, l
     return named, positional
 
 
-def _items(text: str) -> list[tuple[str | None, Any]] | None:
+def _items(text: str, digits: int) -> list[tuple[str | None, Any]] | None:
     """``x=[1,2], y=3`` as ``[("x", [1, 2]), ("y", 3)]`` and ``1,[2,3]`` as ``[(None, 1),
     (None, [2, 3])]``, read by JSON; ``None`` for anything else (a mix, an empty item, a name
     that is not one, a piece that is not ``_plain``)."""
     if "=" not in text:
-        values = _loads("[" + text + "]")
+        values = _loads("[" + text + "]", digits)
         return None if values is None else [(None, v) for v in values]
     out, start, eq = [], 0, text.find("=")
     while eq >= 0:
         name = text[start:eq].strip(" \t")
         nxt = text.find("=", eq + 1)
         end = len(text) if nxt < 0 else text.rfind(",", eq + 1, nxt)
-        value = _loads(text[eq + 1:end]) if end >= 0 and _NAME.fullmatch(name) else None
+        value = _loads(text[eq + 1:end], digits) if end >= 0 and _NAME.fullmatch(name) else None
         if value is None:
             return None
         out.append((name, value))
@@ -141,9 +141,9 @@ def _items(text: str) -> list[tuple[str | None, Any]] | None:
     return out
 
 
-def _loads(piece: str):
+def _loads(piece: str, digits: int):
     """JSON's reading of a ``_plain`` piece, else ``None``."""
-    if not _plain(piece):
+    if not _plain(piece, digits):
         return None
     try:
         return json.loads(piece)
@@ -151,14 +151,15 @@ def _loads(piece: str):
         return None
 
 
-def _plain(piece: str) -> bool:
-    """Only decimals JSON reads as the exact reader does: ASCII digits, at most 18 in a
-    run (a float or an int64 holds it), exponents of at most 3 digits, no empty list."""
+def _plain(piece: str, digits: int) -> bool:
+    """Only decimals JSON reads as the exact reader does, within its limits: ASCII digits,
+    runs of at most 40 (and of at most ``digits``), exponents of at most 3 digits (so no
+    value is past float64's range or below 1e-2000), no empty list."""
     if not piece.isascii():
         return False
     t = piece.encode().translate(_TABLE)
-    return not (b"?" in t or b"d" * 19 in t or b"edddd" in t or b"esdddd" in t
-                or b"[" in t and _EMPTY.search(t))
+    return not (b"?" in t or b"d" * min(41, digits + 1) in t or b"edddd" in t
+                or b"esdddd" in t or b"[" in t and _EMPTY.search(t))
 
 
 def _numbers(value):
