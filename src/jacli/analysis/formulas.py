@@ -66,7 +66,7 @@ def symbolic_or_notice(problem, setup, num, notices) -> Symbolic | None:
 def symbolic(problem: Problem, setup: Setup, num: Numeric | None) -> Symbolic:
     d = _derived(problem, setup, num)
     J = Rows(d.J)  # this request's own list; the rows and expressions are shared, never written
-    J.short = d.J.short
+    J.short, J.printed = d.J.short, d.printed  # printed once per program (``pack.matrix``)
     sym = Symbolic(d.out_shape, list(d.values), J)
     sym.d = num.d if num else directions(problem, setup, sym.out_shape, len(d.inputs))
     _products(sym, list(d.inputs), problem.command)
@@ -90,6 +90,7 @@ class _Derived:
     J: Rows
     inputs: tuple
     bindings: dict
+    printed: dict = field(default_factory=dict)  # J's printed rows, shared by every request
 
 
 DERIVED = Lru(16)  # by program, variables, shapes, wrt and limits

@@ -88,13 +88,19 @@ def texts(exprs) -> list[str]:
 
 def matrix(numeric, symbolic, exact) -> Matrix:
     """The three sides; formulas that carry a short form (``shorten.Rows``) show it, with
-    its definitions, and keep the full formulas in ``symbolic_full``."""
+    its definitions, and keep the full formulas in ``symbolic_full``. Formulas carrying a
+    ``printed`` dict (a program's cached derivation) are printed once for every request."""
+    kept = getattr(symbolic, "printed", {})
+    full = kept.get("full") or kept.setdefault("full", later2(symbolic))
     short = getattr(symbolic, "short", None)
     if short is None:
-        return Matrix(symbolic=later2(symbolic), exact=later2(exact), numeric=numeric)
-    definitions = [{"name": name.name, "formula": text(f)} for name, f in short.definitions]
-    return Matrix(symbolic=[texts(row) for row in short.rows], exact=later2(exact),
-                  numeric=numeric, definitions=definitions, symbolic_full=later2(symbolic))
+        return Matrix(symbolic=full, exact=later2(exact), numeric=numeric)
+    if "short" not in kept:
+        definitions = [{"name": n.name, "formula": text(f)} for n, f in short.definitions]
+        kept["short"] = ([texts(row) for row in short.rows], definitions)
+    rows, definitions = kept["short"]
+    return Matrix(symbolic=rows, exact=later2(exact), numeric=numeric,
+                  definitions=definitions, symbolic_full=full)
 
 
 def product(name: str, direction: list, numeric, symbolic, exact) -> Product:
