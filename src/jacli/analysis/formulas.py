@@ -16,7 +16,7 @@ import numpy as np
 import sympy as sp
 
 from jacli.analysis.directions import Directions, directions
-from jacli.analysis.kinks import kink_notices
+from jacli.analysis.kinks import candidates, notices_at
 from jacli.analysis.numeric import Numeric
 from jacli.analysis.prepare import Setup, stage
 from jacli.analysis.shorten import Rows, shorten
@@ -75,7 +75,7 @@ def symbolic(problem: Problem, setup: Setup, num: Numeric | None) -> Symbolic:
         sym.exact = {"value": substitute(sym.value, point),
                      "J": [substitute(row, point) for row in sym.J]}
         sym.exact.update({k: _subst(f, point) for k, f in sym.parts.items()})
-        sym.kinks = kink_notices(sym.value, point)
+        sym.kinks = notices_at(d.kinks(), point)
     return sym
 
 
@@ -91,6 +91,12 @@ class _Derived:
     inputs: tuple
     bindings: dict
     printed: dict = field(default_factory=dict)  # J's printed rows, shared by every request
+    kinked: list = field(default_factory=list)  # kinks.candidates(values), found on first ask
+
+    def kinks(self) -> list:
+        if not self.kinked:
+            self.kinked.append(candidates(list(self.values)))
+        return self.kinked[0]
 
 
 DERIVED = Lru(16)  # by program, variables, shapes, wrt and limits
