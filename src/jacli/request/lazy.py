@@ -174,7 +174,7 @@ def _numbers(value):
         data = np.array(value, dtype=np.float64)
     except (ValueError, OverflowError):
         return None
-    if data.size == 0 or data.ndim > MAX_NEST or not np.isfinite(data).all():
+    if data.size == 0 or data.ndim > MAX_NEST or not _finite_array(data):
         return None
     data += 0.0
     return data
@@ -193,7 +193,10 @@ def given(value, where: str):
     if type(value).__module__.partition(".")[0] == "torch":
         dtype = value.dtype
         real = not dtype.is_complex and str(dtype) != "torch.bool"
-        data = _checked(value.detach(), real, lambda d: d.isfinite().all(), where).clone()
+        # the sum is finite unless an element is not (or it overflows: then ask each), and costs
+        # a tenth of torch's isfinite().all()
+        data = _checked(value.detach(), real, lambda d: d.sum().isfinite() or d.isfinite().all(),
+                        where).clone()
     else:
         import numpy as np
 
@@ -201,7 +204,7 @@ def given(value, where: str):
             data = np.array(value, copy=True)
         except (ValueError, TypeError):
             raise _refused(where, "a nested list of numbers with rows of equal length") from None
-        data = _checked(data, data.dtype.kind in "fiu", lambda d: np.isfinite(d).all(), where)
+        data = _checked(data, data.dtype.kind in "fiu", _finite_array, where)
     if data.ndim == 0:
         return Fraction(_finite(data.item(), where))
     if 0 in data.shape:
@@ -216,6 +219,12 @@ def _checked(data, real: bool, finite: Callable, where: str):
     if not bool(finite(data)):
         raise _refused(where, "finite numbers (the function is evaluated at the point)")
     return data
+
+
+def _finite_array(data) -> bool:
+    import numpy as np
+
+    return bool(np.isfinite(data).all())
 
 
 def _finite(x, where: str):
