@@ -21,14 +21,20 @@ class Lru:
     def get(self, key: Hashable) -> Any | None:
         entry = self._entries.get(key)
         if entry is not None:
-            self._entries.move_to_end(key)
+            try:
+                self._entries.move_to_end(key)
+            except KeyError:  # evicted meanwhile by another thread: the entry is still good
+                pass
         return entry
 
     def put(self, key: Hashable, value: Any) -> Any:
         self._entries[key] = value
         self._entries.move_to_end(key)
-        if len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+        while len(self._entries) > self.size:
+            try:
+                self._entries.popitem(last=False)
+            except KeyError:  # emptied meanwhile by another thread
+                break
         return value
 
     def __len__(self) -> int:
