@@ -8,7 +8,8 @@ Grammar (a tiny recursive-descent parser; nothing is evaluated):
 
 ``0.1`` is exactly 1/10 and ``1/3`` is exactly one third. Non-finite numbers (nan, inf,
 infinity; any case, any sign) are refused: the point must be where the function can be
-evaluated. ``request.numbers`` reads one number and bounds its size.
+evaluated. ``request.numbers`` reads one number and bounds its size. ``read_point`` reads
+plain decimal texts fast (``request.lazy``) and keeps this reader for their exact values.
 """
 
 from __future__ import annotations
