@@ -8,6 +8,7 @@ with finite differences for ``check``), gathers the notices and fills the ``Resu
 from __future__ import annotations
 
 import importlib
+from itertools import compress
 
 import sympy as sp
 
@@ -72,10 +73,8 @@ def _structure_notices(num, sym, outputs, inputs) -> list[str]:
     rows = sym.J if sym is not None else (num.J if num is not None else None)
     if not rows:
         return []
-    nonzero = _nonzero_columns(rows, exact=sym is not None)
-    used = set().union(*nonzero)
-    notes = [f"output {o} does not depend on any input" for o, cols in zip(outputs, nonzero)
-             if not cols]
+    empty, used = _support(rows, exact=sym is not None)
+    notes = [f"output {o} does not depend on any input" for o, e in zip(outputs, empty) if e]
     notes += [f"no output depends on {x}" for j, x in enumerate(inputs) if j not in used]
     if num is not None and num.untouched:
         notes.append(f"autograd left .grad as None for {', '.join(num.untouched)} (not in the "
@@ -83,13 +82,19 @@ def _structure_notices(num, sym, outputs, inputs) -> list[str]:
     return notes if len(notes) <= 12 else notes[:12] + [f"... and {len(notes) - 12} more"]
 
 
-def _nonzero_columns(rows: list[list], exact: bool) -> list[list[int]]:
-    """Per row, the columns that are not zero: SymPy's structural zeros are the ``S.Zero``
-    singleton (one identity test each), autograd's are floats equal to 0."""
+def _support(rows: list[list], exact: bool):
+    """Which rows are all zero, and the columns some row uses. SymPy's structural zeros are
+    the ``S.Zero`` singleton (one identity test each); autograd's are floats equal to 0,
+    tested in C by truth (NaN is nonzero), and a row without zeros (a dense J) uses all."""
+    columns = range(len(rows[0]))
     if exact:
         zero = sp.S.Zero
-        return [[j for j, e in enumerate(row) if e is not zero] for row in rows]
-    return [[j for j, e in enumerate(row) if e != 0] for row in rows]
+        nonzero = [[j for j, e in enumerate(row) if e is not zero] for row in rows]
+    elif any(map(all, rows)):
+        return [not any(row) for row in rows], columns
+    else:
+        nonzero = [list(compress(columns, row)) for row in rows]
+    return [not cols for cols in nonzero], set().union(*nonzero)
 
 
 def _vjp(num: Numeric | None, sym: Symbolic | None, setup: Setup, d: Directions) -> VJP | None:

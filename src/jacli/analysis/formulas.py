@@ -9,14 +9,14 @@ time and numbers exist.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from jacli.analysis.directions import Directions, directions
-from jacli.analysis.kinks import kink_notices
+from jacli.analysis.kinks import candidates, notices_at
 from jacli.analysis.numeric import Numeric
 from jacli.analysis.prepare import Setup, stage
 from jacli.analysis.shorten import Rows, shorten
@@ -27,6 +27,7 @@ from jacli.result.labels import labels
 from jacli.errors import LimitError, ValueInputError
 from jacli.request.problem import Problem
 from jacli.runtime.interpret import run
+from jacli.runtime.lru import Lru
 
 
 @dataclass
@@ -64,6 +65,53 @@ def symbolic_or_notice(problem, setup, num, notices) -> Symbolic | None:
 
 
 def symbolic(problem: Problem, setup: Setup, num: Numeric | None) -> Symbolic:
+    d = _derived(problem, setup, num)
+    J = Rows(d.J)  # this request's own list; the rows and expressions are shared, never written
+    J.short, J.printed = d.J.short, d.printed  # printed once per program (``pack.matrix``)
+    sym = Symbolic(d.out_shape, list(d.values), J)
+    sym.d = num.d if num else directions(problem, setup, sym.out_shape, len(d.inputs))
+    _products(sym, list(d.inputs), problem.command)
+    if setup.point is not None:
+        point = _exact_point(SymbolicBackend(problem.limits), d.bindings, setup)
+        sym.exact = {"value": substitute(sym.value, point),
+                     "J": [substitute(row, point) for row in sym.J]}
+        sym.exact.update({k: _subst(f, point) for k, f in sym.parts.items()})
+        sym.kinks = notices_at(d.kinks(), point)
+    return sym
+
+
+@dataclass(frozen=True)
+class _Derived:
+    """A program's formulas and symbolic J, independent of the point: derived once per
+    process (``DERIVED``) and substituted per point (batch, the API in a loop)."""
+
+    program: Any  # kept, so its id stays unique while cached
+    out_shape: tuple[int, ...]
+    values: tuple
+    J: Rows
+    inputs: tuple
+    bindings: dict
+    printed: dict = field(default_factory=dict)  # J's printed rows, shared by every request
+    kinked: list = field(default_factory=list)  # kinks.candidates(values), found on first ask
+
+    def kinks(self) -> list:
+        if not self.kinked:
+            self.kinked.append(candidates(list(self.values)))
+        return self.kinked[0]
+
+
+DERIVED = Lru(16)  # by program, variables, shapes, wrt and limits
+
+
+def _derived(problem: Problem, setup: Setup, num: Numeric | None) -> _Derived:
+    shapes = tuple(setup.shapes[v] for v in setup.variables)
+    key = (id(setup.program), setup.variables, shapes, tuple(setup.wrt),
+           replace(problem.limits, timeout=0.0))
+    hit = DERIVED.get(key)
+    if hit is not None and hit.program is setup.program:
+        if num is None:
+            _check_budget(problem, len(hit.values) * len(hit.inputs))
+        return hit
     B = SymbolicBackend(problem.limits)
     bindings = {name: B.variable(name, setup.shapes[name]) for name in setup.variables}
     out = np.asarray(run(setup.program, B, bindings))
@@ -73,16 +121,9 @@ def symbolic(problem: Problem, setup: Setup, num: Numeric | None) -> Symbolic:
     if num is None:
         _check_budget(problem, len(values) * len(inputs))
     own = _own_names(setup, B, bindings, values, labels(setup.program.output_label, out.shape))
-    sym = Symbolic(tuple(out.shape), values, _readable(jacobian(values, inputs), setup, own))
-    sym.d = num.d if num else directions(problem, setup, sym.out_shape, len(inputs))
-    _products(sym, inputs, problem.command)
-    if setup.point is not None:
-        point = _exact_point(B, bindings, setup)
-        sym.exact = {"value": substitute(values, point),
-                     "J": [substitute(row, point) for row in sym.J]}
-        sym.exact.update({k: _subst(f, point) for k, f in sym.parts.items()})
-        sym.kinks = kink_notices(values, point)
-    return sym
+    J = _readable(jacobian(values, inputs), setup, own)
+    return DERIVED.put(key, _Derived(setup.program, tuple(out.shape), tuple(values), J,
+                                     tuple(inputs), bindings))
 
 
 def _readable(J: list[list], setup: Setup, own) -> Rows:

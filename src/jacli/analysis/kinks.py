@@ -27,14 +27,28 @@ _RULES = [
 
 def kink_notices(values: list[sp.Expr], point: dict[sp.Symbol, sp.Expr]) -> list[str]:
     """One notice per kinked function whose argument is at its kink at ``point``."""
+    return notices_at(candidates(values), point)
+
+
+_KINKED = (sp.Abs, relu, sp.sign, sp.Heaviside, sp.Max, sp.Min, amax, amin, sp.Pow, sp.log)
+
+
+def candidates(values: list[sp.Expr]) -> list[sp.Basic]:
+    """The nodes of ``values`` that may sit on a kink at some point, in preorder: what
+    ``notices_at`` looks at, found once for a program's formulas (``formulas.DERIVED``)."""
+    return [node for value in values for node in sp.preorder_traversal(value)
+            if isinstance(node, _KINKED)]
+
+
+def notices_at(nodes: list[sp.Basic], point: dict[sp.Symbol, sp.Expr]) -> list[str]:
+    """``kink_notices`` over the ``candidates``, at ``point``; each notice once, in order."""
     notes: list[str] = []
     seen: set[str] = set()
-    for value in values:
-        for node in sp.preorder_traversal(value):
-            note = _note(node, point)
-            if note and note not in seen:
-                seen.add(note)
-                notes.append(note)
+    for node in nodes:
+        note = _note(node, point)
+        if note and note not in seen:
+            seen.add(note)
+            notes.append(note)
     return notes
 
 

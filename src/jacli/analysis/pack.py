@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import sys
 from fractions import Fraction
+from collections.abc import Mapping
 from typing import Any
 
 import sympy as sp
 
 from jacli.bounds import RECURSION
 from jacli.errors import ValueInputError
+from jacli.request.lazy import Numbers, exact_of, json_value
 from jacli.result import Matrix, Product, Texts
 from jacli.backends.symbolic import classify
 
@@ -86,13 +88,19 @@ def texts(exprs) -> list[str]:
 
 def matrix(numeric, symbolic, exact) -> Matrix:
     """The three sides; formulas that carry a short form (``shorten.Rows``) show it, with
-    its definitions, and keep the full formulas in ``symbolic_full``."""
+    its definitions, and keep the full formulas in ``symbolic_full``. Formulas carrying a
+    ``printed`` dict (a program's cached derivation) are printed once for every request."""
+    kept = getattr(symbolic, "printed", {})
+    full = kept.get("full") or kept.setdefault("full", later2(symbolic))
     short = getattr(symbolic, "short", None)
     if short is None:
-        return Matrix(symbolic=later2(symbolic), exact=later2(exact), numeric=numeric)
-    definitions = [{"name": name.name, "formula": text(f)} for name, f in short.definitions]
-    return Matrix(symbolic=[texts(row) for row in short.rows], exact=later2(exact),
-                  numeric=numeric, definitions=definitions, symbolic_full=later2(symbolic))
+        return Matrix(symbolic=full, exact=later2(exact), numeric=numeric)
+    if "short" not in kept:
+        definitions = [{"name": n.name, "formula": text(f)} for n, f in short.definitions]
+        kept["short"] = ([texts(row) for row in short.rows], definitions)
+    rows, definitions = kept["short"]
+    return Matrix(symbolic=rows, exact=later2(exact), numeric=numeric,
+                  definitions=definitions, symbolic_full=full)
 
 
 def product(name: str, direction: list, numeric, symbolic, exact) -> Product:
@@ -125,20 +133,44 @@ def to_fraction(x) -> Fraction:
 
 
 def json_point(point) -> dict[str, Any] | None:
-    """The point as JSON numbers: integers stay integers, the rest become floats."""
+    """The point as JSON numbers: integers stay integers, the rest become floats. A tensor's
+    numbers are listed when first read (``Texts``: ``to_dict``, a renderer), not per call."""
     if point is None:
         return None
-
-    def num(x):
-        if isinstance(x, list):
-            return [num(i) for i in x]
-        return int(x) if x.denominator == 1 else float(x)
-
-    return {k: num(v) for k, v in point.items()}
+    return {k: Texts([v] * v.shape[0], _listed) if isinstance(v, Numbers) and v.shape
+            else json_value(v) for k, v in point.items()}
 
 
-def point_text(point) -> dict[str, str] | None:
-    return None if point is None else {k: exact_text(v) for k, v in point.items()}
+def _listed(values: list) -> list:
+    """``json_point``'s printer: the ``Texts`` stands for one ``Numbers``' rows."""
+    return values[0].json()
+
+
+def point_text(point) -> Mapping[str, str] | None:
+    """Each value as the user would type it, exactly (``exact_text``), made when read."""
+    return None if point is None else PointText(point)
+
+
+class PointText(Mapping):
+    """``{name: exact_text(value)}``, each text made on first read: a 256×256 tensor's exact
+    text costs ~1 s, and only a renderer that shows it should pay."""
+
+    def __init__(self, point: dict) -> None:
+        self._point, self._texts = point, {}
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self._texts:
+            self._texts[name] = exact_text(exact_of(self._point[name]))
+        return self._texts[name]
+
+    def __iter__(self):
+        return iter(self._point)
+
+    def __len__(self) -> int:
+        return len(self._point)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 def exact_text(x) -> str:

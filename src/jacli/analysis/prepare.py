@@ -8,7 +8,7 @@ derivative.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -19,8 +19,10 @@ from jacli.language.labels import made_tensor
 from jacli.request.command import Command as C
 from jacli.request.problem import Problem
 from jacli.request.binding import bind, names_text
-from jacli.request.values import Value, parse_point, parse_vector, shape_of
+from jacli.request.lazy import exact_of
+from jacli.request.values import Value, flatten, parse_vector, read_point, shape_of
 from jacli.result import Variable
+from jacli.runtime.lru import Lru
 
 
 @dataclass
@@ -39,7 +41,7 @@ class Setup:
 
 def prepare(problem: Problem) -> Setup:
     """Parse the program and the values; fix the variable order, the shapes and v."""
-    program = parse_program(problem.source, output=problem.output, limits=problem.limits)
+    program = parsed(problem.source, problem.output, problem.limits)
     variables, order = _order(program, problem.vars)
     if not variables:
         raise _no_variables(program)
@@ -47,9 +49,37 @@ def prepare(problem: Problem) -> Setup:
     shapes = {v: shape_of(point[v], f"--at {v}") if point else () for v in variables}
     _check_sizes(shapes, problem.limits)
     wrt = _wrt(variables, problem.wrt)
-    v = parse_vector(problem.v, "--v", problem.limits) if problem.v is not None else None
-    u = parse_vector(problem.u, "--u", problem.limits) if problem.u is not None else None
+    v = _direction(problem.v, "--v", problem.limits, wrt)
+    u = _direction(problem.u, "--u", problem.limits, wrt)
     return Setup(program, variables, order, wrt, shapes, point, v, u)
+
+
+def _direction(value, where: str, limits: Limits, wrt: list[str]) -> Value | None:
+    """``--v``/``--u`` exactly: a text parsed, an API value read, or (``u`` by variable) the
+    values of the ``wrt`` variables, flat, in their order."""
+    if value is None or isinstance(value, str):
+        return None if value is None else parse_vector(value, where, limits)
+    if not isinstance(value, tuple):
+        return exact_of(value)  # nested, as the text's value would be
+    given = dict(value)
+    if sorted(given) != sorted(wrt):
+        raise UsageError(f"{where} by name needs exactly the variables {names_text(wrt)}",
+                         hint=f"given: {names_text(given) or 'none'}", where=where)
+    return [x for name in wrt for x in flatten(given[name])]
+
+
+PROGRAMS = Lru(128)  # parsed programs by (source, output, limits): immutable, shared
+
+
+def parsed(source: str, output: str | None, limits: Limits) -> Program:
+    """``parse_program``, once per process for the same text, output and limits (the API in a
+    loop, batch, many points): the ``Program`` is frozen, so sharing it leaks nothing, and the
+    lowerings cached by its identity are found again. Refusals are not cached."""
+    key = (source, output, replace(limits, timeout=0.0))  # the time budget parses alike
+    program = PROGRAMS.get(key)
+    if program is None:
+        program = PROGRAMS.put(key, parse_program(source, output=output, limits=limits))
+    return program
 
 
 def _no_variables(program: Program) -> UsageError:
@@ -90,6 +120,7 @@ def _wrt(variables: tuple[str, ...], wrt: tuple[str, ...] | None) -> list[str]:
 
 def _point(program: Program, variables, problem: Problem) -> dict[str, Value] | None:
     declared = {leaf.name: leaf.value for leaf in program.leaves if leaf.value is not None}
+    texts = [a for a in problem.at if isinstance(a, str)]
     if not problem.at and problem.command == C.graph and not declared:
         return {v: Fraction(1) for v in variables}  # the graph's shape needs some value
     if not problem.at and not all(v in declared for v in variables):
@@ -100,7 +131,11 @@ def _point(program: Program, variables, problem: Problem) -> dict[str, Value] | 
                                   hint=f"give it with --at {leaf.name}=[...] (e.g. the values "
                                   "the tutorial printed)", where="--at")
         return None
-    named, positional = parse_point(list(problem.at), problem.limits) if problem.at else ({}, [])
+    named, positional = read_point(texts, problem.limits) if texts else ({}, [])
+    for name, value in (a for a in problem.at if not isinstance(a, str)):  # the API's values
+        if name in named:
+            raise ValueInputError(f"--at: {name!r} is given twice", where="--at")
+        named[name] = value
     return bind(variables, named, positional, declared)
 
 

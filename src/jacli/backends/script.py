@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from jacli.errors import UsageError
 from jacli.language import ir
+from jacli.request.lazy import Numbers
 
 _TORCH_NAMES = {"softplus": "torch.nn.functional.softplus", "norm": "torch.linalg.vector_norm"}
 _METHODS = {"view", "reshape", "t", "transpose", "unsqueeze", "squeeze"}
@@ -125,6 +126,8 @@ def _index(index: tuple) -> str:
 
 
 def _floats(value) -> str:
+    if isinstance(value, Numbers):  # read fast: its floats are the exact value rounded once
+        value = value.data.tolist() if value.shape else value.data
     if isinstance(value, list):
         return "[" + ", ".join(_floats(v) for v in value) + "]"
     return repr(float(value))

@@ -19,6 +19,7 @@ import sympy as sp
 
 from jacli.bounds import DEFAULT_LIMITS, Limits, OutOfTime, within
 from jacli.errors import LimitError
+from jacli.request.lazy import Numbers
 from jacli.result.labels import labels
 from jacli.backends.object_arrays import broadcasting, detach, obj
 from jacli.backends.object_arrays import matmul as sym_matmul
@@ -41,7 +42,10 @@ class SymbolicBackend:
         return obj(np.array(flat, dtype=object).reshape(shape)) if shape else obj(flat[0])
 
     def exact(self, value) -> np.ndarray:
-        """A nested list of ``Fraction`` as an array of SymPy Rationals."""
+        """A nested list of ``Fraction`` (or ``Numbers``, read exactly) as an array of SymPy
+        Rationals."""
+        if isinstance(value, Numbers):
+            value = value.exact()
         if isinstance(value, list):
             return obj(np.stack([self.exact(v) for v in value]))
         return obj(sp.Rational(value.numerator, value.denominator))

@@ -17,6 +17,7 @@ from typing import Callable
 import torch
 
 from jacli.errors import DeviceError, UsageError
+from jacli.request.lazy import Numbers
 from jacli.request.problem import check_device
 from jacli.language import ir
 
@@ -65,11 +66,15 @@ class TorchBackend:
         # programs lowered for this backend, by id (kept with the program so the id stays
         # unique): filled by ``runtime.interpret.compiled``, never read here
         self.lowered: dict[int, tuple[ir.Program, Callable]] = {}
+        # backends with equal keys compute alike and keep nothing per request: lowerings are
+        # shared across requests (``runtime.interpret.compiled``)
+        self.share_key = ("torch", str(self.dtype), str(self.device))
 
     def point(self, values: dict) -> Point:
         """Exact values by name (``Fraction`` or nested lists of them) as one ``Point``: the
         scalar variables in one ``torch.tensor`` call, as views of one vector."""
-        names = tuple(k for k, v in values.items() if not isinstance(v, list))
+        names = tuple(k for k, v in values.items()
+                      if not isinstance(v, list) and getattr(v, "shape", ()) == ())
         vector = self.tensor([values[k] for k in names])
         views = dict(zip(names, vector.unbind(0)))
         point = Point((k, views[k] if k in views else self.tensor(v)) for k, v in values.items())
@@ -77,7 +82,10 @@ class TorchBackend:
         return point
 
     def tensor(self, value) -> torch.Tensor:
-        """Exact nested ``Fraction`` lists to a tensor (rounded once, to nearest)."""
+        """Exact nested ``Fraction`` lists to a tensor (rounded once, to nearest); ``Numbers``
+        (read fast) from their floats, never the caller's own tensor object."""
+        if isinstance(value, Numbers):
+            return torch.as_tensor(value.data, dtype=self.dtype, device=self.device).detach()
         return torch.tensor(_floats(value), dtype=self.dtype, device=self.device)
 
     def constant(self, value: Fraction) -> torch.Tensor:

@@ -28,7 +28,10 @@ def answer(line: str) -> dict[str, Any]:
         _check(request)
         from jacli.analysis.compute import compute
 
-        result = compute(_problem(request)).to_dict()
+        result = compute(_problem(request)).to_dict()  # strict JSON already
+        if "id" in request:
+            result["id"] = strict(request["id"])
+        return result
     except JacliError as e:
         result = {"schema": SCHEMA, "error": e.to_dict()}
     except Exception as e:  # a bug in jacli: say so on this line, and answer the next one

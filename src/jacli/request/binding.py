@@ -11,6 +11,7 @@ import difflib
 from fractions import Fraction
 
 from jacli.errors import ValueInputError
+from jacli.request.lazy import Numbers, exact_of
 from jacli.request.values import Value, flatten
 
 
@@ -55,7 +56,7 @@ def _count_error(order: list[str], positional: list[Value]) -> ValueInputError:
     """Positional ``--at`` values that do not match the variables one to one, with a hint
     written in the function's own names: a vector is one bracketed value, not several."""
     names = names_text(order)
-    if len(positional) == 1 and isinstance(positional[0], list) and len(order) > 1:
+    if len(positional) == 1 and _vector(positional[0]) and len(order) > 1:
         numbers = [_text(x) for x in flatten(positional[0])]
         if len(numbers) != len(order):
             numbers = [str(i + 1) for i in range(len(order))]
@@ -67,7 +68,7 @@ def _count_error(order: list[str], positional: list[Value]) -> ValueInputError:
             + (" ..." if len(order) > 3 else ""),
             where="--at")
     message = f"--at: {len(positional)} value(s) for {len(order)} variable(s) ({names})"
-    scalars = all(not isinstance(x, list) for x in positional)
+    scalars = not any(map(_vector, positional))
     if len(order) == 1 and scalars:
         items = ",".join(_text(x) for x in positional)
         return ValueInputError(message, where="--at",
@@ -83,8 +84,13 @@ def _count_error(order: list[str], positional: list[Value]) -> ValueInputError:
                            + (" ..." if len(order) > 3 else ""))
 
 
+def _vector(x: Value) -> bool:
+    return isinstance(x, list) or isinstance(x, Numbers) and x.shape != ()
+
+
 def _text(x: Fraction) -> str:
     """A number as ``--at`` reads it back: ``2``, ``2.5``, ``-1/3``."""
+    x = exact_of(x)
     if x.denominator == 1:
         return str(x.numerator)
     short = repr(float(x))

@@ -3,7 +3,8 @@
 The CLI, ``jacli batch`` and the Python API all build their ``Problem`` with ``build``, so an
 option means the same everywhere and is refused the same way everywhere — before any heavy
 import. Texts (the function, ``--at``, ``--v``, ``--u``) stay texts here: parsing them is the
-first stage of ``analysis``, under its time budget.
+first stage of ``analysis``, under its time budget. Values the Python API hands over
+(tensors, arrays, numbers) are kept as values (``lazy.given``), never made text.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from jacli.bounds import DEFAULT_LIMITS, Limits
 from jacli.errors import UsageError
 from jacli.request.command import Command, command, not_taken, takes
+from jacli.request import lazy
 
 DTYPES = ("float64", "float32")
 SYMBOLIC = ("auto", "always", "never")  # the SymPy side: skipped with a notice when too big
@@ -27,13 +29,14 @@ _DEVICE = re.compile(r"cpu|cuda(:[0-9]+)?")
 
 @dataclass(frozen=True)
 class Problem:
-    """What the user asked. ``at`` holds ``--at`` texts; ``v``/``u`` are texts too."""
+    """What the user asked. ``at`` holds ``--at`` texts and, from the API, ``(name, value)``
+    pairs; ``v``/``u`` are texts, or values from the API (``u`` also pairs by variable)."""
 
     source: str
     command: Command = Command.jacobian
-    at: tuple[str, ...] = ()
-    v: str | None = None
-    u: str | None = None
+    at: tuple[str | tuple[str, Any], ...] = ()
+    v: Any = None
+    u: Any = None
     vars: tuple[str, ...] | None = None
     wrt: tuple[str, ...] | None = None
     output: str | None = None
@@ -52,7 +55,8 @@ class Problem:
         object.__setattr__(self, "command", command(self.command))
 
 
-def build(command_name: str, source: str, *, at: str | Iterable[str] | None = None,
+def build(command_name: str, source: str, *,
+          at: str | Iterable[str] | Mapping[str, Any] | None = None,
           v: Any = None, u: Any = None, vars: str | Iterable[str] | None = None,
           wrt: str | Iterable[str] | None = None, output: str | None = None,
           dtype: str = "float64", device: str = "cpu", symbolic: str = "auto",
@@ -61,7 +65,9 @@ def build(command_name: str, source: str, *, at: str | Iterable[str] | None = No
           seed: int | None = None, event: str | int | None = None) -> Problem:
     """A checked ``Problem``. ``given`` names the options the caller set explicitly (a batch
     request's keys, the API's keywords): one the command does not take is refused. Vectors
-    may be texts (``"1,2"``) or nested lists of numbers; names a comma text or a list."""
+    may be texts (``"1,2"``) or nested lists of numbers; names a comma text or a list. ``at``
+    may also map variable names to values (tensors, NumPy arrays, numbers, nested lists, or
+    texts), ``v`` be a tensor or an array, and ``u`` either, or map variables to them."""
     cmd = command(command_name)
     for option in given:
         if not takes(cmd, option):
@@ -73,8 +79,8 @@ def build(command_name: str, source: str, *, at: str | Iterable[str] | None = No
         _choice(emit, EMITS, "--emit")
     check_device(device)
     limits = replace(DEFAULT_LIMITS, timeout=check_timeout(timeout))
-    return Problem(source=source, command=cmd, at=_texts(at), v=vector_text(v),
-                   u=vector_text(u), vars=names(vars), wrt=names(wrt), output=output,
+    return Problem(source=source, command=cmd, at=_texts(at), v=_vector(v, "--v"),
+                   u=_vector(u, "--u"), vars=names(vars), wrt=names(wrt), output=output,
                    dtype=dtype, device=device, symbolic=symbolic, mode=mode, emit=emit,
                    latex=latex, limits=limits, seed=check_seed(seed),
                    event=check_event(event))
@@ -137,7 +143,19 @@ def vector_text(value: Any) -> str | None:
     return json.dumps(value)
 
 
-def _texts(at: str | Iterable[str] | None) -> tuple[str, ...]:
+def _texts(at) -> tuple[str | tuple[str, Any], ...]:
     if at is None:
         return ()
+    if isinstance(at, Mapping):  # the API's values by name; a text value is read as --at's
+        return tuple(f"{k}={v}" if isinstance(v, str) else
+                     (str(k), lazy.given(v, f"--at {k}")) for k, v in at.items())
     return (at,) if isinstance(at, str) else tuple(map(str, at))
+
+
+def _vector(value: Any, where: str) -> Any:
+    """``--v``/``--u``: a text (lists become one), an API value, or (``u``) values by name."""
+    if isinstance(value, Mapping):
+        return tuple((str(k), lazy.given(v, f"{where} {k}")) for k, v in value.items())
+    if value is None or isinstance(value, (str, list, tuple)):
+        return vector_text(value)
+    return lazy.given(value, where)

@@ -8,7 +8,8 @@ Grammar (a tiny recursive-descent parser; nothing is evaluated):
 
 ``0.1`` is exactly 1/10 and ``1/3`` is exactly one third. Non-finite numbers (nan, inf,
 infinity; any case, any sign) are refused: the point must be where the function can be
-evaluated. ``request.numbers`` reads one number and bounds its size.
+evaluated. ``request.numbers`` reads one number and bounds its size. ``read_point`` reads
+plain decimal texts fast (``request.lazy``) and keeps this reader for their exact values.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from typing import Any
 
 from jacli.errors import LimitError, ShapeError, ValueInputError
 from jacli.bounds import DEFAULT_LIMITS, Limits
+from jacli.request.lazy import Numbers, fast_point
 from jacli.request.numbers import NUMBER, Refused, exact
 
-Value = Any  # Fraction | list[Value]
+Value = Any  # Fraction | list[Value] | Numbers (request.lazy)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAX_NEST = 32
 _NON_FINITE = ("nan", "inf", "infinity")
@@ -104,9 +106,12 @@ class _Reader:
 
 
 _SIGNED_WORD = re.compile(r"[+-]?([A-Za-z_]+)")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def _check_ascii(text: str, where: str) -> None:
+    if text.isascii() and not _CONTROL.search(text):
+        return  # the common case, in C; the loop below finds the column
     for i, ch in enumerate(text):
         if not (" " <= ch <= "~" or ch == "\t"):
             raise ValueInputError(f"{where}: character U+{ord(ch):04X} is not allowed",
@@ -159,6 +164,13 @@ def parse_point(texts: list[str], limits: Limits = DEFAULT_LIMITS
 
 
 _ASSIGNED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*=")  # values hold no '=': names only
+
+
+def read_point(texts: list[str], limits: Limits = DEFAULT_LIMITS
+               ) -> tuple[dict[str, Value], list[Value]]:
+    """``parse_point``'s bindings, read fast where the texts are plain decimals: each value
+    a ``Numbers`` (floats now, the exact reading above when first asked); else exactly."""
+    return fast_point(texts, limits, parse_point) or parse_point(texts, limits)
 
 
 def parse_points(texts: list[str], limits: Limits = DEFAULT_LIMITS
@@ -229,7 +241,7 @@ def read_number(text: str, where: str, limits: Limits = DEFAULT_LIMITS) -> Fract
 def shape_of(value: Value, where: str = "value") -> tuple[int, ...]:
     """Shape of a nested list; raises ``ShapeError`` for ragged lists and empty ones."""
     if not isinstance(value, list):
-        return ()
+        return value.shape if isinstance(value, Numbers) else ()
     if not value:
         raise ShapeError(f"{where}: an empty list",
                          hint="PyTorch allows empty tensors, but jacli's variables need "
@@ -243,6 +255,8 @@ def shape_of(value: Value, where: str = "value") -> tuple[int, ...]:
 
 def flatten(value: Value) -> list[Fraction]:
     """Row-major (C order) list of the numbers in ``value``."""
+    if isinstance(value, Numbers):
+        return flatten(value.exact())
     if not isinstance(value, list):
         return [value]
     return [x for item in value for x in flatten(item)]

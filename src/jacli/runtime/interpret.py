@@ -28,9 +28,11 @@ from typing import Any, Callable, Protocol
 from jacli.errors import JacliError, LimitError, ShapeError
 from jacli.backends.functions import TABLE
 from jacli.language import ir
+from jacli.runtime.lru import Lru
 
 Env = dict[str, Any]
 Thunk = Callable[[Env], Any]
+LOWERED = Lru(64)  # lowerings shared across requests (the API in a loop, batch): compiled()
 
 # which operand of a binary operator may be a Python scalar without changing torch's arithmetic:
 # c/x would become x.reciprocal()*c (not correctly rounded) and c**x would take a float64
@@ -91,12 +93,18 @@ def evaluator(program: ir.Program, backend: Backend) -> Callable[[Env], Any]:
 
 
 def compiled(program: ir.Program, backend: Backend) -> Callable[[Env], Any]:
-    """``evaluator(program, backend)``, lowered once per backend and program: the backend's
-    ``lowered`` dict is the cache (the program is kept beside its function, so its ``id``
-    stays unique while cached)."""
+    """``evaluator(program, backend)``, lowered once per backend and program (``lowered`` keeps
+    the program beside its function, so its ``id`` stays unique); backends with an equal
+    ``share_key`` (alike, stateless) also share it across requests, in the bounded ``LOWERED``."""
     entry = backend.lowered.get(id(program))
     if entry is None:
-        entry = backend.lowered[id(program)] = (program, evaluator(program, backend))
+        key = (id(program), getattr(backend, "share_key", None))
+        entry = LOWERED.get(key) if key[1] is not None else None
+        if entry is None:
+            entry = (program, evaluator(program, backend))
+            if key[1] is not None:
+                LOWERED.put(key, entry)
+        backend.lowered[id(program)] = entry
     return entry[1]
 
 
