@@ -30,7 +30,8 @@ def kink_notices(values: list[sp.Expr], point: dict[sp.Symbol, sp.Expr]) -> list
     return notices_at(candidates(values), point)
 
 
-_KINKED = (sp.Abs, relu, sp.sign, sp.Heaviside, sp.Max, sp.Min, amax, amin, sp.Pow, sp.log)
+_KINKED = (pw.abs, pw.sign, pw.heaviside, pw.maximum, pw.minimum, relu, amax, amin, sp.Abs,
+           sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.Pow, sp.log)
 
 
 def candidates(values: list[sp.Expr]) -> list[sp.Basic]:
