@@ -359,3 +359,22 @@ def test_a_custom_backward_is_pytorchs_and_checked_against_its_forward(cli_json)
     out = cli_json("vjp", "-", stdin=wrong.encode())
     assert out["vjp"]["grad"]["x"] == [2.0, 8.0]  # what PyTorch computes with that backward
     assert any("differs from what PyTorch's run computed" in n for n in out["notices"])
+
+
+@pytest.mark.parametrize("body, words", [
+    ("for k in range(2):\n    y = x * k\ny.backward()",
+     "grad can be implicitly created only for scalar outputs"),
+    ("z = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\ng = torch.autograd.grad(y, z)",
+     "allow_unused=True"),
+    ("y = x.exp()\ny.mul_(2)\ny.sum().backward()", "modified by an inplace operation"),
+    ("x.add_(1)", "leaf Variable that requires grad"),
+])
+def test_pytorchs_own_errors_name_the_line(cli, body, words):
+    """Each arises in PyTorch's real run, on the line PyTorch raises it (exit 2)."""
+    source = "import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)\n" + body
+    g: dict = {}
+    with pytest.raises(RuntimeError, match=words.split(" (")[0][:30]):
+        exec(compile(source, "<test>", "exec"), g)  # the test's own trusted script
+    r = cli("vjp", "-", stdin=source.encode())
+    assert r.code == 2 and words in r.err, r.err
+    assert f"line {len(source.splitlines())}" in r.err and "Traceback" not in r.err
