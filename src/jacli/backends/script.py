@@ -64,7 +64,8 @@ def _expr(node: ir.Node) -> str:
         return "math.pi"
     if isinstance(node, ir.Op):
         args = [_expr(a) for a in node.args]
-        symbol = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@"}
+        symbol = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@",
+                  "gt": ">", "lt": "<", "ge": ">=", "le": "<=", "eq": "==", "ne": "!="}
         if node.op in ("neg", "pos"):
             return f"({'-' if node.op == 'neg' else '+'}{args[0]})"
         return f"({args[0]} {symbol[node.op]} {args[1]})"

@@ -1,0 +1,147 @@
+"""Meanings of the wider vocabulary's pointwise functions and activations (see
+``language.vocabulary``): SymPy on object arrays beside the torch function itself.
+
+Kinks follow PyTorch's backward formulas, written as the condition of a ``Piecewise`` so the
+derivative SymPy takes is PyTorch's at the kink too: ``leaky_relu`` uses ``x > 0`` (slope
+``negative_slope`` at 0), ``hardtanh`` is flat at its bounds, ``clamp`` passes the gradient
+at its bounds, ``hardswish`` takes the middle branch at -3 and 3.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+
+from jacli.backends import object_arrays as oa
+from jacli.backends import sym_extra as sx
+from jacli.backends.lazy import torch
+
+SELU_ALPHA = sp.Rational("1.6732632423543772848170429916717")
+SELU_SCALE = sp.Rational("1.0507009873554804934193349852946")
+
+
+def fl(v):
+    """A static number for torch: a Python float (ints and None unchanged)."""
+    return float(v) if isinstance(v, Fraction) else v
+
+
+def _F(name: str):
+    """``torch.nn.functional.<name>`` with the static numbers as floats."""
+    return lambda B, *tensors, **params: getattr(torch.nn.functional, name)(
+        *tensors, **{k: fl(v) for k, v in params.items()})
+
+
+def _T(name: str):
+    """``torch.<name>`` with the static numbers as floats."""
+    return lambda B, *tensors, **params: getattr(torch, name)(
+        *tensors, **{k: fl(v) for k, v in params.items()})
+
+
+def _pw(*pieces):
+    return sp.Piecewise(*pieces)
+
+
+def clamp(x, min=None, max=None):
+    """torch.clamp: min(max(x, min), max); gradient 1 where min <= x <= max."""
+    if min is not None and max is not None and min > max:
+        return max
+    pieces = ([(min, x < min)] if min is not None else []) + \
+             ([(max, x > max)] if max is not None else [])
+    return _pw(*pieces, (x, True)) if pieces else x
+
+
+def hardtanh(x, min_val=-1, max_val=1):
+    """Flat at the bounds: gradient 0 where x <= min_val or x >= max_val (PyTorch)."""
+    return _pw((min_val, x <= min_val), (max_val, x >= max_val), (x, True))
+
+
+def softplus(x, beta=1, threshold=20):
+    return _pw((x, beta * x > threshold), (sp.log(1 + sp.exp(beta * x)) / beta, True))
+
+
+def gelu(x, approximate="none"):
+    if approximate == "tanh":
+        inner = sp.sqrt(2 / sp.pi) * (x + sp.Rational(44715, 1000000) * x**3)
+        return x * (1 + sp.tanh(inner)) / 2
+    if approximate != "none":
+        raise RuntimeError(f"approximate argument must be either none or tanh.")
+    return x * (1 + sp.erf(x / sp.sqrt(2))) / 2
+
+
+def _sigmoid(x):
+    return 1 / (1 + sp.exp(-x))
+
+
+_SCALAR = {
+    "expm1": lambda x: sp.exp(x) - 1,
+    "log1p": lambda x: sp.log(1 + x),
+    "exp2": lambda x: 2**x,
+    "erf": sp.erf, "erfc": sp.erfc, "erfinv": sp.erfinv,
+    "sinc": sx.sinc, "sign": sx.sign, "floor": sx.floor, "ceil": sx.ceil,
+    "round": sx.round_even, "trunc": sx.trunc,
+    "frac": lambda x: x - sx.trunc(x),
+    "reciprocal": lambda x: 1 / x,
+    "rsqrt": lambda x: 1 / sp.sqrt(x),
+    "clamp": clamp,
+    "leaky_relu": lambda x, negative_slope=sp.Rational(1, 100): _pw(
+        (x, x > 0), (negative_slope * x, True)),
+    "elu": lambda x, alpha=1: _pw((x, x > 0), (alpha * (sp.exp(x) - 1), True)),
+    "selu": lambda x: SELU_SCALE * _pw((x, x > 0), (SELU_ALPHA * (sp.exp(x) - 1), True)),
+    "celu": lambda x, alpha=1: _pw((x, x > 0), (alpha * (sp.exp(x / alpha) - 1), True)),
+    "gelu": gelu,
+    "silu": lambda x: x * _sigmoid(x),
+    "mish": lambda x: x * sp.tanh(sp.log(1 + sp.exp(x))),
+    "hardtanh": hardtanh,
+    "relu6": lambda x: hardtanh(x, 0, 6),
+    # hardsigmoid_backward: 1/6 strictly inside (-3, 3); hardswish_backward: x/3 + 1/2 on
+    # [-3, 3], 0 below, 1 above
+    "hardsigmoid": lambda x: _pw((0, x <= -3), (1, x >= 3), (x / 6 + sp.S.Half, True)),
+    "hardswish": lambda x: _pw((0, x < -3), (x * (x + 3) / 6, x <= 3), (x, True)),
+    "softsign": lambda x: x / (1 + sp.Abs(x)),
+    "logsigmoid": lambda x: -sp.log(1 + sp.exp(-x)),
+    "tanhshrink": lambda x: x - sp.tanh(x),
+    "softplus": softplus,
+}
+
+# torch's meaning of each: the function PyTorch code calls
+_TORCH = {
+    **{n: _T(n) for n in ("expm1", "log1p", "exp2", "erf", "erfc", "erfinv", "sinc", "sign",
+                          "floor", "ceil", "round", "trunc", "frac", "reciprocal", "rsqrt",
+                          "clamp", "selu", "celu")},
+    **{n: _F(n) for n in ("leaky_relu", "elu", "gelu", "silu", "mish", "hardtanh", "relu6",
+                          "hardsigmoid", "hardswish", "softsign", "logsigmoid", "tanhshrink",
+                          "softplus")},
+}
+
+_DOMAINS = {"log1p": (-0.5, 2.0), "erfinv": (-0.9, 0.9), "reciprocal": (0.5, 2.0),
+            "rsqrt": (0.2, 3.0), "hardtanh": (-1.5, 1.5), "relu6": (-1.0, 7.0),
+            "hardsigmoid": (-4.0, 4.0), "hardswish": (-4.0, 4.0)}
+
+
+def _where(B, c, x, y):
+    pick = np.frompyfunc(lambda ci, xi, yi: _pw((xi, ci), (yi, True)), 3, 1)
+    return oa.obj(oa.broadcasting(lambda a, b: pick(c, a, b))(x, y))
+
+
+def _binary(f):
+    return oa.binary_elementwise(f)
+
+
+def _lerp(B, a, b, w):
+    return oa.obj(oa.broadcasting(np.add)(a, oa.broadcasting(np.multiply)(w, b - a)))
+
+
+def _meanings(Meaning) -> dict:
+    """The rows, built with ``functions.Meaning`` (passed in: no import cycle)."""
+    rows = {name: Meaning(sx.lift(f), _TORCH[name], _DOMAINS.get(name, (-2.0, 2.0)))
+            for name, f in _SCALAR.items()}
+    rows.update({
+        "atan2": Meaning(_binary(sp.atan2), lambda B, y, x: torch.atan2(y, x)),
+        "hypot": Meaning(_binary(lambda x, y: sp.sqrt(x**2 + y**2)),
+                         lambda B, x, y: torch.hypot(x, y)),
+        "lerp": Meaning(_lerp, lambda B, a, b, w: torch.lerp(a, b, w)),
+        "where": Meaning(_where, lambda B, c, x, y: torch.where(c, x, y)),
+    })
+    return rows
