@@ -43,7 +43,10 @@ def _huber(x, t, delta=1):
 
 
 def _xlogx(t):
-    return sp.S.Zero if t.is_zero else t * sp.log(t)
+    """t*log(t), 0 at t = 0 (torch's xlogy)."""
+    if t.is_number:
+        return sp.S.Zero if t.is_zero else t * sp.log(t)
+    return sp.Piecewise((0, sp.Eq(t, 0)), (t * sp.log(t), True))
 
 
 def _kl_div(B, x, t, reduction="mean", log_target=False):

@@ -95,10 +95,10 @@ _SCALAR = {
     "mish": lambda x: x * sp.tanh(sp.log(1 + sp.exp(x))),
     "hardtanh": hardtanh,
     "relu6": lambda x: hardtanh(x, 0, 6),
-    # hardsigmoid_backward: 1/6 strictly inside (-3, 3); hardswish_backward: x/3 + 1/2 on
-    # [-3, 3], 0 below, 1 above
+    # hardsigmoid_backward: 1/6 strictly inside (-3, 3); hardswish_backward: x/3 + 1/2
+    # strictly inside, 0 at and below -3, 1 at and above 3 (measured on torch 2.13)
     "hardsigmoid": lambda x: _pw((0, x <= -3), (1, x >= 3), (x / 6 + sp.S.Half, True)),
-    "hardswish": lambda x: _pw((0, x < -3), (x * (x + 3) / 6, x <= 3), (x, True)),
+    "hardswish": lambda x: _pw((0, x <= -3), (x * (x + 3) / 6, x < 3), (x, True)),
     "softsign": lambda x: x / (1 + sp.Abs(x)),
     "logsigmoid": lambda x: -sp.log(1 + sp.exp(-x)),
     "tanhshrink": lambda x: x - sp.tanh(x),
@@ -110,8 +110,11 @@ _TORCH = {
     **{n: _T(n) for n in ("expm1", "log1p", "exp2", "erf", "erfc", "erfinv", "sinc", "sign",
                           "floor", "ceil", "round", "trunc", "frac", "reciprocal", "rsqrt",
                           "clamp", "selu", "celu")},
+    # torch's own hardsigmoid backward multiplies by 1/6 rounded to float32 (1.5e-8 off);
+    # relu6(x + 3)/6 is the same function and the same conventions at -3 and 3, in float64
+    "hardsigmoid": lambda B, x: torch.nn.functional.relu6(x + 3) / 6,
     **{n: _F(n) for n in ("leaky_relu", "elu", "gelu", "silu", "mish", "hardtanh", "relu6",
-                          "hardsigmoid", "hardswish", "softsign", "logsigmoid", "tanhshrink",
+                          "hardswish", "softsign", "logsigmoid", "tanhshrink",
                           "softplus")},
 }
 

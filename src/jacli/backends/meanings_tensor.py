@@ -176,12 +176,19 @@ def _triangle(lower: bool):
     return run
 
 
+def _first_three(shape) -> int:
+    """``torch.cross`` without ``dim``: the first dim of size 3 (deprecated in torch, which
+    warns; linalg.cross's -1 is the future default)."""
+    dim = next((d for d, n in enumerate(shape) if n == 3), None)
+    if dim is None:
+        raise RuntimeError("no dimension of size 3 in input")
+    return dim
+
+
 def _cross(B, a, b, dim=None):
     a, b = np.broadcast_arrays(np.asarray(a), np.asarray(b))
-    if dim is None:  # torch.cross: the first dim of size 3
-        dim = next((d for d, n in enumerate(a.shape) if n == 3), None)
-        if dim is None:
-            raise RuntimeError("no dimension of size 3 in input")
+    if dim is None:
+        dim = _first_three(a.shape)
     if a.shape[dim] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. "
                            f"Got {a.shape[dim]} and {b.shape[dim]}")
@@ -258,7 +265,9 @@ def _meanings(Meaning) -> dict:
                        lambda B, x: torch.linalg.det(x)),
         "inverse": Meaning(_batched(_inverse), lambda B, x: torch.linalg.inv(x), (0.5, 2.0)),
         "solve": Meaning(_solve, lambda B, a, b: torch.linalg.solve(a, b)),
-        "cross": Meaning(_cross, T("cross")),
+        "cross": Meaning(_cross, lambda B, a, b, dim=None: torch.linalg.cross(
+            a, b, dim=_first_three(torch.broadcast_shapes(a.shape, b.shape)) if dim is None
+            else dim)),
         "linalg_cross": Meaning(lambda B, a, b, dim=-1: _cross(B, a, b, dim),
                                 lambda B, a, b, dim=-1: torch.linalg.cross(a, b, dim=dim)),
         "kron": Meaning(lambda B, a, b: oa.obj(np.kron(np.asarray(a), np.asarray(b))),

@@ -137,11 +137,11 @@ _LINALG = (
 )
 
 _SHAPE = (
-    _row("permute", "shape", "shape", "reorder the axes", params=("*dims",)),
+    _row("permute", "shape", "shape", "reorder the axes", params=("*shape",)),
     _row("expand", "shape", "shape", "broadcast to a larger shape (-1 keeps a size)",
-         params=("*size",)),
-    _row("repeat", "shape", "shape", "tile the tensor (sizes per axis)", params=("*repeats",)),
-    _row("flip", "shape", "shape", "reverse the order along dims", params=("*dims",)),
+         params=("*shape",)),
+    _row("repeat", "shape", "shape", "tile the tensor (sizes per axis)", params=("*shape",)),
+    _row("flip", "shape", "shape", "reverse the order along dims", params=("*shape",)),
     _row("roll", "shape", "shape", "shift elements cyclically (shifts, dims)",
          params=("shifts", "dims")),
     _row("narrow", "shape", "shape", "narrow(dim, start, length): a slice",
