@@ -132,6 +132,10 @@ def binary_elementwise(f: Callable) -> Callable:
 
 
 def reduce_along(combine: Callable, a, dim, keepdim):
+    if isinstance(dim, tuple):  # several dims at once (torch's amax(dim=(0, 1)))
+        from jacli.backends.sym_extra import reduce_dims  # it builds on this module
+
+        return reduce_dims(lambda v: combine(*v), a, dim, keepdim)
     if dim is None:
         total = obj(combine(*a.flat))
         return total.reshape((1,) * a.ndim) if keepdim else total

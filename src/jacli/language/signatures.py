@@ -158,3 +158,57 @@ def shape_arg(shape) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
     return tuple(shape)
+
+
+GROUPS = ("pointwise", "activation", "reduction", "linear algebra", "shape", "loss",
+          "constructor", "gradient")
+_ACTIVATIONS = {"relu", "sigmoid", "softplus"}
+_HIDDEN = {"dtype", "device", "requires_grad", "axis", "pick"}
+# rows whose PyTorch spelling is not their row name
+_SHOWN = {"linalg_norm": "linalg.norm", "linalg_cross": "linalg.cross",
+          "vector_norm": "linalg.vector_norm", "max_dim": "max", "min_dim": "min"}
+
+
+def group_of(s: Signature) -> str:
+    """The heading ``jacli functions`` lists ``s`` under."""
+    if s.group:
+        return s.group
+    if s.name in _ACTIVATIONS:
+        return "activation"
+    return {"elementwise": "pointwise", "product": "linear algebra"}.get(s.kind, s.kind)
+
+
+def call_text(s: Signature) -> str:
+    """How ``s`` is called: ``clamp(x, min, max)``, ``mse_loss(x, y, reduction=)``."""
+    low, high = s.tensors
+    if low == -1:
+        operands = ["[tensors]"]
+    elif high > 3:
+        operands = ["*tensors"]
+    else:
+        names = iter("xyz")
+        operands = ["condition" if i == s.condition else next(names) + ("?" if i >= low else "")
+                    for i in range(high)]
+    if "target" in s.params:  # class indices, or (cross_entropy) a tensor of probabilities
+        operands = operands[:1]
+    if s.name == "einsum":
+        operands = ["equation"] + operands
+    params = [p for p in s.params if p != "equation"]
+    extra = sorted(k + "=" for k in s.keywords - set(s.params) - _HIDDEN)
+    name = _SHOWN.get(s.name, s.name)
+    return f"{name}({', '.join(operands + params + extra)})"
+
+
+def listing() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every function by group: (group, [(call text, doc with its aliases)])."""
+    out = []
+    for group in GROUPS:
+        rows = []
+        for s in SIGNATURES:
+            if group_of(s) != group:
+                continue
+            aliases = sorted(a for a, n in ALIASES.items() if n == s.name)
+            rows.append((call_text(s), s.doc + (f" (also {', '.join(aliases)})" if aliases
+                                                else "")))
+        out.append((group, rows))
+    return out

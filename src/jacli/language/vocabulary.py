@@ -51,11 +51,11 @@ _POINTWISE = (
     _pointwise("rsqrt", "1/sqrt(x)"),
     _pointwise("clamp", "min(max(x, min), max); the gradient passes at the bounds",
                params=("min", "max"), reals=("min", "max")),
-    _pointwise("atan2", "angle of (x, y) = atan2(input, other)", tensors=(2, 2)),
+    _pointwise("atan2", "atan2(input, other): the angle of the point (other, input)", tensors=(2, 2)),
     _pointwise("hypot", "sqrt(input**2 + other**2)", tensors=(2, 2)),
     _pointwise("lerp", "input + weight*(end - input)", tensors=(3, 3)),
-    _pointwise("where", "where(condition, x, y): x where the comparison holds, else y; the "
-               "gradient goes to the branch taken", tensors=(3, 3), condition=0),
+    _pointwise("where", "x where the comparison (written in place: x > 0) holds, else "
+               "y; the gradient goes to the branch taken", tensors=(3, 3), condition=0),
 )
 
 _ACTIVATIONS = (
@@ -68,7 +68,7 @@ _ACTIVATIONS = (
                params=("alpha",), reals=("alpha",)),
     _pointwise("gelu", "x*Phi(x); approximate='tanh' for the tanh form", "activation",
                keywords=("approximate",), strings=("approximate",)),
-    _pointwise("silu", "x*sigmoid(x) (swish)", "activation"),
+    _pointwise("silu", "x*sigmoid(x), the swish", "activation"),
     _pointwise("mish", "x*tanh(softplus(x))", "activation"),
     _pointwise("hardtanh", "x clipped to [min_val, max_val] (-1, 1); gradient 0 at the bounds",
                "activation", params=("min_val", "max_val"), reals=("min_val", "max_val")),
@@ -197,7 +197,7 @@ MORE_SIGNATURES: tuple[Signature, ...] = (
     _POINTWISE + _ACTIVATIONS + _REDUCTIONS + _LINALG + _SHAPE + _LIKE + _LOSSES)
 
 MORE_ALIASES = {
-    "clip": "clamp", "arctan2": "atan2", "swish": "silu", "ger": "outer", "inv": "inverse",
+    "clip": "clamp", "arctan2": "atan2", "ger": "outer", "inv": "inverse",
     "concat": "cat", "concatenate": "cat", "swapaxes": "transpose", "swapdims": "transpose",
     "expit": "sigmoid",
 }
