@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 import sympy as sp
 
 from jacli.backends import object_arrays as oa

@@ -27,18 +27,6 @@ def fl(v):
     return float(v) if isinstance(v, Fraction) else v
 
 
-def _F(name: str):
-    """``torch.nn.functional.<name>`` with the static numbers as floats."""
-    return lambda B, *tensors, **params: getattr(torch.nn.functional, name)(
-        *tensors, **{k: fl(v) for k, v in params.items()})
-
-
-def _T(name: str):
-    """``torch.<name>`` with the static numbers as floats."""
-    return lambda B, *tensors, **params: getattr(torch, name)(
-        *tensors, **{k: fl(v) for k, v in params.items()})
-
-
 def _pw(*pieces):
     return sp.Piecewise(*pieces)
 
@@ -66,7 +54,7 @@ def gelu(x, approximate="none"):
         inner = sp.sqrt(2 / sp.pi) * (x + sp.Rational(44715, 1000000) * x**3)
         return x * (1 + sp.tanh(inner)) / 2
     if approximate != "none":
-        raise RuntimeError(f"approximate argument must be either none or tanh.")
+        raise RuntimeError("approximate argument must be either none or tanh.")
     return x * (1 + sp.erf(x / sp.sqrt(2))) / 2
 
 
@@ -105,15 +93,16 @@ _SCALAR = {
     "softplus": softplus,
 }
 
-# torch's meaning of each: the function PyTorch code calls
+# torch's meaning of each: the function PyTorch code calls, by name, so that lowering calls
+# it directly (static numbers are the parser's ``Real`` floats, which torch takes as they are)
 _TORCH = {
-    **{n: _T(n) for n in ("expm1", "log1p", "exp2", "erf", "erfc", "erfinv", "sinc", "sign",
+    **{n: n for n in ("expm1", "log1p", "exp2", "erf", "erfc", "erfinv", "sinc", "sign",
                           "floor", "ceil", "round", "trunc", "frac", "reciprocal", "rsqrt",
                           "clamp", "selu", "celu")},
     # torch's own hardsigmoid backward multiplies by 1/6 rounded to float32 (1.5e-8 off);
     # relu6(x + 3)/6 is the same function and the same conventions at -3 and 3, in float64
     "hardsigmoid": lambda B, x: torch.nn.functional.relu6(x + 3) / 6,
-    **{n: _F(n) for n in ("leaky_relu", "elu", "gelu", "silu", "mish", "hardtanh", "relu6",
+    **{n: "nn.functional." + n for n in ("leaky_relu", "elu", "gelu", "silu", "mish", "hardtanh", "relu6",
                           "hardswish", "softsign", "logsigmoid", "tanhshrink",
                           "softplus")},
 }

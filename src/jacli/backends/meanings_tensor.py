@@ -126,7 +126,7 @@ def _batched(f):
     def run(B, a):
         a = np.asarray(a)
         if a.ndim < 2:
-            raise RuntimeError(f"linalg: The input tensor A must have at least 2 dimensions.")
+            raise RuntimeError("linalg: The input tensor A must have at least 2 dimensions.")
         results = [f(_matrix(a[idx])) for idx in np.ndindex(*a.shape[:-2])]
         return oa.obj(np.stack([np.asarray(r, dtype=object) for r in results]).reshape(
             a.shape[:-2] + np.shape(np.asarray(results[0], dtype=object))))
@@ -205,7 +205,7 @@ def _outer(B, a, b):
 
 def _bmm(B, a, b):
     if np.ndim(a) != 3 or np.ndim(b) != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor")
+        raise RuntimeError("batch1 must be a 3D tensor")
     return oa.matmul(a, b)
 
 

@@ -17,14 +17,18 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
-from jacli.backends.object_arrays import obj
+from jacli.backends.object_arrays import dims_of, obj, reduce_dims  # noqa: F401 (re-exported)
 from jacli.backends.torch_messages import check_dim
 
 
 def q(value) -> sp.Expr:
-    """A static parameter (int, ``Fraction``, bool) as an exact SymPy number."""
+    """A static parameter (int, bool, ``Fraction``, or the parser's ``Real`` float that
+    carries its exact value) as an exact SymPy number."""
+    value = getattr(value, "exact", value)
     if isinstance(value, Fraction):
         return sp.Rational(value.numerator, value.denominator)
+    if isinstance(value, float):
+        return sp.Rational(value)  # the float's own binary value, exactly
     return sp.Integer(int(value))
 
 
@@ -111,43 +115,11 @@ def lift(f: Callable) -> Callable:
     """A scalar SymPy function with static parameters, lifted to object arrays:
     ``lift(f)(B, x, **params)`` is ``f(element, **params)`` element by element."""
     def run(B, x, **params):
-        exact = {k: (q(v) if isinstance(v, (int, Fraction)) and not isinstance(v, bool) else v)
-                 for k, v in params.items()}
+        exact = {k: (q(v) if isinstance(v, (int, float, Fraction)) and not isinstance(v, bool)
+                     else v) for k, v in params.items()}
         return obj(np.frompyfunc(lambda e: f(e, **exact), 1, 1)(x))
 
     return run
-
-
-def dims_of(dim, ndim: int) -> tuple[int, ...]:
-    """``dim`` (None: all; an int; a tuple) as sorted non-negative dims, checked as torch
-    checks them (a 0-d tensor takes 0 and -1)."""
-    if dim is None:
-        return tuple(range(ndim))
-    dims = dim if isinstance(dim, tuple) else (dim,)
-    for d in dims:
-        check_dim(d, ndim)
-    seen = sorted(d % max(ndim, 1) for d in dims)
-    for a, b in zip(seen, seen[1:]):
-        if a == b:
-            raise RuntimeError(f"dim {a} appears multiple times in the list of dims")
-    return tuple(d for d in seen if d < ndim)
-
-
-def reduce_dims(combine: Callable, a: np.ndarray, dim, keepdim: bool) -> np.ndarray:
-    """``combine`` (a function of the list of reduced elements) over ``dim`` (None, an int or
-    a tuple; negative allowed), with torch's ``keepdim``."""
-    a = np.asarray(a)
-    dims = dims_of(dim, a.ndim)
-    kept = [d for d in range(a.ndim) if d not in dims]
-    moved = np.transpose(a, kept + list(dims)) if a.ndim else a.reshape(())
-    rest = tuple(a.shape[d] for d in kept)
-    flat = moved.reshape(rest + (-1,))
-    out = np.empty(rest, dtype=object)
-    for idx in np.ndindex(*rest):
-        out[idx] = combine(list(flat[idx]))
-    if keepdim:
-        out = out.reshape(tuple(1 if d in dims else n for d, n in enumerate(a.shape)))
-    return obj(out)
 
 
 def along(f: Callable, a: np.ndarray, dim: int) -> np.ndarray:

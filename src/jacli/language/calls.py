@@ -237,16 +237,19 @@ class CallReader:
                             f"{row.name}: {row.doc}")
         return self.static(node)
 
-    def real(self, node: ast.expr):
-        """An exact number written as a literal (``0.2``, ``-1``, ``1e-8``, ``2/3``)."""
+    def real(self, node: ast.expr) -> ir.Real:
+        """A number written as a literal (``0.2``, ``-1``, ``1e-8``, ``2/3``), exact."""
+        return ir.Real(self._exact(node))
+
+    def _exact(self, node: ast.expr):
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            value = self.real(node.operand)
+            value = self._exact(node.operand)
             return -value if isinstance(node.op, ast.USub) else value
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-            den = self.real(node.right)
+            den = self._exact(node.right)
             if den == 0:
                 raise self.fail(node, "division by zero in a constant argument")
-            return self.real(node.left) / den
+            return self._exact(node.left) / den
         if isinstance(node, ast.Constant) and type(node.value) in (int, float):
             return self.number(node)
         raise self.fail(node, "expected a number here", "e.g. beta=2, negative_slope=0.2")

@@ -128,7 +128,7 @@ SIGNATURES: tuple[Signature, ...] = (
 # module, appended here so that one table holds every name
 from jacli.language.vocabulary import MORE_ALIASES, MORE_SIGNATURES  # noqa: E402
 
-SIGNATURES = SIGNATURES + MORE_SIGNATURES
+SIGNATURES = SIGNATURES + tuple(Signature(**fields) for fields in MORE_SIGNATURES)
 
 ALIASES = {
     "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",

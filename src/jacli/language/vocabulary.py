@@ -9,25 +9,25 @@ Each row keeps PyTorch's own parameter names and positional order (``leaky_relu(
 
 from __future__ import annotations
 
-from jacli.language.signatures import Signature
-
 _DIMS = ("dim", "keepdim")
 
 
 def _row(name: str, kind: str, group: str, doc: str, tensors=(1, 1), params=(), keywords=(),
-         reals=(), strings=(), condition=-1, tuple_out=False) -> Signature:
-    """A signature whose positional params are also accepted as keywords (as in PyTorch)."""
-    return Signature(name, kind, doc, tensors, tuple(params),
-                     frozenset(params) | frozenset(keywords), frozenset(reals),
-                     frozenset(strings), condition, tuple_out, group)
+         reals=(), strings=(), condition=-1, tuple_out=False) -> dict:
+    """A ``Signature``'s fields (built by ``signatures``, which imports this module); its
+    positional params are also accepted as keywords, as in PyTorch."""
+    return dict(name=name, kind=kind, doc=doc, tensors=tensors, params=tuple(params),
+                keywords=frozenset(params) | frozenset(keywords), reals=frozenset(reals),
+                strings=frozenset(strings), condition=condition, tuple_out=tuple_out,
+                group=group)
 
 
-def _pointwise(name: str, doc: str, group: str = "pointwise", **kw) -> Signature:
+def _pointwise(name: str, doc: str, group: str = "pointwise", **kw) -> dict:
     return _row(name, "elementwise", group, doc, **kw)
 
 
 def _loss(name: str, doc: str, tensors=(2, 2), params=(), reals=(), keywords=(),
-          strings=()) -> Signature:
+          strings=()) -> dict:
     return _row(name, "tensor", "loss", doc + "; reduction='mean' | 'sum' | 'none'", tensors,
                 params, ("reduction",) + tuple(keywords), reals,
                 ("reduction",) + tuple(strings))
@@ -193,7 +193,7 @@ _LOSSES = (
          (2, 2), ("dim", "eps"), reals=("eps",)),
 )
 
-MORE_SIGNATURES: tuple[Signature, ...] = (
+MORE_SIGNATURES: tuple[dict, ...] = (
     _POINTWISE + _ACTIVATIONS + _REDUCTIONS + _LINALG + _SHAPE + _LIKE + _LOSSES)
 
 MORE_ALIASES = {
