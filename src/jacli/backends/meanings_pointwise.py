@@ -45,8 +45,12 @@ def hardtanh(x, min_val=-1, max_val=1):
     return _pw((min_val, x <= min_val), (max_val, x >= max_val), (x, True))
 
 
-def softplus(x, beta=1, threshold=20):
-    return _pw((x, beta * x > threshold), (sp.log(1 + sp.exp(beta * x)) / beta, True))
+def softplus(x, beta=1, threshold=None):
+    """log(1 + exp(beta*x))/beta; torch returns x itself where beta*x > threshold (20). That
+    branch is written only when threshold= is given: past 20 the two differ by < e^-20, and
+    the default formula stays the one a person writes (and typesets)."""
+    smooth = sp.log(1 + sp.exp(beta * x)) / beta
+    return smooth if threshold is None else _pw((x, beta * x > threshold), (smooth, True))
 
 
 def gelu(x, approximate="none"):

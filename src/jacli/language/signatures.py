@@ -65,8 +65,8 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("square", "elementwise", "x**2"),
     Signature("sigmoid", "elementwise", "logistic 1/(1+exp(-x))"),
     Signature("relu", "elementwise", "max(x, 0); derivative 0 at 0 (torch's convention)"),
-    Signature("softplus", "elementwise", "log(1 + exp(beta*x))/beta; x where beta*x > "
-              "threshold (beta=1, threshold=20)", params=("beta", "threshold"),
+    Signature("softplus", "elementwise", "log(1 + exp(beta*x))/beta (beta=1); x where "
+              "beta*x > threshold (20; in the formula when given)", params=("beta", "threshold"),
               keywords=frozenset({"beta", "threshold"}), reals=frozenset({"beta", "threshold"})),
     Signature("pow", "elementwise", "x**p", tensors=(2, 2)),
     Signature("maximum", "elementwise", "elementwise max (also max(a, b)); a tie splits it",
