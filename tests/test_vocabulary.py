@@ -281,3 +281,18 @@ def test_emitted_script_spells_the_vocabulary_as_torch(cli, cli_json, tmp_path, 
     printed = json.loads(run.stdout.split("=", 1)[1])
     expected = cli_json("grad", program, "--at", f"x={AT}")["vjp"]["grad"]["x"]
     assert printed == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("program", [
+    "a = x * 1\nr = a.narrow(0, 0, 2)\nr[0] = 5\na",
+    "a = x.view(2, 3) * 1\nr = a.permute(1, 0)\nr[0, 0] = 5\na",
+    "a = x.view(2, 3) * 1\nr = a.chunk(2)[0]\nr[0, 0] = 5\na",
+    "a = x.view(2, 3) * 1\nr = a.unbind(0)[1]\nr[0] = 5\na",
+    "a = x.view(3, 2)[0:2] * 1\nr = a.diagonal()\nr[0] = 5\na",
+])
+def test_a_write_into_a_new_view_is_refused(cli, program):
+    """narrow, permute, chunk/split/unbind pieces and diagonal are views in PyTorch: a write
+    into one changes the base, which jacli's out-of-place write would not."""
+    r = cli("jacobian", program, "--at", f"x={AT}")
+    assert r.code == 2, (r.code, r.err)
+    assert "shares memory with 'a'" in r.err and "Traceback" not in r.err
