@@ -108,7 +108,7 @@ class ExprParser(CallReader):
                             f"take one of them, e.g. x.{value.fn}(...)[0]")
         return value
 
-    def picked(self, call: ast.Call, pick: ast.expr | int) -> ir.Node:
+    def picked(self, call: ast.Call, pick: ast.expr | int) -> ir.Node | None:
         """Element ``pick`` of a call that returns a tuple; any other call indexed as usual."""
         value = self._Call(call)
         if not (isinstance(value, ir.Call) and TABLE[value.fn].tuple_out):
