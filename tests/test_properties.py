@@ -52,7 +52,7 @@ VJP_RTOL = 1e-12
 SHAPES = {"a": (), "x": (2,), "W": (2, 2)}
 DEFAULT_DOMAIN = (-2.0, 2.0)
 # elementwise rows whose values grow fast: their argument is squashed into Row.domain too
-GROWING = {"exp", "sinh", "cosh", "square", "softplus", "tan"}
+GROWING = {"exp", "sinh", "cosh", "square", "softplus", "tan", "expm1", "exp2"}
 KINKED = {"abs", "relu"}
 SKIP = {"detach"}  # derivative 0 by convention: finite differences see the value's slope
 UNARY = [r for r in ROWS if r.kind == "elementwise" and r.tensors == (1, 1) and r.name not in SKIP]
@@ -68,7 +68,15 @@ TORCH_NS = {
     "maximum": torch.maximum, "minimum": torch.minimum, "dot": torch.dot,
     "norm": lambda t: torch.linalg.vector_norm(t), "sum": torch.sum, "mean": torch.mean,
     "prod": torch.prod, "pi": math.pi,
+    # smooth rows of the wider vocabulary
+    "expm1": torch.expm1, "exp2": torch.exp2, "erf": torch.erf, "erfc": torch.erfc,
+    "silu": torch.nn.functional.silu, "mish": torch.nn.functional.mish,
+    "gelu": torch.nn.functional.gelu, "logsigmoid": torch.nn.functional.logsigmoid,
+    "tanhshrink": torch.nn.functional.tanhshrink,
 }
+# the rows drawn are those with an independent meaning above: kinked and domain-limited new
+# rows (floor, hardtanh, log1p, ...) are walked by tests/test_function_table.py instead
+UNARY = [r for r in UNARY if r.name in TORCH_NS]
 
 
 def _f(x: float) -> str:

@@ -15,12 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 import sympy as sp
 
 from jacli.backends import object_arrays as oa
 from jacli.backends import piecewise as pw
 from jacli.backends.lazy import torch
+from jacli.backends import sym_extra as sx
 from jacli.language.signatures import ALIASES, SIGNATURES, Signature, shape_arg
 
 
@@ -66,15 +66,14 @@ MEANINGS: dict[str, Meaning] = {
     "square": _ew(lambda x: x**2, "square"),
     "sigmoid": _ew(lambda x: 1 / (1 + sp.exp(-x)), "sigmoid"),
     "relu": _ew(oa.relu, "relu"),
-    "softplus": _ew(lambda x: sp.log(1 + sp.exp(x)), "nn.functional.softplus"),
     "pow": Meaning(oa.binary_elementwise(lambda x, p: x**p), lambda B, x, p: torch.pow(x, p), domain=(0.5, 2.0)),
     "maximum": Meaning(oa.binary_elementwise(pw.maximum), lambda B, x, y: torch.maximum(x, y)),
     "minimum": Meaning(oa.binary_elementwise(pw.minimum), lambda B, x, y: torch.minimum(x, y)),
     "detach": Meaning(oa.elementwise(oa.detach), lambda B, x: x.detach()),
-    "sum": Meaning(lambda B, a, dim=None, keepdim=False: oa.reduce_along(sp.Add, a, dim, keepdim), _torch_reduce("sum")),
-    "mean": Meaning(oa.mean, _torch_reduce("mean")),
-    "prod": Meaning(lambda B, a, dim=None, keepdim=False: oa.reduce_along(sp.Mul, a, dim, keepdim), _torch_reduce("prod")),
-    "norm": Meaning(oa.norm, lambda B, x: torch.linalg.vector_norm(x), domain=(0.5, 2.0)),
+    "sum": Meaning(lambda B, a, dim=None, keepdim=False: sx.reduce_dims(lambda v: sp.Add(*v), a, dim, keepdim), _torch_reduce("sum")),
+    "mean": Meaning(lambda B, a, dim=None, keepdim=False: sx.reduce_dims(lambda v: sp.Add(*v) / len(v), a, dim, keepdim), _torch_reduce("mean")),
+    "prod": Meaning(lambda B, a, dim=None, keepdim=False: sx.reduce_dims(lambda v: sp.Mul(*v), a, dim, keepdim), _torch_reduce("prod")),
+    "norm": Meaning(lambda B, a, p="fro", dim=None, keepdim=False: mt.norm(B, a, p, dim, keepdim), lambda B, x, p="fro", dim=None, keepdim=False: torch.norm(x, mp.fl(p), dim, keepdim), domain=(0.5, 2.0)),
     "amax": Meaning(lambda B, a, dim=None, keepdim=False: oa.reduce_along(oa.amax, a, dim, keepdim), _torch_reduce("amax")),
     "amin": Meaning(lambda B, a, dim=None, keepdim=False: oa.reduce_along(oa.amin, a, dim, keepdim), _torch_reduce("amin")),
     "dot": Meaning(lambda B, a, b: oa.dot(a, b), lambda B, a, b: torch.dot(a, b)),
@@ -83,14 +82,14 @@ MEANINGS: dict[str, Meaning] = {
     "mv": Meaning(lambda B, a, b: oa.mv(a, b), lambda B, a, b: torch.mv(a, b)),
     "view": Meaning(lambda B, a, *shape: oa.reshape(a, *shape), lambda B, x, *shape: x.view(shape_arg(shape))),
     "reshape": Meaning(lambda B, a, *shape: oa.reshape(a, *shape), lambda B, x, *shape: x.reshape(shape_arg(shape))),
-    "flatten": Meaning(lambda B, a: oa.obj(a.reshape(-1)), lambda B, x: x.flatten()),
+    "flatten": Meaning(lambda B, a, start_dim=0, end_dim=-1: sx.flatten(a, start_dim, end_dim), lambda B, x, start_dim=0, end_dim=-1: x.flatten(start_dim, end_dim)),
     "T": Meaning(lambda B, a: oa.obj(a.T), lambda B, x: x.T if x.ndim == 2 else x.permute(
                 *reversed(range(x.ndim)))),
     "t": Meaning(lambda B, a: oa.obj(a.T), lambda B, x: x.t()),
     "transpose": Meaning(lambda B, a, dim0, dim1: oa.transpose(a, dim0, dim1), lambda B, x, dim0, dim1: x.transpose(dim0, dim1)),
     "clone": Meaning(lambda B, a: oa.obj(a.copy()), lambda B, x: x.clone()),
     "unsqueeze": Meaning(lambda B, a, dim: oa.unsqueeze(a, dim), lambda B, x, dim: x.unsqueeze(dim)),
-    "squeeze": Meaning(lambda B, a: oa.obj(np.squeeze(a)), lambda B, x: x.squeeze()),
+    "squeeze": Meaning(lambda B, a, dim=None: sx.squeeze(a, dim), lambda B, x, dim=None: x.squeeze() if dim is None else x.squeeze(dim)),
     "stack": Meaning(lambda B, seq, dim=0: oa.stack(seq, dim), lambda B, seq, dim=0: torch.stack(seq, dim=dim)),
     "cat": Meaning(lambda B, seq, dim=0: oa.cat(seq, dim), lambda B, seq, dim=0: torch.cat(seq, dim=dim)),
     "zeros": Meaning(lambda B, *shape: B.full(shape_arg(shape), 0), lambda B, *shape: B.full(shape_arg(shape), 0)),
@@ -111,6 +110,16 @@ class Row(Signature):
     torch: Callable | str = None
     domain: tuple[float, float] = (-2.0, 2.0)
 
+
+# the wider vocabulary (language.vocabulary), one module per group; imported here, below
+# ``Meaning``, which they build their rows with
+from jacli.backends import meanings_losses as ml  # noqa: E402
+from jacli.backends import meanings_pointwise as mp  # noqa: E402
+from jacli.backends import meanings_shape as ms  # noqa: E402
+from jacli.backends import meanings_tensor as mt  # noqa: E402
+
+for _group in (mp, mt, ms, ml):
+    MEANINGS.update(_group._meanings(Meaning))
 
 ROWS: tuple[Row, ...] = tuple(Row(**vars(s), **vars(MEANINGS[s.name])) for s in SIGNATURES)
 TABLE: dict[str, Row] = {row.name: row for row in ROWS}

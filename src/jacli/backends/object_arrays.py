@@ -143,6 +143,8 @@ def binary_elementwise(f: Callable) -> Callable:
 
 
 def reduce_along(combine: Callable, a, dim, keepdim):
+    if isinstance(dim, tuple):  # several dims at once (torch's amax(dim=(0, 1)))
+        return reduce_dims(lambda v: combine(*v), a, dim, keepdim)
     if dim is None:
         total = obj(combine(*a.flat))
         return total.reshape((1,) * a.ndim) if keepdim else total
@@ -262,3 +264,35 @@ def cat(seq, dim=0) -> np.ndarray:
                                    f"Expected size {x} but got size {y} for tensor number {i} "
                                    "in the list.")
     return obj(np.concatenate(seq, axis=dim))
+
+
+def dims_of(dim, ndim: int) -> tuple[int, ...]:
+    """``dim`` (None: all; an int; a tuple) as sorted non-negative dims, checked as torch
+    checks them (a 0-d tensor takes 0 and -1)."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = dim if isinstance(dim, tuple) else (dim,)
+    for d in dims:
+        check_dim(d, ndim)
+    seen = sorted(d % max(ndim, 1) for d in dims)
+    for a, b in zip(seen, seen[1:]):
+        if a == b:
+            raise RuntimeError(f"dim {a} appears multiple times in the list of dims")
+    return tuple(d for d in seen if d < ndim)
+
+
+def reduce_dims(combine: Callable, a: np.ndarray, dim, keepdim: bool) -> np.ndarray:
+    """``combine`` (a function of the list of reduced elements) over ``dim`` (None, an int or
+    a tuple; negative allowed), with torch's ``keepdim``."""
+    a = np.asarray(a)
+    dims = dims_of(dim, a.ndim)
+    kept = [d for d in range(a.ndim) if d not in dims]
+    moved = np.transpose(a, kept + list(dims)) if a.ndim else a.reshape(())
+    rest = tuple(a.shape[d] for d in kept)
+    flat = moved.reshape(rest + (-1,))
+    out = np.empty(rest, dtype=object)
+    for idx in np.ndindex(*rest):
+        out[idx] = combine(list(flat[idx]))
+    if keepdim:
+        out = out.reshape(tuple(1 if d in dims else n for d, n in enumerate(a.shape)))
+    return obj(out)

@@ -11,7 +11,9 @@ from __future__ import annotations
 from fractions import Fraction
 
 from jacli.errors import UsageError
+from jacli.backends.script_vocab import vocabulary_call
 from jacli.language import ir
+from jacli.language.vocabulary import MORE_SIGNATURES
 from jacli.request.lazy import Numbers
 
 _TORCH_NAMES = {"softplus": "torch.nn.functional.softplus", "norm": "torch.linalg.vector_norm"}
@@ -19,6 +21,7 @@ _METHODS = {"view", "reshape", "t", "transpose", "unsqueeze", "squeeze"}
 _REDUCTIONS = {"sum", "mean", "prod", "amax", "amin"}
 _CONSTRUCTORS = {"zeros", "ones"}
 _RANDOM = {"randn", "rand", "empty"}
+_VOCABULARY = {row["name"] for row in MORE_SIGNATURES}
 
 
 def emit_torch(program: ir.Program, point: dict, v: list | None, dtype: str) -> str:
@@ -65,7 +68,8 @@ def _expr(node: ir.Node) -> str:
         return "math.pi"
     if isinstance(node, ir.Op):
         args = [_expr(a) for a in node.args]
-        symbol = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@"}
+        symbol = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@",
+                  "gt": ">", "lt": "<", "ge": ">=", "le": "<=", "eq": "==", "ne": "!="}
         if node.op in ("neg", "pos"):
             return f"({'-' if node.op == 'neg' else '+'}{args[0]})"
         return f"({args[0]} {symbol[node.op]} {args[1]})"
@@ -98,6 +102,8 @@ def _call(node: ir.Call) -> str:
         return f"{args[0]}.detach()"
     if fn == "T":
         return f"{args[0]}.permute(*reversed(range({args[0]}.dim())))"
+    if fn in _VOCABULARY or (params and fn not in _METHODS):
+        return vocabulary_call(fn, args, params, shape)
     if fn in _METHODS:
         extra = [_shape(shape)] if shape is not None else [str(v) for v in params.values()]
         return f"{args[0]}.{fn}({', '.join(extra)})"

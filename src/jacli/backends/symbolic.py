@@ -150,7 +150,12 @@ def _torch_index_message(numpy_message: str) -> str:
 
 _BROADCASTING = {name: broadcasting(f) for name, f in
                  (("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
-                  ("div", np.divide), ("pow", np.power))}
+                  ("div", np.divide), ("pow", np.power),
+                  # comparisons (where/masked_fill conditions): SymPy relations, which a
+                  # Piecewise decides at the point
+                  *((op, np.frompyfunc(rel, 2, 1)) for op, rel in (
+                      ("gt", sp.Gt), ("lt", sp.Lt), ("ge", sp.Ge), ("le", sp.Le),
+                      ("eq", sp.Eq), ("ne", sp.Ne))))}
 
 
 def jacobian(outputs: list[sp.Expr], inputs: list[sp.Symbol]) -> list[list[sp.Expr]]:

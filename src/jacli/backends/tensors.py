@@ -152,7 +152,10 @@ class TorchBackend:
         grid = torch.arange(value.numel(), device=value.device).view(value.shape)
         positions = grid[index].reshape(-1)
         target_shape = grid[index].shape
-        item = torch.as_tensor(item, dtype=value.dtype).expand(target_shape).reshape(-1)
+        item = torch.as_tensor(item, dtype=value.dtype)
+        while item.dim() > len(target_shape) and item.shape[0] == 1:  # torch drops leading 1s
+            item = item[0]
+        item = item.expand(target_shape).reshape(-1)
         return value.reshape(-1).index_put((positions,), item).view(value.shape)
 
     def stop_gradient(self, value) -> torch.Tensor:
@@ -172,6 +175,9 @@ def _pow(a, b):
 _BINARY: dict[str, Callable] = {
     "add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
     "pow": _pow, "matmul": operator.matmul,
+    # comparisons: only ever the condition of where/masked_fill (language.calls.condition)
+    "gt": operator.gt, "lt": operator.lt, "ge": operator.ge, "le": operator.le,
+    "eq": operator.eq, "ne": operator.ne,
 }
 
 

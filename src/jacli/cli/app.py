@@ -131,14 +131,15 @@ def batch_command() -> None:
                 runner.settle_gc()
 
 
-@app.command("functions", help="List every function jacli knows, with both meanings' summary.")
+@app.command("functions", help="List every function jacli knows, grouped, with its "
+             "arguments and keywords. f(x, ...) and x.f(...) are the same call.")
 def functions_command() -> None:
-    from jacli.language.signatures import ALIASES, SIGNATURES as ROWS
+    from jacli.language.signatures import listing
 
-    for row in ROWS:
-        aliases = sorted(a for a, n in ALIASES.items() if n == row.name)
-        extra = f" (also {', '.join(aliases)})" if aliases else ""
-        typer.echo(f"{row.name:<10} {row.kind:<12} {row.doc}{extra}")
+    for group, rows in listing():
+        typer.echo(f"{group}:")
+        for call, doc in rows:
+            typer.echo(f"  {call:<34} {doc}")
 
 
 @app.command("schema", help="Print the JSON Schema (draft 2020-12) of every JSON output: "

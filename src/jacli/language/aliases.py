@@ -15,7 +15,7 @@ from jacli.language import ir
 # Calls whose result is a view of (or the same tensor as) their first argument in PyTorch;
 # reshape/flatten are views whenever the memory allows, which is always the case here.
 _VIEWS = {"view", "reshape", "flatten", "T", "t", "transpose", "unsqueeze", "squeeze",
-          "detach"}
+          "detach", "permute", "expand", "narrow", "diagonal", "chunk", "split", "unbind"}
 
 
 def viewed_name(node: ir.Node | None) -> str | None:

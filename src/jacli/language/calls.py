@@ -21,6 +21,12 @@ from jacli.language.unsupported import foreign, unsupported
 NAMESPACES = {("torch",), ("torch", "nn", "functional"), ("F",), ("nn", "functional"),
               ("torch", "autograd"), ("torch", "linalg"), ("torch", "special")}
 DTYPES = {"float", "float32", "float64", "double", "half", "float16", "bfloat16"}
+# torch.linalg functions whose defaults differ from the torch function of the same name
+LINALG = {"norm": "linalg_norm", "cross": "linalg_cross"}
+# calls that make an integer tensor from literal data: an index or class-target argument
+INT_DATA = {"tensor", "LongTensor", "as_tensor", "IntTensor"}
+COMPARE = {ast.Gt: "gt", ast.Lt: "lt", ast.GtE: "ge", ast.LtE: "le", ast.Eq: "eq",
+           ast.NotEq: "ne"}
 
 
 def closest(name: str, candidates) -> str:
@@ -63,6 +69,9 @@ class CallReader:
         args = ([receiver] if receiver is not None else []) + list(node.args)
         if name in ("max", "min"):
             name = self.minmax(name, node, args)
+        if name == "einsum":  # einsum('ij,jk->ik', a, b): the subscripts come first
+            node = self.einsum_equation(node, args)
+            args = args[1:]
         row = lookup(name)
         if row is None:
             refused = unsupported(chain)
@@ -81,6 +90,20 @@ class CallReader:
             self.check_elements(node, shape)
         return ir.Call(row.name, tuple(tensors), params, self.pos(node))
 
+    def einsum_equation(self, node: ast.Call, args: list) -> ast.Call:
+        """``einsum('ij,jk->ik', a, b)``: the subscripts as the ``equation`` keyword."""
+        if not args or not (isinstance(args[0], ast.Constant) and isinstance(args[0].value, str)):
+            raise self.fail(node, "einsum() takes the subscripts first, e.g. "
+                            "einsum('ij,jk->ik', a, b)")
+        equation = args[0].value
+        if not set(equation) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ,->. "):
+            raise self.fail(args[0], f"einsum subscripts {equation!r} are not letters, ',' "
+                            "and '->'")
+        keyword = ast.keyword(arg="equation", value=args[0])
+        return ast.Call(func=node.func, args=node.args, keywords=[*node.keywords, keyword],
+                        lineno=node.lineno, col_offset=node.col_offset,
+                        end_lineno=node.end_lineno, end_col_offset=node.end_col_offset)
+
     def callee(self, func: ast.expr) -> tuple[str, ast.expr | None]:
         """The function name and, for a method call ``x.f()``, the receiver ``x``."""
         if isinstance(func, ast.Name):
@@ -91,6 +114,8 @@ class CallReader:
             self.check_attr(func)
             chain = dotted(func)
             if chain and tuple(chain[:-1]) in NAMESPACES:
+                if chain[:-1] == ["torch", "linalg"] and chain[-1] in LINALG:
+                    return LINALG[chain[-1]], None
                 return chain[-1], None
             return func.attr, func.value
         raise self.fail(func, "only named functions can be called", "e.g. sin(x) or x.sum()")
@@ -99,15 +124,13 @@ class CallReader:
         """Which function ``torch.max``/``torch.min`` (or ``a.max()``) is: one tensor, the
         whole-tensor ``amax``/``amin``; two tensors, ``maximum``/``minimum``. A number as the
         second argument, or a dim=/keepdim= keyword, is torch.max(a, dim), which returns
-        (values, indices): refused, never read as ``maximum(a, 0)``."""
+        (values, indices): ``max_dim``, whose ``.values`` or ``[0]`` is a value, never read
+        as ``maximum(a, 0)``."""
         numeric = len(args) > 1 and all(
             isinstance(n, (ast.Constant, ast.UnaryOp, ast.BinOp, ast.operator, ast.unaryop))
             for n in ast.walk(args[1]))
         if node.keywords or numeric or len(args) > 2:
-            raise self.fail(node, f"torch.{name}(a, dim) returns (values, indices), not one "
-                            "tensor", f"use a{name}(a, dim) for the values, e.g. "
-                            f"a{name}(a, dim=0, keepdim=True); torch.{name}(a, b) with two "
-                            f"tensors is {name}imum")
+            return f"{name}_dim"
         return f"a{name}" if len(args) <= 1 else f"{name}imum"
 
     def split_args(self, row: Signature, node: ast.Call, args: list) -> tuple[list, list]:
@@ -120,7 +143,31 @@ class CallReader:
         if len(args) < low:
             raise self.fail(node, f"{row.name}() needs {low} tensor argument(s), got {len(args)}",
                             f"{row.name}: {row.doc}")
-        return [self.expr(a) for a in args[:high]], args[high:]
+        if "target" in row.params and len(args) > low and self.int_data(args[low]):
+            high = low  # cross_entropy(x, [0, 2]): class indices, a static argument
+        tensors = [self.condition(a) if i == row.condition else self.expr(a)
+                   for i, a in enumerate(args[:high])]
+        return tensors, args[high:]
+
+    def condition(self, node: ast.expr) -> ir.Node:
+        """A comparison operand (``where(x > 0, x, 0)``, ``masked_fill(x < 0, 0)``): the only
+        place the language has comparisons, so a boolean never meets arithmetic."""
+        if not (isinstance(node, ast.Compare) and len(node.ops) == 1
+                and type(node.ops[0]) in COMPARE):
+            raise self.fail(node, "expected a comparison here, e.g. x > 0",
+                            "the condition of where/masked_fill is written in place: "
+                            "where(x > 0, x, 0)")
+        return ir.Op(COMPARE[type(node.ops[0])],
+                     (self.expr(node.left), self.expr(node.comparators[0])), self.pos(node))
+
+    @staticmethod
+    def int_data(node: ast.expr) -> bool:
+        """Literal integer data (``[0, 2]``, ``torch.tensor([0, 2])``): indices, not values."""
+        if isinstance(node, ast.Call) and (dotted(node.func) or [""])[-1] in INT_DATA:
+            return bool(node.args) and CallReader.int_data(node.args[0])
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return bool(node.elts) and all(CallReader.int_data(e) for e in node.elts)
+        return isinstance(node, ast.Constant) and type(node.value) is int
 
     def bind_params(self, row: Signature, node: ast.Call, statics: list) -> tuple:
         names = list(row.params)
@@ -135,7 +182,7 @@ class CallReader:
                                 f"{' and ' + ', '.join(names) if names else ''}; "
                                 f"got {row.tensors[1] + len(statics)} arguments",
                                 f"{row.name}: {row.doc}")
-            bound = [(n, self.static(s)) for n, s in zip(names, statics)]
+            bound = [(n, self.param(row, n, s)) for n, s in zip(names, statics)]
         for kw in node.keywords:
             bound.extend(self.keyword(row, kw, names))
         return tuple(bound)
@@ -174,15 +221,48 @@ class CallReader:
                 raise self.fail(kw.value, "device= must be a string such as 'cpu'",
                                 "jacli computes on --device")
             return []
-        return [(key, self.static(kw.value))]
+        return [(key, self.param(row, key, kw.value))]
 
     # -- static arguments ---------------------------------------------------------------
+    def param(self, row: Signature, name: str, node: ast.expr):
+        """A static argument as the signature reads it: a string (``reduction='sum'``), an
+        exact number (``beta=2``, ``min=-0.5``), else an int, bool or tuple of ints."""
+        if name in row.strings and isinstance(node, ast.Constant) and \
+                isinstance(node.value, str):
+            return node.value
+        if name in row.reals and not (isinstance(node, ast.Constant) and node.value is None):
+            return self.real(node)
+        if name in row.strings:
+            raise self.fail(node, f"{row.name}(): {name}= must be a string here",
+                            f"{row.name}: {row.doc}")
+        return self.static(node)
+
+    def real(self, node: ast.expr) -> ir.Real:
+        """A number written as a literal (``0.2``, ``-1``, ``1e-8``, ``2/3``), exact."""
+        return ir.Real(self._exact(node))
+
+    def _exact(self, node: ast.expr):
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            value = self._exact(node.operand)
+            return -value if isinstance(node.op, ast.USub) else value
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            den = self._exact(node.right)
+            if den == 0:
+                raise self.fail(node, "division by zero in a constant argument")
+            return self._exact(node.left) / den
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            return self.number(node)
+        raise self.fail(node, "expected a number here", "e.g. beta=2, negative_slope=0.2")
+
     def static(self, node: ast.expr):
-        """An int, bool, or tuple of ints known without evaluating anything."""
+        """An int, bool, None, or tuple of ints known without evaluating anything
+        (``torch.tensor([0, 2])`` of integers is its tuple: an index argument)."""
         if isinstance(node, (ast.Tuple, ast.List)):
             return tuple(self.static(e) for e in node.elts)
-        if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        if isinstance(node, ast.Constant) and (isinstance(node.value, bool) or node.value is None):
             return node.value
+        if isinstance(node, ast.Call) and self.int_data(node):
+            return self.static(node.args[0])
         return self.static_int(node)
 
     def static_int(self, node: ast.expr) -> int:

@@ -15,6 +15,22 @@ from typing import Any, Union
 Pos = tuple[int, int]  # (line, column), 1-based
 
 
+class Real(float):
+    """A real static argument (``beta=0.1``): a Python float, as torch takes it, that keeps
+    its exact value in ``exact`` for the symbolic side."""
+
+    exact: Fraction
+
+    def __new__(cls, exact: Fraction) -> "Real":
+        try:
+            value = float(exact)
+        except OverflowError:
+            value = float("inf") if exact > 0 else float("-inf")
+        real = super().__new__(cls, value)
+        real.exact = exact
+        return real
+
+
 @dataclass(frozen=True)
 class Num:
     value: Fraction

@@ -17,7 +17,7 @@ from jacli.bounds import Limits
 from jacli.errors import JacliError, LimitError, NameLookupError, ParseError
 from jacli.language import ir
 from jacli.language.calls import DTYPES, NAMESPACES, CallReader, closest, dotted
-from jacli.language.signatures import known_names, lookup
+from jacli.language.signatures import TABLE, known_names, lookup
 from jacli.language.text import ColumnMap
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
@@ -91,9 +91,33 @@ class ExprParser(CallReader):
     def expr(self, node: ast.expr) -> ir.Node:
         method = getattr(self, "_" + type(node).__name__, None)
         if method is not None:
-            return method(node)
+            return self.whole(method(node), node)
         reason = _REFUSED.get(type(node), f"{type(node).__name__} is not part of jacli's language")
         raise self.fail(node, reason, "see `jacli --help` for the language")
+
+    def whole(self, value: ir.Node, node: ast.expr) -> ir.Node:
+        """``value`` unless it is a tuple (``x.chunk(2)``, ``torch.max(a, 0)``) used whole:
+        only an element of it (``[0]``, ``.values``) is a tensor."""
+        if isinstance(value, ir.Call) and TABLE[value.fn].tuple_out and \
+                "pick" not in dict(value.params):
+            if value.fn in ("max_dim", "min_dim"):
+                raise self.fail(node, f"torch.{value.fn[:3]}(a, dim) returns (values, indices), "
+                                "not one tensor", "take .values (or [0]): the gradient goes "
+                                f"to the returned index; or use a{value.fn[:3]}(a, dim)")
+            raise self.fail(node, f"{value.fn}() returns a tuple of tensors",
+                            f"take one of them, e.g. x.{value.fn}(...)[0]")
+        return value
+
+    def picked(self, call: ast.Call, pick: ast.expr | int) -> ir.Node | None:
+        """Element ``pick`` of a call that returns a tuple; any other call indexed as usual."""
+        value = self._Call(call)
+        if not (isinstance(value, ir.Call) and TABLE[value.fn].tuple_out):
+            return None
+        index = pick if isinstance(pick, int) else self.static_int(pick)
+        if value.fn in ("max_dim", "min_dim") and index % 2 == 1:
+            raise self.fail(call, "the indices of torch.max/min(a, dim) are integers: no "
+                            "gradient flows through them", "take .values or [0]")
+        return ir.Call(value.fn, value.args, value.params + (("pick", index),), value.pos)
 
     def _BinOp(self, node: ast.BinOp) -> ir.Node:
         op = _BINOPS.get(type(node.op))
@@ -110,6 +134,9 @@ class ExprParser(CallReader):
 
     def _Constant(self, node: ast.Constant) -> ir.Node:
         value = node.value
+        if isinstance(value, complex):
+            raise self.fail(node, "complex numbers are not supported",
+                            "jacli computes on the reals, as torch does with real dtypes")
         if isinstance(value, bool) or value is None or not isinstance(value, (int, float)):
             what = "strings" if isinstance(value, (str, bytes)) else repr(value)
             raise self.fail(node, f"{what} cannot be used as a value here",
@@ -154,6 +181,10 @@ class ExprParser(CallReader):
                         "use [a, b] for a tensor; a comma list is only allowed as the outputs")
 
     def _Subscript(self, node: ast.Subscript) -> ir.Node:
+        if isinstance(node.value, ast.Call) and not isinstance(node.slice, (ast.Slice, ast.Tuple)):
+            value = self.picked(node.value, node.slice)  # x.chunk(2)[0]
+            if value is not None:
+                return value
         return ir.Index(self.expr(node.value), self.index(node.slice), self.pos(node))
 
     def index(self, node: ast.expr) -> tuple[Any, ...]:
@@ -167,8 +198,8 @@ class ExprParser(CallReader):
             if parts[2] is not None and parts[2] <= 0:
                 raise self.fail(node, "a slice step must be positive (as in PyTorch)")
             return slice(*parts)
-        if isinstance(node, ast.Constant) and node.value is Ellipsis:
-            return Ellipsis
+        if isinstance(node, ast.Constant) and (node.value is Ellipsis or node.value is None):
+            return node.value  # ... and None (a new axis of length 1), as in PyTorch
         return self.static_int(node)
 
     def _Attribute(self, node: ast.Attribute) -> ir.Node:
@@ -182,6 +213,13 @@ class ExprParser(CallReader):
             return ir.Call("t", (self.expr(node.value),), (), self.pos(node))
         if node.attr == "data":
             return ir.Call("detach", (self.expr(node.value),), (), self.pos(node))
+        if node.attr == "values" and isinstance(node.value, ast.Call):  # torch.max(a, 0).values
+            value = self.picked(node.value, 0)
+            if value is not None:
+                return value
+        if node.attr in ("real", "imag", "conj", "angle"):
+            raise self.fail(node, f".{node.attr}: complex numbers are not supported",
+                            "jacli computes on the reals, as torch does with real dtypes")
         if node.attr == "grad":
             raise self.fail(node, "reading .grad is what jacli computes for you",
                             "use `jacli vjp` or `jacli grad`: the output shows every .grad")

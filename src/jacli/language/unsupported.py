@@ -30,6 +30,8 @@ PREFIXES: dict[tuple[str, ...], str] = {
     ("optim",): _STEP,
     ("torch", "nn"): _MODULE,
     ("nn",): _MODULE,
+    **{("torch", f): "complex numbers are not supported: jacli computes on the reals"
+       for f in ("complex", "view_as_complex", "polar", "view_as_real")},
 }
 
 # method name -> the nearest supported form
