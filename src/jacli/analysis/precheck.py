@@ -11,7 +11,9 @@ import math
 
 from jacli.analysis.directions import input_vector, missing_u, v_for
 from jacli.analysis.prepare import prepare, stage
+from jacli.errors import JacliError
 from jacli.language import ir
+from jacli.language.script import is_script
 from jacli.language.signatures import lookup
 from jacli.request.command import Command as C
 from jacli.request.values import flatten, shape_of
@@ -27,7 +29,12 @@ def precheck(problem) -> None:
     if not problem.at or problem.command not in (C.vjp, C.jvp, C.hessian) or (
             vector is None and problem.command != C.jvp):
         return
-    setup = stage(problem.limits.timeout, "input parsing", lambda: prepare(problem))
+    try:
+        setup = stage(problem.limits.timeout, "input parsing", lambda: prepare(problem))
+    except JacliError:
+        if is_script(problem.source):
+            return  # the straight-line language refuses it; the script machine may run it
+        raise
     n = sum(math.prod(setup.shapes[w]) for w in setup.wrt)
     if problem.command == C.jvp and problem.u is None:
         raise missing_u(n)

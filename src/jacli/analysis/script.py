@@ -23,7 +23,7 @@ from jacli.analysis.prepare import stage
 from jacli.errors import JacliError, UsageError
 from jacli.request.command import Command as C
 from jacli.request.problem import Problem
-from jacli.request.values import parse_point
+from jacli.request.values import parse_point, parse_vector
 from jacli.result import VJP, Matrix, Result, Variable
 from jacli.result.labels import labels
 from jacli.runtime.script import ScriptRun, run_script
@@ -107,7 +107,17 @@ def _numbers_only(problem: Problem, event: Event) -> Result:
     inputs = [lab for name, t in event.inputs for lab in labels(name, tuple(t.shape))]
     shape = tuple(event.value.shape) if event.value is not None else ()
     jac = hess = None
-    if event.result and event.command in ("jacobian", "hessian"):
+    vjp = _real_vjp(event, None)
+    if event.kind == "output" and event.result:  # J on PyTorch's own graph
+        J = event.result[0]
+        jac = Matrix(numeric=J.to(torch.float64).tolist())
+        if problem.v is not None:
+            v = torch.tensor(_floats(parse_vector(problem.v, "--v", problem.limits)),
+                             dtype=torch.float64).reshape(-1)
+            if v.numel() == J.shape[0]:
+                vjp = VJP(v=v.tolist(), v_exact=[repr(x) for x in v.tolist()],
+                          numeric=(v @ J.to(torch.float64)).tolist(), v_source="--v")
+    elif event.result and event.command in ("jacobian", "hessian"):
         flat = torch.cat([r.reshape(-1) for r in event.result]).tolist()
         n = max(len(inputs), 1)
         rows = [flat[i:i + n] for i in range(0, len(flat), n)]
@@ -121,7 +131,7 @@ def _numbers_only(problem: Problem, event: Event) -> Result:
         value_numeric=None if event.value is None else _flat(event.value),
         point={n: _nested(t, t) for n, t in event.inputs},
         point_text={n: _short_text(t) for n, t in event.inputs},
-        jacobian=jac, hessian=hess, vjp=_real_vjp(event, None),
+        jacobian=jac, hessian=hess, vjp=vjp,
         notices=(f"no formulas for this event: {event.replay_why}",),
         dtype=problem.dtype, device=problem.device)
 

@@ -18,7 +18,8 @@ from jacli.bounds import Limits
 from jacli.errors import LimitError, ParseError, UsageError, ValueInputError
 from jacli.language.text import check_size, clean, syntax_error
 from jacli.runtime.script.calls import Caller
-from jacli.runtime.script.events import Event, reached_leaves, replay_or_why, snapshot
+from jacli.runtime.script.events import (Event, reached_leaves, real_jacobian, replay_or_why,
+                                         snapshot)
 from jacli.runtime.script.expressions import Evaluator
 from jacli.runtime.script.objects import Func, Instance, ModuleRef, Return, Scope, ScriptClass
 from jacli.runtime.script.specials import Specials
@@ -136,6 +137,9 @@ class Machine(Statements, Specials, Caller, Evaluator):
         event = Event("output", line, label, out.detach().clone(), None, "--v", named,
                       grad_before=snapshot(named))
         replay_or_why(self.trace, event, out, named, None)
+        if event.replay is None:  # PyTorch's numbers, from its own graph
+            J = real_jacobian(out, [t for _, t in named], self.limits.jacobian_entries)
+            event.result = None if J is None else [J]
         event.grad = snapshot(named)
         self.events.append(event)
 

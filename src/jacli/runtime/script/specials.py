@@ -55,7 +55,8 @@ class Specials:
                 return
         except RuntimeError:  # a view made under no_grad, written since: PyTorch refuses to
             return  # even say whether it requires grad; its own error comes when it is used
-        if t._base is not None:
+        if t._base is not None:  # PyTorch changed the base too: neither is replayed
+            self.untraceable(t._base, node, "a write through a view of it")
             return self.untraceable(t, node, "a write through a view")
         value = args[0] if args else None
         if kwargs or len(args) > 1 or (how not in _ARITHMETIC and how != "setitem"):
