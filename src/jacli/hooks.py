@@ -28,6 +28,7 @@ exactly the CLI's calls, no wrapper inside the timed region.
   first); ``strict(value)``: the RFC 8259 conversion the CLI applies before ``json.dumps``.
 * ``batch_answer(line)`` → the JSON-ready dict ``jacli batch`` writes for one request line.
 * ``load_numeric()``: import what the numeric stage imports (torch, autograd), compute nothing.
+* ``structure(J, m, n, choice)``: the CLI's summary of a numeric J (rank, det, condition).
 
 Imports are function-local: importing this module loads no torch, SymPy or NumPy. ``parse``,
 ``strict`` and ``batch_answer`` are the CLI's own functions, loaded when first read: read them
@@ -44,7 +45,7 @@ from jacli.request.command import Command as C
 
 __all__ = ["IMPLS", "limits", "parse", "numeric_core", "NumericCore", "batched_core",
            "BatchedCore", "chunk_size", "points_lines", "points_rows", "strict",
-           "batch_answer", "load_numeric"]
+           "batch_answer", "load_numeric", "structure"]
 
 # the implementations of J at a point that ``--mode`` rules choose between
 IMPLS = ("af_rev", "af_fwd", "vjp_vmap", "jvp_vmap")
@@ -65,6 +66,10 @@ def __getattr__(name: str):
         from jacli.cli.batch import answer
 
         return answer
+    if name == "structure":
+        from jacli.analysis.structure import structure
+
+        return structure
     raise AttributeError(f"module 'jacli.hooks' has no attribute {name!r}")
 
 
