@@ -10,6 +10,7 @@ import os
 import platform
 import sys
 
+import report_e2e
 from strategies import ALL, TARGET_SET, best_hand
 
 STRATS = tuple(ALL)  # jacrev jacfwd af_rev af_fwd grad_loop backward_loop
@@ -152,6 +153,8 @@ def summary_rows(results: list[dict], markdown: bool = False) -> list[list[str]]
                          "—", f"≤ {secs(r['target_s'])}",
                          verdict(r["median"] <= r["target_s"] and r["ok"])
                          + ("" if r["ok"] else f" ({r['problems'][:1]})")])
+        elif case["kind"] == "e2e":
+            rows += report_e2e.summary_rows(r, markdown)
         elif case["kind"] == "memory":
             peak = r["peak_rss_mb"]
             rows.append([case["name"], f"{peak:.0f} MB peak RSS",
@@ -465,6 +468,7 @@ def markdown(raw: dict) -> str:
         "",
     ]
     out += _startup_md(results)
+    out += report_e2e.section(results)
     if numeric_results(results):
         out += _numeric_md(results)
     for r in _done(results, "symbolic"):
