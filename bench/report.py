@@ -53,6 +53,7 @@ def machine() -> dict:
             "platform": platform.platform(), "torch": version("torch"),
             "sympy": version("sympy"), "numpy": version("numpy"), "typer": version("typer"),
             "rich": version("rich"), "jacli": version("jacli"),
+            "orjson": version("orjson"),  # ? = not installed: --at-file writes by repr
             "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
             "load_before": loadavg(), "executable": sys.executable}
     info["commit"] = _git_commit()
@@ -438,7 +439,8 @@ def markdown(raw: dict) -> str:
         f"- jacli at commit {m.get('commit', '?')}",
         f"- machine: {m['nproc']} cores, {m['cpu']}; {m['platform']}",
         f"- Python {m['python']}, torch {m['torch']}, sympy {m['sympy']}, numpy {m['numpy']}, "
-        f"typer {m['typer']}, rich {m['rich']}, jacli {m['jacli']}",
+        f"typer {m['typer']}, rich {m['rich']}, jacli {m['jacli']}, "
+        f"orjson {m.get('orjson', '?')} (the optional `fast` extra; ? = not installed)",
         f"- torch threads: {m.get('threads', 'torch default')} "
         f"(numeric cases report torch.get_num_threads() = "
         f"{_threads(results)})",
