@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from jacli import Problem
-from jacli.analysis.structure import structure
+from jacli.analysis.structure import choose_mode, literal_free, structure
 from jacli.many import batched as core
 from jacli.many import jsonl
 from jacli.many.stream import evaluate_many, json_lines
@@ -148,3 +148,31 @@ def test_structure_gives_numpys_rank_det_and_condition(name, A):
 def test_structure_of_a_non_finite_j_says_why():
     got = structure([[1.0, float("nan")], [0.0, 1.0]], 2, 2, None)
     assert "rank" not in got and "non-finite" in got["note"]
+
+
+# -- the strategy rule for scalar systems: forward mode when no literal enters a term ---------
+@pytest.mark.parametrize("source, plain", [
+    ("x1**2*x2+sin(x1), x2**2*x1+sin(x2)", True), ("y = sin(x1)*x2; y*x1, -x2", True),
+    ("x1**x2, exp(x1)", True), ("2*x1+x2", False), ("x1/4, x2", False), ("x1+1", False),
+    ("pi*x1", False), ("y = x1*x2; y**2 + 3", False)])
+def test_literal_free_programs_take_forward_mode(source, plain):
+    from jacli import hooks
+
+    program = hooks.parse(source)
+    assert literal_free(program) == plain
+    mode, impl, why = choose_mode(3, 3, "auto", tensors=False, literals=not plain)
+    assert (mode, impl) == (("fwd", "af_fwd") if plain else ("rev", "af_rev"))
+    assert ("no number literal" in why) == plain
+    assert choose_mode(3, 3, "rev", tensors=False, literals=False)[:2] == ("rev", "af_rev")
+
+
+def test_the_api_reports_the_forward_rule_and_its_numbers_match_reverse():
+    import jacli
+
+    src = ", ".join(f"x{i}**2*x{i % 6 + 1}+sin(x{i})" for i in range(1, 7))
+    at = ",".join(str(0.2 * i) for i in range(1, 7))
+    auto = jacli.jacobian(src, at=at, symbolic="never")
+    rev = jacli.jacobian(src, at=at, symbolic="never", mode="rev")
+    assert auto.strategy.startswith("forward mode") and rev.strategy.startswith("reverse mode")
+    assert torch.allclose(torch.tensor(auto.jacobian.numeric, dtype=torch.float64),
+                          torch.tensor(rev.jacobian.numeric, dtype=torch.float64), rtol=1e-14)

@@ -112,22 +112,24 @@ class NumericCore:
     def choose(self, mode: str = "auto", warm: bool | None = None) -> tuple[str, str]:
         """``(mode, impl)`` as the CLI picks them for ``--mode mode``; ``warm`` None: as this
         process is now (``torch._dynamo`` loaded or not), else as a warm/cold process."""
-        from jacli.analysis.structure import choose_mode
+        from jacli.analysis.structure import choose_mode, literal_free
 
-        return choose_mode(self.m, self.n, mode, self.tensors, warm)[:2]
+        return choose_mode(self.m, self.n, mode, self.tensors, warm,
+                           literals=not literal_free(self.program))[:2]
 
     def jacobian(self, mode: str = "auto", impl: str | None = None) -> Callable[[], Any]:
         """A zero-argument callable returning J, an (m, n) tensor: with ``impl`` (one of
         ``IMPLS``) that implementation; else the CLI's ``--mode mode``, the implementation
         picked at each call as the CLI picks it in a process in that state."""
         from jacli.analysis.autograd import jacobian
-        from jacli.analysis.structure import choose_mode
+        from jacli.analysis.structure import choose_mode, literal_free
 
         prog, B, point, wrt = self.program, self.backend, self.point, self.wrt
         if impl is not None:
             return lambda: jacobian(prog, B, point, wrt, impl)
-        m, n, tensors = self.m, self.n, self.tensors
-        return lambda: jacobian(prog, B, point, wrt, choose_mode(m, n, mode, tensors)[1])
+        m, n, tensors, literals = self.m, self.n, self.tensors, not literal_free(prog)
+        return lambda: jacobian(prog, B, point, wrt,
+                                choose_mode(m, n, mode, tensors, literals=literals)[1])
 
 
 def numeric_core(program, at, wrt=None, dtype: str = "float64",

@@ -112,7 +112,7 @@ def warm_process() -> bool:
     return _LONG_RUNNING or "torch._dynamo" in sys.modules
 
 def choose_mode(m: int, n: int, requested: str = "auto", tensors: bool = False,
-                warm: bool | None = None) -> tuple[str, str, str]:
+                warm: bool | None = None, literals: bool = True) -> tuple[str, str, str]:
     """(mode, implementation, reason) for the numeric J (m outputs × n inputs), from the
     measurements in docs/benchmarks.md.
 
@@ -124,13 +124,15 @@ def choose_mode(m: int, n: int, requested: str = "auto", tensors: bool = False,
     library caller) the fastest measured warm.
 
     * scalar systems (every variable a scalar): ``autograd.functional``, reverse, on every
-      shape measured (forward when ``--mode fwd``);
+      shape measured — unless no number literal scales or shifts a term (``literals``
+      False, see ``literal_free``): then its forward mode, 1.1–1.7× faster on every shape
+      measured there, where a literal (``2*x``, ``x/4``, ``x+1``) made it 3–19× slower;
     * tensor programs: reverse when m <= 32 or n > m (or, warm, n == m), else forward
       (whose basis of n JVPs is n×n: at most m·n, J's own size).
     """
     if warm is None:
         warm = warm_process()
-    mode, rule = _rule(m, n, requested, tensors, warm)
+    mode, rule = _rule(m, n, requested, tensors, warm, literals)
     if not tensors:
         impl = "af_" + mode
     elif mode == "fwd":
@@ -149,12 +151,13 @@ class Reason(str):
         self.rule = rule
         return self
 
-def _rule(m: int, n: int, requested: str, tensors: bool, warm: bool) -> tuple[str, str]:
+def _rule(m: int, n: int, requested: str, tensors: bool, warm: bool,
+          literals: bool = True) -> tuple[str, str]:
     """(mode, the key of the rule that picked it in ``_REASONS``)."""
     if requested in ("fwd", "rev"):
         return requested, "requested"
     if not tensors:
-        return "rev", "scalars"
+        return ("rev", "scalars") if literals else ("fwd", "plain_scalars")
     if m <= FEW_OUTPUTS:
         return "rev", "few"
     if n > m or (warm and n == m):  # forward mode would also hold an n×n basis
@@ -167,6 +170,8 @@ _REASONS = {
     "requested": "--mode {req}",
     "scalars": "auto: a system of scalar variables ({m}×{n}): batched VJPs measured fastest "
                "for every shape (docs/benchmarks.md)",
+    "plain_scalars": "auto: a system of scalar variables ({m}×{n}) with no number literal "
+                     "in its terms: batched JVPs measured fastest (docs/benchmarks.md)",
     "few": "auto: few outputs ({m}): {m} batched VJPs",
     "wide": "auto: {m} output(s) <= {n} input(s): {m} batched VJPs",
     "tall": "auto: {n} batched JVPs",
@@ -179,12 +184,36 @@ _BECAUSE = {
                "tall ones included (docs/benchmarks.md)",
     "few": f"the rule keeps reverse mode up to {FEW_OUTPUTS} outputs, where batched VJPs "
            "measured no slower (tensor 16×16 in docs/benchmarks.md)",
+    "plain_scalars": "for a system of scalar variables with no number literal in its terms "
+                     "batched JVPs measured fastest at every shape, wide ones included "
+                     "(docs/benchmarks.md)",
 }
 _BECAUSE_SHORT = {
     "requested": "--mode {req} asked for it",
     "scalars": "reverse measured faster for scalar variables",
     "few": f"the rule keeps reverse up to {FEW_OUTPUTS} outputs",
+    "plain_scalars": "forward measured faster for scalar terms without literals",
 }
+
+
+def literal_free(program) -> bool:
+    """Whether no number literal (nor a named constant such as ``pi``) enters the program's
+    arithmetic, exponents aside (``x**2`` is fine, ``2*x``, ``x/4``, ``x+1`` are not):
+    where ``autograd.functional``'s forward mode was measured fast on scalar systems."""
+    from jacli.language import ir
+
+    def plain(node) -> bool:
+        if isinstance(node, (ir.Num, ir.Const)):
+            return False
+        if isinstance(node, ir.Op) and node.op == "pow":
+            return plain(node.args[0]) and (isinstance(node.args[1], ir.Num)
+                                            or plain(node.args[1]))
+        children = getattr(node, "args", None) or getattr(node, "items", None) or ()
+        base = getattr(node, "base", None)
+        return all(plain(c) for c in (*children, *((base,) if base is not None else ())))
+
+    values = [getattr(s, "value", None) for s in program.statements]
+    return all(plain(v) for v in values if v is not None) and plain(program.output)
 
 _IMPLS = {"af_rev": "torch.autograd.functional.jacobian, vectorize=True",
           "af_fwd": "torch.autograd.functional.jacobian, forward-mode, vectorize=True",
