@@ -176,3 +176,19 @@ def test_the_api_reports_the_forward_rule_and_its_numbers_match_reverse():
     assert auto.strategy.startswith("forward mode") and rev.strategy.startswith("reverse mode")
     assert torch.allclose(torch.tensor(auto.jacobian.numeric, dtype=torch.float64),
                           torch.tensor(rev.jacobian.numeric, dtype=torch.float64), rtol=1e-14)
+
+
+def test_the_forward_rule_says_why_when_it_needs_more_passes():
+    from jacli.analysis.structure import mode_line
+
+    for m, n in [(2, 2), (3, 1), (1, 3), (20, 4), (40, 300)]:
+        choice = choose_mode(m, n, "auto", tensors=False, literals=False)
+        mode, short = structure(None, m, n, choice)["mode"], mode_line(m, n, choice)
+        assert choice[0] == "fwd"
+        if m == n:
+            assert "equal cost" in mode and "equal cost" in short
+        elif m > n:
+            assert "(forward mode needs fewer)" in mode
+        else:  # forward needs n > m passes: the same sentence says why
+            assert "needs fewer passes, but forward mode" in mode and "no number literal" in mode
+            assert "without literals" in short and len(short) < 120, short
