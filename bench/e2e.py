@@ -289,11 +289,12 @@ def structure_rows(case: dict) -> list[dict]:
             c0 = time.process_time()  # every thread of this process: spinning ones count
             times[name].append(clock(fn))
             cpu[name].append(time.process_time() - c0)
-    # the target is on CPU time: on the shared machine a call's wall time also holds other
-    # processes' time slices, which no code here can remove; a thread fight shows in both
+    # the target is the worst wall time (the issue's "every time"); CPU time beside it: on
+    # the shared machine a wall time also holds other processes' time slices
     return [{"label": "structure" if name == "jacli" else f"structure, {name}",
-             "jacli_s": statistics.median(ts), "worst": max(cpu[name]), "best": min(ts),
+             "jacli_s": statistics.median(ts), "worst": max(ts), "best": min(ts),
              "worst_wall": max(ts), "cpu_s": statistics.median(cpu[name]),
+             "worst_cpu": max(cpu[name]),
              "target": TARGETS["structure"] if name == "jacli" else None,
              "note": f"200×200 J, {len(ts)} calls, each after a torch matmul"}
             for name, ts in times.items()]
