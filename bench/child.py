@@ -27,7 +27,7 @@ CASES = {
     "firstcall1": ("numeric", "firstcall1"), "symbolic": ("symbolic_case", "symbolic_case"),
     "manypoints": ("many_points", "many_points_case"), "batch": ("batch_case", "batch_case"),
     "compile": ("compile_stretch", "compile_case"),
-    "compile1": ("compile_stretch", "first_call_case"),
+    "compile1": ("compile_stretch", "first_call_case"), "e2e": ("e2e", "e2e_case"),
 }
 
 

@@ -44,7 +44,8 @@ def build(case: dict) -> dict:
 
     out: dict = {"torch": torch}
     if case["kind"] in ("scalar", "memory") and "m" in case:
-        src, py, names, pt = programs.scalar_system(case["m"], case["n"])
+        system = programs.banded_system if case.get("banded") else programs.scalar_system
+        src, py, names, pt = system(case["m"], case["n"])
         limits = hooks.limits(source_chars=max(hooks.limits().source_chars, 2 * len(src)),
                               nodes=10**7)
         out["default_limits_ok"] = _fits_defaults(src)

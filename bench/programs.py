@@ -45,6 +45,24 @@ def scalar_system(m: int, n: int, seed: int = 0):
     return ", ".join(jac_rows), py, used, point
 
 
+def banded_system(m: int, n: int):
+    """The issue's banded system, terms ``x{k}**2*x{k+1} + sin(x{k})`` (indices cyclic over
+    n), in the form of ``scalar_system``: output i has one term (m >= n) or the terms of a
+    block of n/m consecutive k (m < n). No literal scales or shifts a term."""
+    terms = max(m, n)
+    blocks = [range(i * terms // m, (i + 1) * terms // m) if m < n else (i,) for i in range(m)]
+    pair = lambda k: (k % n + 1, (k + 1) % n + 1)  # noqa: E731
+    jac = ", ".join(" + ".join("x{0}**2*x{1}+sin(x{0})".format(*pair(k)) for k in b)
+                    for b in blocks)
+    rows = ",\n        ".join(" + ".join("x{0}**2*x{1} + torch.sin(x{0})".format(*pair(k))
+                                          for k in b) for b in blocks)
+    used = sorted({f"x{v}" for b in blocks for k in b for v in pair(k)}, key=lambda s: int(s[1:]))
+    point = ",".join(f"{0.1 + (i % 17) / 10:g}" for i in range(len(used)))
+    py = (f"def f(x):\n    {', '.join(used)}{',' if len(used) == 1 else ''} = x.unbind(0)\n"
+          f"    return torch.stack([\n        {rows}])\n")
+    return jac, py, used, point
+
+
 def _expression(chosen: list[str], rng: random.Random) -> tuple[str, str]:
     jt, pt = [], []
     for k, a in enumerate(chosen):

@@ -10,6 +10,7 @@ import os
 import platform
 import sys
 
+import report_e2e
 from strategies import ALL, TARGET_SET, best_hand
 
 STRATS = tuple(ALL)  # jacrev jacfwd af_rev af_fwd grad_loop backward_loop
@@ -52,6 +53,7 @@ def machine() -> dict:
             "platform": platform.platform(), "torch": version("torch"),
             "sympy": version("sympy"), "numpy": version("numpy"), "typer": version("typer"),
             "rich": version("rich"), "jacli": version("jacli"),
+            "orjson": version("orjson"),  # ? = not installed: --at-file writes by repr
             "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
             "load_before": loadavg(), "executable": sys.executable}
     info["commit"] = _git_commit()
@@ -152,6 +154,8 @@ def summary_rows(results: list[dict], markdown: bool = False) -> list[list[str]]
                          "—", f"≤ {secs(r['target_s'])}",
                          verdict(r["median"] <= r["target_s"] and r["ok"])
                          + ("" if r["ok"] else f" ({r['problems'][:1]})")])
+        elif case["kind"] == "e2e":
+            rows += report_e2e.summary_rows(r, markdown)
         elif case["kind"] == "memory":
             peak = r["peak_rss_mb"]
             rows.append([case["name"], f"{peak:.0f} MB peak RSS",
@@ -435,7 +439,8 @@ def markdown(raw: dict) -> str:
         f"- jacli at commit {m.get('commit', '?')}",
         f"- machine: {m['nproc']} cores, {m['cpu']}; {m['platform']}",
         f"- Python {m['python']}, torch {m['torch']}, sympy {m['sympy']}, numpy {m['numpy']}, "
-        f"typer {m['typer']}, rich {m['rich']}, jacli {m['jacli']}",
+        f"typer {m['typer']}, rich {m['rich']}, jacli {m['jacli']}, "
+        f"orjson {m.get('orjson', '?')} (the optional `fast` extra; ? = not installed)",
         f"- torch threads: {m.get('threads', 'torch default')} "
         f"(numeric cases report torch.get_num_threads() = "
         f"{_threads(results)})",
@@ -465,6 +470,7 @@ def markdown(raw: dict) -> str:
         "",
     ]
     out += _startup_md(results)
+    out += report_e2e.section(results)
     if numeric_results(results):
         out += _numeric_md(results)
     for r in _done(results, "symbolic"):

@@ -5,7 +5,9 @@ start-up (whole ``jacli`` processes against the import floor), numeric Jacobians
 against hand-written PyTorch under every strategy), the symbolic side at 200×200, peak
 memory, many points (``--at-file``: the batched core against hand-written batched PyTorch,
 and the whole CLI), many requests (``jacli batch``) and the stretch (compiled throughput at
-10⁶ points, JAX as an optional anchor). Prints a table of ratios and medians and writes
+10⁶ points, JAX as an optional anchor), and end to end (``bench/e2e.py``: what a user waits
+for — an API call, ``jacli batch``, a one-shot process, ``--at-file`` — against hand-written
+PyTorch doing the same job). Prints a table of ratios and medians and writes
 ``docs/benchmarks.md`` (and the raw numbers to ``bench/last_run.json``). ``--quick`` takes
 ~5 minutes, the full run ~20.
 """
@@ -29,6 +31,23 @@ import report  # noqa: E402
 def scalar(m, n, budget=5.0, **kw):
     return {"kind": "scalar", "name": f"scalar {m}×{n}", "m": m, "n": n, "budget": budget,
             "loop_cap": kw.pop("loop_cap", 2.0), **kw}
+
+
+def banded(m, n, budget=5.0, **kw):
+    return scalar(m, n, budget, banded=True, name=f"scalar banded {m}×{n}", **kw)
+
+
+def e2e(which: str, name: str, **kw) -> dict:
+    return {"kind": "e2e", "which": which, "name": f"end to end: {name}", **kw}
+
+
+def e2e_cases(quick: bool) -> list[dict]:
+    """What a user waits for (bench/e2e.py), each against hand-written PyTorch."""
+    return [e2e("api", "API call", budget=3 if quick else 8),
+            e2e("batch", "jacli batch", rounds=9 if quick else 25),
+            e2e("cli", "one-shot CLI", rounds=2 if quick else 5),
+            e2e("atfile", "--at-file 10⁵ points", rounds=1 if quick else 3),
+            e2e("structure", "structure 200×200", calls=20 if quick else 60)]
 
 
 def tensor(n_out, n_in, wrt="x", budget=5.0, **kw):
@@ -60,7 +79,10 @@ def cases(quick: bool) -> list[dict]:
             {"kind": "compile", "name": "stretch: compiled N=1e6", "points": 10**6,
              "budget": 10, "max_reps": 5, "routes": ["jacli", "hand/eager", "jax/",
                                                      "compile/jacli_prog chunks"]},
-        ]
+            tensor(32, 32, wrt="W1", budget=2, loop_cap=0.5),
+            banded(50, 50, 3, loop_cap=0.5), banded(300, 300, 4, loop_cap=0.5),
+            banded(300, 30, 3, loop_cap=0.5), banded(30, 300, 3, loop_cap=0.5),
+        ] + e2e_cases(True)
     return [
         {"kind": "startup", "name": "startup", "rounds": 7},
         scalar(3, 3), scalar(10, 10), scalar(50, 50), scalar(200, 200, 8),
@@ -82,7 +104,8 @@ def cases(quick: bool) -> list[dict]:
         many_points(budget=15, cli_rounds=3),
         {"kind": "batch", "name": "batch requests", "warmup": 30, "requests": 400},
         {"kind": "compile", "name": "stretch: compiled N=1e6", "points": 10**6, "budget": 20},
-    ]
+        banded(50, 50), banded(300, 300, 8), banded(300, 30, 6), banded(30, 300, 6),
+    ] + e2e_cases(False)
 
 
 def run_case(case: dict, timeout: float) -> dict:

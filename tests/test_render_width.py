@@ -128,7 +128,7 @@ def _text(renderable, width: int) -> str:
 
 
 def test_mode_is_one_line_and_explain_gives_the_reasoning():
-    r = jacobian("sin(x1)*x2, x1*x2", at="1,2")
+    r = jacobian("sin(x1)*x2, 2*x1*x2", at="1,2")  # a literal: the reverse-mode rule
     short = _text(render(r), 100)
     modes = [line for line in short.splitlines() if line.startswith("mode:")]
     assert len(modes) == 1 and "--explain" in modes[0]

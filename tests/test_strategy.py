@@ -39,9 +39,12 @@ def test_forced_reverse_mode_on_a_cold_process_avoids_dynamo_until_it_pays():
 @pytest.mark.parametrize("warm", [False, True])
 def test_the_cli_says_which_strategy_and_why(cli_json, monkeypatch, warm):
     monkeypatch.setattr("jacli.analysis.structure.warm_process", lambda: warm)
-    tall = cli_json("jacobian", "x**2, x**3, x", "--at", "x=2")
+    tall = cli_json("jacobian", "2*x**2, x**3, x", "--at", "x=2")
     assert tall["strategy"].startswith("reverse mode (torch.autograd.functional")
     assert "system of scalar variables" in tall["strategy"]
+    plain = cli_json("jacobian", "x**2, x**3, x", "--at", "x=2")  # no literal in a term
+    assert plain["strategy"].startswith("forward mode (torch.autograd.functional")
+    assert "no number literal" in plain["strategy"]
     x = "[" + ",".join(["0.1"] * 100) + "]"
     W = "[" + ",".join([x] * 100) + "]"
     d = cli_json("jacobian", "tanh(W @ x)", "--at", f"W={W}", "--at", f"x={x}", "--wrt", "x",

@@ -20,14 +20,14 @@ from jacli.errors import ExitCode
 
 # -- 1. the mode line ------------------------------------------------------------------------
 def test_equal_costs_say_equal_cost(cli_json):
-    d = cli_json("jacobian", "x1*x2, x1+x2", "--at", "1,2")
+    d = cli_json("jacobian", "2*x1*x2, x1+x2", "--at", "1,2")  # a literal: the reverse rule
     mode = d["structure"]["mode"]
     assert "equal cost" in mode and "cheaper" not in mode and "fewer" not in mode, mode
     assert d["strategy_short"] == "reverse mode, 2 VJPs (equal cost)"
 
 
 def test_the_mode_with_more_passes_says_why_in_the_same_sentence(cli_json):
-    d = cli_json("jacobian", "x, x**2, x**3", "--at", "1")
+    d = cli_json("jacobian", "2*x, x**2, x**3", "--at", "1")  # a literal: the reverse rule
     mode = d["structure"]["mode"]
     assert "forward is cheaper" not in mode
     assert "forward mode needs fewer passes, but reverse mode" in mode

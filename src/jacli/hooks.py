@@ -28,6 +28,7 @@ exactly the CLI's calls, no wrapper inside the timed region.
   first); ``strict(value)``: the RFC 8259 conversion the CLI applies before ``json.dumps``.
 * ``batch_answer(line)`` → the JSON-ready dict ``jacli batch`` writes for one request line.
 * ``load_numeric()``: import what the numeric stage imports (torch, autograd), compute nothing.
+* ``structure(J, m, n, choice)``: the CLI's summary of a numeric J (rank, det, condition).
 
 Imports are function-local: importing this module loads no torch, SymPy or NumPy. ``parse``,
 ``strict`` and ``batch_answer`` are the CLI's own functions, loaded when first read: read them
@@ -44,7 +45,7 @@ from jacli.request.command import Command as C
 
 __all__ = ["IMPLS", "limits", "parse", "numeric_core", "NumericCore", "batched_core",
            "BatchedCore", "chunk_size", "points_lines", "points_rows", "strict",
-           "batch_answer", "load_numeric"]
+           "batch_answer", "load_numeric", "structure"]
 
 # the implementations of J at a point that ``--mode`` rules choose between
 IMPLS = ("af_rev", "af_fwd", "vjp_vmap", "jvp_vmap")
@@ -65,6 +66,10 @@ def __getattr__(name: str):
         from jacli.cli.batch import answer
 
         return answer
+    if name == "structure":
+        from jacli.analysis.structure import structure
+
+        return structure
     raise AttributeError(f"module 'jacli.hooks' has no attribute {name!r}")
 
 
@@ -107,22 +112,24 @@ class NumericCore:
     def choose(self, mode: str = "auto", warm: bool | None = None) -> tuple[str, str]:
         """``(mode, impl)`` as the CLI picks them for ``--mode mode``; ``warm`` None: as this
         process is now (``torch._dynamo`` loaded or not), else as a warm/cold process."""
-        from jacli.analysis.structure import choose_mode
+        from jacli.analysis.structure import choose_mode, literal_free
 
-        return choose_mode(self.m, self.n, mode, self.tensors, warm)[:2]
+        return choose_mode(self.m, self.n, mode, self.tensors, warm,
+                           literals=not literal_free(self.program))[:2]
 
     def jacobian(self, mode: str = "auto", impl: str | None = None) -> Callable[[], Any]:
         """A zero-argument callable returning J, an (m, n) tensor: with ``impl`` (one of
         ``IMPLS``) that implementation; else the CLI's ``--mode mode``, the implementation
         picked at each call as the CLI picks it in a process in that state."""
         from jacli.analysis.autograd import jacobian
-        from jacli.analysis.structure import choose_mode
+        from jacli.analysis.structure import choose_mode, literal_free
 
         prog, B, point, wrt = self.program, self.backend, self.point, self.wrt
         if impl is not None:
             return lambda: jacobian(prog, B, point, wrt, impl)
-        m, n, tensors = self.m, self.n, self.tensors
-        return lambda: jacobian(prog, B, point, wrt, choose_mode(m, n, mode, tensors)[1])
+        m, n, tensors, literals = self.m, self.n, self.tensors, not literal_free(prog)
+        return lambda: jacobian(prog, B, point, wrt,
+                                choose_mode(m, n, mode, tensors, literals=literals)[1])
 
 
 def numeric_core(program, at, wrt=None, dtype: str = "float64",

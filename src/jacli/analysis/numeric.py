@@ -14,7 +14,7 @@ from typing import Any
 from jacli.analysis import pack
 from jacli.analysis.directions import Directions, directions
 from jacli.analysis.prepare import Setup
-from jacli.analysis.structure import choose_mode, strategy_text
+from jacli.analysis.structure import choose_mode, literal_free, strategy_text
 from jacli.errors import LimitError
 from jacli.request.command import Command as C
 from jacli.request.problem import Problem
@@ -54,7 +54,8 @@ def numeric(problem: Problem, setup: Setup) -> Numeric:
         _too_big(problem, y.numel() * n)
     else:
         tensors = any(point[w].dim() > 0 for w in setup.wrt)
-        num.choice = mode, impl, why = choose_mode(y.numel(), n, problem.mode, tensors)
+        num.choice = mode, impl, why = choose_mode(y.numel(), n, problem.mode, tensors,
+                                                   literals=not literal_free(setup.program))
         num.strategy = strategy_text(mode, impl, why)
         num.J = ag.jacobian(setup.program, B, point, setup.wrt, impl).tolist()
     if num.d.v is not None:

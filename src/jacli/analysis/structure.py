@@ -1,7 +1,9 @@
 """The structure of J: shape, rank, determinant, condition number, and the AD mode's cost.
 
-Computed from the numeric J (floats) with NumPy; rank uses NumPy's default SVD tolerance
-(σ_max · max(m, n) · ε). Non-finite Jacobians get no rank/det/cond, only a reason.
+Computed from the numeric J (floats) with torch's LAPACK (``torch.linalg``) on ONE thread:
+NumPy's BLAS threads fought torch's on a 2-core machine (a 200×200 J took 146–318 ms at
+random), and even torch's own two threads lose to one on a matrix this small (8–30 ms against
+3–4 ms, bench/structure_case.py). Rank uses NumPy's default SVD tolerance (σ_max · max(m, n) · ε). Non-finite Jacobians get no rank/det/cond, only a reason.
 """
 
 from __future__ import annotations
@@ -10,11 +12,7 @@ import math
 import sys
 from contextlib import contextmanager
 
-import numpy as np
-
-
 MAX_ENTRIES = 40_000  # past this (200×200) the O(n³) decomposition is skipped: say so
-
 
 def structure(J: list[list[float]] | None, m: int, n: int,
               choice: tuple[str, str, str] | None) -> dict:
@@ -28,19 +26,59 @@ def structure(J: list[list[float]] | None, m: int, n: int,
     if m * n > MAX_ENTRIES:
         out["note"] = f"rank, determinant and condition number skipped: J has {m * n} entries"
         return out
-    A = np.asarray(J, dtype=float)
-    if not np.all(np.isfinite(A)):
-        out["note"] = "J has non-finite entries: no rank, determinant or condition number"
-        return out
-    s = np.linalg.svd(A, compute_uv=False)
-    tol = s[0] * max(m, n) * np.finfo(float).eps if s.size else 0.0
-    out["rank"] = int(np.sum(s > tol))
+    with _one_thread():
+        A = _matrix(J)
+        if not bool(A.isfinite().all()):
+            out["note"] = "J has non-finite entries: no rank, determinant or condition number"
+            return out
+        s, sign_logdet = _decompose(A, square=m == n)
+    tol = s[0] * max(m, n) * EPS
+    out["rank"] = sum(1 for x in s if x > tol)
     out["full_rank"] = out["rank"] == min(m, n)
-    if m == n:
-        sign, logdet = np.linalg.slogdet(A)
-        out["determinant"] = _det(sign, logdet)
-    out["condition_number"] = float(s[0] / s[-1]) if s[-1] > 0 else math.inf
+    if sign_logdet is not None:
+        out["determinant"] = _det(*sign_logdet)
+    out["condition_number"] = s[0] / s[-1] if s[-1] > 0 else math.inf
     return out
+
+
+EPS = 2.0 ** -52  # float64's machine epsilon (NumPy's finfo(float).eps)
+
+
+@contextmanager
+def _one_thread():
+    """torch on one thread inside, its thread count restored after (see the module's
+    docstring: on a matrix this small, waking a second thread costs more than it saves)."""
+    import torch  # J is numeric: torch is loaded already (a formulas-only run never gets here)
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _matrix(J):
+    """J (nested lists or a tensor) as a float64 CPU tensor; nested lists go through NumPy,
+    whose conversion is 2–3× faster than ``torch.tensor``'s."""
+    import numpy as np
+    import torch
+
+    if isinstance(J, torch.Tensor):
+        return J.detach().to(device="cpu", dtype=torch.float64)
+    return torch.from_numpy(np.array(J, dtype=np.float64))
+
+
+def _decompose(A, square: bool) -> tuple[list[float], tuple[float, float] | None]:
+    """A's singular values (descending, as NumPy's) and, for square A, ``slogdet``'s
+    (sign, log|det|)."""
+    import torch
+
+    s = torch.linalg.svdvals(A).tolist()
+    if not square:
+        return s, None
+    sign, logdet = torch.linalg.slogdet(A)
+    return s, (float(sign), float(logdet))
 
 
 def _det(sign: float, logdet: float) -> float:
@@ -52,13 +90,10 @@ def _det(sign: float, logdet: float) -> float:
     except OverflowError:
         return math.copysign(math.inf, sign)
 
-
 FEW_OUTPUTS = 32  # tensor programs with m up to this: batched VJPs beat n JVPs (bench/)
 COLD_REV_MAX = 256  # past this m, legacy-vmap VJPs cost more than importing torch._dynamo
 
-
 _LONG_RUNNING = False  # set by commands that answer many requests (``jacli batch``)
-
 
 @contextmanager
 def long_running():
@@ -72,14 +107,12 @@ def long_running():
     finally:
         _LONG_RUNNING = before
 
-
 def warm_process() -> bool:
     """Whether ``torch.func``'s reverse mode is paid for (or will be, once, worth it)."""
     return _LONG_RUNNING or "torch._dynamo" in sys.modules
 
-
 def choose_mode(m: int, n: int, requested: str = "auto", tensors: bool = False,
-                warm: bool | None = None) -> tuple[str, str, str]:
+                warm: bool | None = None, literals: bool = True) -> tuple[str, str, str]:
     """(mode, implementation, reason) for the numeric J (m outputs × n inputs), from the
     measurements in docs/benchmarks.md.
 
@@ -91,13 +124,15 @@ def choose_mode(m: int, n: int, requested: str = "auto", tensors: bool = False,
     library caller) the fastest measured warm.
 
     * scalar systems (every variable a scalar): ``autograd.functional``, reverse, on every
-      shape measured (forward when ``--mode fwd``);
+      shape measured — unless no number literal scales or shifts a term (``literals``
+      False, see ``literal_free``): then its forward mode, 1.1–1.7× faster on every shape
+      measured there, where a literal (``2*x``, ``x/4``, ``x+1``) made it 3–19× slower;
     * tensor programs: reverse when m <= 32 or n > m (or, warm, n == m), else forward
       (whose basis of n JVPs is n×n: at most m·n, J's own size).
     """
     if warm is None:
         warm = warm_process()
-    mode, rule = _rule(m, n, requested, tensors, warm)
+    mode, rule = _rule(m, n, requested, tensors, warm, literals)
     if not tensors:
         impl = "af_" + mode
     elif mode == "fwd":
@@ -105,7 +140,6 @@ def choose_mode(m: int, n: int, requested: str = "auto", tensors: bool = False,
     else:
         impl = "vjp_vmap" if warm or m > COLD_REV_MAX else "af_rev"
     return mode, impl, Reason(_REASONS[rule].format(m=m, n=n, req=requested), rule)
-
 
 class Reason(str):
     """``choose_mode``'s reason: the text, and ``rule``, the ``_REASONS`` key that made it."""
@@ -117,19 +151,18 @@ class Reason(str):
         self.rule = rule
         return self
 
-
-def _rule(m: int, n: int, requested: str, tensors: bool, warm: bool) -> tuple[str, str]:
+def _rule(m: int, n: int, requested: str, tensors: bool, warm: bool,
+          literals: bool = True) -> tuple[str, str]:
     """(mode, the key of the rule that picked it in ``_REASONS``)."""
     if requested in ("fwd", "rev"):
         return requested, "requested"
     if not tensors:
-        return "rev", "scalars"
+        return ("rev", "scalars") if literals else ("fwd", "plain_scalars")
     if m <= FEW_OUTPUTS:
         return "rev", "few"
     if n > m or (warm and n == m):  # forward mode would also hold an n×n basis
         return "rev", "wide"
     return "fwd", "tall" if warm else "tall_cold"
-
 
 # Why each rule picked its mode: the reason in the strategy line, and, for a rule that may pick
 # the mode with more passes, the clause that says why (``_BECAUSE``, ``_BECAUSE_SHORT``).
@@ -137,6 +170,8 @@ _REASONS = {
     "requested": "--mode {req}",
     "scalars": "auto: a system of scalar variables ({m}×{n}): batched VJPs measured fastest "
                "for every shape (docs/benchmarks.md)",
+    "plain_scalars": "auto: a system of scalar variables ({m}×{n}) with no number literal "
+                     "in its terms: batched JVPs measured fastest (docs/benchmarks.md)",
     "few": "auto: few outputs ({m}): {m} batched VJPs",
     "wide": "auto: {m} output(s) <= {n} input(s): {m} batched VJPs",
     "tall": "auto: {n} batched JVPs",
@@ -149,40 +184,58 @@ _BECAUSE = {
                "tall ones included (docs/benchmarks.md)",
     "few": f"the rule keeps reverse mode up to {FEW_OUTPUTS} outputs, where batched VJPs "
            "measured no slower (tensor 16×16 in docs/benchmarks.md)",
+    "plain_scalars": "for a system of scalar variables with no number literal in its terms "
+                     "batched JVPs measured fastest at every shape, wide ones included "
+                     "(docs/benchmarks.md)",
 }
 _BECAUSE_SHORT = {
     "requested": "--mode {req} asked for it",
     "scalars": "reverse measured faster for scalar variables",
     "few": f"the rule keeps reverse up to {FEW_OUTPUTS} outputs",
+    "plain_scalars": "forward measured faster for scalar terms without literals",
 }
 
+
+def literal_free(program) -> bool:
+    """Whether no number literal (nor a named constant such as ``pi``) enters the program's
+    arithmetic, exponents aside (``x**2`` is fine, ``2*x``, ``x/4``, ``x+1`` are not):
+    where ``autograd.functional``'s forward mode was measured fast on scalar systems."""
+    from jacli.language import ir
+
+    def plain(node) -> bool:
+        if isinstance(node, (ir.Num, ir.Const)):
+            return False
+        if isinstance(node, ir.Op) and node.op == "pow":
+            return plain(node.args[0]) and (isinstance(node.args[1], ir.Num)
+                                            or plain(node.args[1]))
+        children = getattr(node, "args", None) or getattr(node, "items", None) or ()
+        base = getattr(node, "base", None)
+        return all(plain(c) for c in (*children, *((base,) if base is not None else ())))
+
+    values = [getattr(s, "value", None) for s in program.statements]
+    return all(plain(v) for v in values if v is not None) and plain(program.output)
 
 _IMPLS = {"af_rev": "torch.autograd.functional.jacobian, vectorize=True",
           "af_fwd": "torch.autograd.functional.jacobian, forward-mode, vectorize=True",
           "vjp_vmap": "torch.vmap over torch.func.vjp",
           "jvp_vmap": "torch.vmap over torch.func.jvp"}
 
-
 def strategy_text(mode: str, impl: str, reason: str) -> str:
     kind = "forward mode" if mode == "fwd" else "reverse mode"
     return f"{kind} ({_IMPLS[impl]}) — {reason}"
-
 
 def _cheaper(m: int, n: int) -> str | None:
     """The mode with fewer passes (one VJP per output row, one JVP per input column), or
     ``None`` when both need the same number."""
     return None if m == n else ("rev" if m < n else "fwd")
 
-
 def _rule_of(choice: tuple[str, str, str]) -> str:
     """The rule behind ``choice`` ("given": a plain string reason, said as it is)."""
     return getattr(choice[2], "rule", "given")
 
-
 def _because(choice: tuple[str, str, str], table: dict[str, str]) -> str:
     rule = _rule_of(choice)
     return table[rule].format(req=choice[0]) if rule in table else str(choice[2])
-
 
 def _mode(m: int, n: int, choice: tuple[str, str, str] | None) -> str:
     """The cost of each mode by count and the mode used; when the mode used needs more passes,
@@ -199,7 +252,6 @@ def _mode(m: int, n: int, choice: tuple[str, str, str] | None) -> str:
     because = _because(choice, _BECAUSE)
     return (f"{costs}: {_KIND[cheaper]} needs fewer passes, but {_KIND[mode]} "
             f"({_IMPLS[impl]}) was used because {because}")
-
 
 def mode_line(m: int, n: int, choice: tuple[str, str, str] | None) -> str | None:
     """The mode used, in one short line for a table: its passes, the other mode's, and why
@@ -218,9 +270,7 @@ def mode_line(m: int, n: int, choice: tuple[str, str, str] | None) -> str | None
         return f"{head} ({note}{other_kind} would need {other})"
     return f"{head} ({other_kind} needs only {other}, but {_because(choice, _BECAUSE_SHORT)})"
 
-
 _KIND = {"rev": "reverse mode", "fwd": "forward mode"}
-
 
 def _passes(mode: str, m: int, n: int) -> str:
     k, what = (m, "VJP") if mode == "rev" else (n, "JVP")

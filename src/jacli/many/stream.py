@@ -11,10 +11,9 @@ match the one-point ones (per-point exact arithmetic for every point would domin
 
 Two views of the same stream: ``evaluate_many`` yields JSON-ready dicts (a header, then one
 per point); ``json_lines`` yields the same objects already written as strict JSON text, a
-chunk of lines at a time — byte for byte what ``json.dumps(strict(row))`` gives, about twice
-as cheap end to end: one ``%`` per row, floats by ``repr`` as ``json`` writes them; only the
-checked rows and rows holding a NaN or an infinity go through ``strict`` and
-``json.dumps``.
+chunk of lines at a time — byte for byte what ``json.dumps(strict(row))`` gives, written
+from the chunk's arrays in bulk (``jsonl``); only the checked rows and rows holding a NaN or
+an infinity go through ``strict`` and ``json.dumps``.
 """
 
 from __future__ import annotations
@@ -46,25 +45,28 @@ def evaluate_many(problem, points: Points) -> Iterator[dict]:
     """One JSON-ready dict per point, in order; the first is preceded by a header object."""
     run = _Run(problem, points)
     yield run.header
-    for start, rows in run.chunks():
+    for start, arrays, _ in run.chunks():
+        with gc_paused():
+            rows = {k: arrays[k].tolist() for k in run.keys}
         for i in range(len(rows["value"])):
-            yield run.row(start, rows, i)
+            yield run.row(start, {k: rows[k][i] for k in run.keys}, i)
 
 
 def json_lines(problem, points: Points) -> Iterator[Block]:
     """The stream as strict JSON Lines text: the header line, then a block per chunk."""
     from jacli.result import strict
 
+    from jacli.many.jsonl import lines as bulk_lines
+
     run = _Run(problem, points)
     yield Block(json.dumps(strict(run.header), allow_nan=False) + "\n", 0)
-    fast = '{"index": %d, ' + ", ".join(f'"{k}": %r' for k in run.keys) + "}\n"
-    for start, rows in run.chunks():
+    for start, arrays, nonfinite in run.chunks():
         with gc_paused():
-            lines = [fast % (start + i, *vals)
-                     for i, vals in enumerate(zip(*(rows[k] for k in run.keys)))]
-            slow = rows["nonfinite"] | {i - start for i in run.checks if i >= start}
+            lines = bulk_lines(start, arrays, run.keys)
+            slow = nonfinite | {i - start for i in run.checks if start <= i < start + len(lines)}
             for i in slow:  # "Infinity" for inf, and the checked rows' "check"
-                lines[i] = json.dumps(strict(run.row(start, rows, i)), allow_nan=False) + "\n"
+                row = run.row(start, {k: arrays[k][i].tolist() for k in run.keys}, i)
+                lines[i] = json.dumps(strict(row), allow_nan=False) + "\n"
         yield Block("".join(lines), start + len(lines),
                     any(run.checks.get(start + i) is False for i in slow))
 
@@ -116,11 +118,11 @@ class _Run:
             "jacobian_symbolic": _full(one.jacobian),
             "strategy": describe(self.plan, problem.command)}
 
-    def row(self, start: int, rows: dict, i: int) -> dict:
-        """The JSON-ready object of point ``start + i``."""
+    def row(self, start: int, numbers: dict, i: int) -> dict:
+        """The JSON-ready object of point ``start + i``; ``numbers[key]``: its numbers."""
         row = {"index": start + i}
         for k in self.keys:
-            row[k] = rows[k][i]
+            row[k] = numbers[k]
         if start + i in self.checks:
             row["check"] = self.checks[start + i]
         return row
@@ -137,18 +139,18 @@ class _Run:
                 self.checks[i] = self._check(i, out, start)
             yield start, out
 
-    def chunks(self) -> Iterator[tuple[int, dict]]:
-        """``(start, rows)``: rows[key] is a list of Python numbers per point;
-        rows["nonfinite"] the set of in-chunk indices of points with a NaN or an infinity."""
-        import torch
+    def chunks(self) -> Iterator[tuple[int, dict, set[int]]]:
+        """``(start, arrays, nonfinite)``: arrays[key] is the chunk's (N, ...) float NumPy
+        array; ``nonfinite`` the in-chunk indices of points with a NaN or an infinity."""
+        import numpy as np
 
         for start, out in self.outs():
-            N = len(out["value"])
-            finite = torch.stack([out[k].reshape(N, -1).isfinite().all(1) for k in self.keys])
-            with gc_paused():
-                rows = {k: out[k].cpu().numpy().tolist() for k in self.keys}
-            rows["nonfinite"] = set((~finite.all(0)).nonzero().flatten().tolist())
-            yield start, rows
+            arrays = {k: out[k].detach().cpu().numpy() for k in self.keys}
+            N = len(arrays["value"])
+            finite = np.ones(N, dtype=bool)
+            for a in arrays.values():  # NumPy's one thread: no wake-up of torch's pool
+                finite &= np.isfinite(a.reshape(N, -1)).all(1)
+            yield start, arrays, set(np.flatnonzero(~finite).tolist())
 
     def _check(self, i: int, out: dict, start: int) -> bool | None:
         """SymPy vs autograd at point i, and the batched row vs the one-point numbers."""
