@@ -378,3 +378,31 @@ def test_pytorchs_own_errors_name_the_line(cli, body, words):
     r = cli("vjp", "-", stdin=source.encode())
     assert r.code == 2 and words in r.err, r.err
     assert f"line {len(source.splitlines())}" in r.err and "Traceback" not in r.err
+
+
+def test_cuda_spellings_stay_on_the_cpu_without_a_gpu(cli_json):
+    source = textwrap.dedent("""
+        import torch
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        dev = torch.device("cuda")
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        model = torch.nn.Linear(2, 1).to(dev)
+        y = model(x.to(dev)).sum()
+        y.backward()
+    """)
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the script really moves there")
+    out = cli_json("vjp", "-", stdin=source.encode())
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 1)
+    assert out["grad_at_end"]["x"] == pytest.approx(model.weight[0].tolist(), rel=1e-6)
+    assert any("no CUDA device here" in n for n in out["notices"])
+    assert not any("differs" in n for n in out["notices"])
+
+
+def test_the_python_api_runs_scripts(tmp_path):
+    import jacli
+
+    r = jacli.vjp(textwrap.dedent(SCRIPTS["seed_s8_accumulation"]))
+    assert [e["kind"] for e in r.events] == ["backward", "backward"]
+    assert r.vjp.grad["x"] == pytest.approx([11 / 3, 19 / 3, 9.0], rel=1e-6)

@@ -154,6 +154,19 @@ def _real_vjp(event: Event, base: VJP | None) -> VJP | None:
                    grad_none=tuple(n for n, g in grads.items() if g is None))
 
 
+def _in_order(event: Event, real: VJP | None, top: Result) -> list[float] | None:
+    """PyTorch's vᵀJ in the replay's column order (its variables' natural order)."""
+    if real is None or real.numeric is None:
+        return None
+    pieces, start = {}, 0
+    for name, t in event.inputs:
+        pieces[replay_name(name)] = real.numeric[start:start + t.numel()]
+        start += t.numel()
+    if set(pieces) != {v.name for v in top.variables}:
+        return None
+    return [x for v in top.variables for x in pieces[v.name]]
+
+
 def _leaves(event: Event) -> list[tuple[str, Any]]:
     shapes = {n: t for n, t in event.inputs}
     return [(n, shapes.get(n, g)) for n, g in event.grad.items()]
@@ -173,8 +186,8 @@ def _finish(problem: Problem, run: ScriptRun, chosen: int, top: Result,
     vjp = _real_vjp(event, top.vjp)
     if top.vjp is not None and top.vjp.numeric is not None and vjp is not None and \
             event.kind in ("backward", "autograd.grad"):
-        real = _real_vjp(event, None)
-        if real and not _close(real.numeric, top.vjp.numeric):
+        real = _in_order(event, _real_vjp(event, None), top)
+        if real is not None and not _close(real, top.vjp.numeric):
             notices.append("the replay's vᵀJ differs from what PyTorch's run computed "
                            f"(line {event.line}): .grad shows PyTorch's numbers")
     notices += run.paths

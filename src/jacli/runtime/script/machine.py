@@ -80,7 +80,11 @@ def run_script(text: str, limits: Limits, seed: int = 0,
     if unused:
         raise UsageError(f"--at {unused[0]}: the script binds no tensor named {unused[0]!r}",
                          hint="name a leaf the script makes, e.g. --at x=[1,2]", where="--at")
-    return ScriptRun(machine.events, seed, machine.seeds, machine.path_notes() + machine.custom,
+    devices = [f"line {', '.join(map(str, sorted(machine.devices)))}: no CUDA device here, so "
+               "the values stay on the CPU (the numbers are the same up to rounding)"
+               ] if machine.devices else []
+    return ScriptRun(machine.events, seed, machine.seeds,
+                     machine.path_notes() + machine.custom + devices,
                      machine.global_leaves_dict(), machine.trace)
 
 
@@ -103,6 +107,7 @@ class Machine(Statements, Specials, Caller, Evaluator):
         self.loops: dict[int, list] = {}  # line -> [kind, iterations, times entered]
         self.last_output: tuple[int, str, Any] | None = None  # (line, label, value)
         self.custom: list[str] = []  # notes on custom autograd.Functions
+        self.devices: set[int] = set()  # lines that asked for CUDA on a machine without it
 
     def step(self, node) -> None:
         self.steps += 1

@@ -33,6 +33,11 @@ class Specials:
         if name.startswith("Tensor.") and short in V.IN_PLACE and short not in (
                 "requires_grad_", "retain_grad", "register_hook"):
             return self.in_place(f, short, args, kwargs, node)
+        if not torch.cuda.is_available() and _asks_cuda(short, args, kwargs):
+            # tutorials move to the GPU when there is one; on a machine without one, PyTorch
+            # would fail where the tutorial's author had a GPU: the values stay on the CPU
+            self.devices.add(node.lineno)
+            return torch.device("cpu") if name == "torch.device" else f.owner
         if name in ("torch.manual_seed", "torch.random.manual_seed", "torch.seed"):
             self.seeds.append((node.lineno, args[0] if args else None))
         if name == "Tensor.register_hook":
@@ -222,6 +227,17 @@ class Specials:
         event.grad = snapshot(self.global_leaves())
         self.events.append(event)
         return result
+
+
+def _asks_cuda(short: str, args: list, kwargs: dict) -> bool:
+    """``x.cuda()``, ``x.to("cuda")``, ``model.to(device)`` with a CUDA device,
+    ``torch.device("cuda")``."""
+    if short == "cuda":
+        return True
+    if short not in ("to", "device"):
+        return False
+    wanted = [a for a in (*args, kwargs.get("device")) if isinstance(a, (str, torch.device))]
+    return bool(wanted) and all(str(a).startswith("cuda") for a in wanted)
 
 
 def _value(t: Any) -> torch.Tensor | None:
