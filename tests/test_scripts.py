@@ -406,3 +406,17 @@ def test_the_python_api_runs_scripts(tmp_path):
     r = jacli.vjp(textwrap.dedent(SCRIPTS["seed_s8_accumulation"]))
     assert [e["kind"] for e in r.events] == ["backward", "backward"]
     assert r.vjp.grad["x"] == pytest.approx([11 / 3, 19 / 3, 9.0], rel=1e-6)
+
+
+@pytest.mark.parametrize("source, code, words", [
+    ("import torch\na = list(range(10**12))\n", 3, "list() over"),
+    ("import torch\nfor v in iter(int, 1):\n    pass\n", 2, "'iter' is not defined"),
+    ("import torch\ns = 'a' * 10**10\n", 3, "a sequence of"),
+    ("import torch\nn = 2\nfor i in range(40):\n    n = n * n\n", 3, "100 000 bits"),
+    ("import torch\nt = '{0.__class__}'.format(1)\n", 2, ".format of a str"),
+    ("import torch\ny = sum(range(10**9))\n", 3, "sum() over"),
+    ("import torch\nk = 7 ** 10**8\n", 3, "too large a number"),
+])
+def test_python_itself_is_bounded_in_scripts(cli, source, code, words):
+    r = cli("vjp", "-", stdin=source.encode())
+    assert r.code == code and words in r.err, r.err

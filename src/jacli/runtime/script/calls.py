@@ -115,7 +115,7 @@ class Caller(Recorder):
         if isinstance(obj, list) and name in ("append", "extend", "pop", "insert", "index",
                                               "count", "copy", "reverse"):
             return self.bound(obj, name)
-        if isinstance(obj, str) and name in ("format", "join", "upper", "lower", "strip"):
+        if isinstance(obj, str) and name in ("join", "upper", "lower", "strip"):
             return self.bound(obj, name)
         if type(obj).__module__ == "numpy" and name in ("shape", "T", "dtype", "reshape",
                                                         "astype", "sum", "mean", "item",
@@ -200,6 +200,7 @@ class Caller(Recorder):
         real_kwargs = {k: self.callable_of(v) for k, v in kwargs.items()}
         limit = self.limits.tensor_elements
         sizes.check_call(f.name, f.owner, args, kwargs, limit, node.lineno)
+        sizes.check_python(f.name, args, node.lineno)
         out = self.real(node, f.fn, *real_args, **real_kwargs)
         sizes.check_result(out, limit, node.lineno)
         if isinstance(f.owner, ScriptClass) and f.owner.real is not None:

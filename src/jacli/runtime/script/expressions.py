@@ -15,6 +15,7 @@ import torch
 
 from jacli.errors import LimitError, NameLookupError, ParseError, ScriptError
 from jacli.runtime.script.objects import Func, Scope
+from jacli.runtime.script.sizes import check_operands
 from jacli.runtime.script.messages import describe, first_line, hint_for, source_of
 from jacli.runtime.script.trace import Untraceable, scalar_text
 
@@ -70,6 +71,7 @@ class Evaluator:
         fn, symbol = BINARY.get(type(node.op), (None, None))
         if fn is None:
             raise self.fail(node, f"the operator {type(node.op).__name__} is not supported")
+        check_operands(symbol or "", a, b, node.lineno)
         out = self.real(node, fn, a, b)
         if isinstance(out, torch.Tensor) and out.numel() > self.limits.tensor_elements:
             raise self.fail(node, f"a tensor of {out.numel():.3g} elements; the limit is "

@@ -76,3 +76,36 @@ def _range_size(short: str, args, kwargs) -> int | None:
     if end is None or not step:
         return None
     return max(0, math.ceil((end - start) / step)) if math.isfinite(end - start) else None
+
+
+ITEMS = 1_000_000  # one Python list, range or string a builtin may walk or build
+INT_BITS = 100_000  # one Python integer
+
+
+def check_python(name: str, args: list, line: int) -> None:
+    """Builtins over huge ranges (``list(range(10**12))``, ``sum(range(10**12))``) would
+    build or walk for ever: refused before they start."""
+    if "." in name:
+        return
+    for a in args:
+        if isinstance(a, (range, list, tuple, str, dict, set)) and len(a) > ITEMS:
+            raise LimitError(f"{name}() over {len(a):.3g} items; the limit is {ITEMS}",
+                             line=line, hint="shorten the range")
+
+
+def check_operands(op: str, a: Any, b: Any, line: int) -> None:
+    """Python arithmetic that would not finish or fill memory: ``10**10**10``, ``"a" * 10**10``,
+    ``[0] * 10**12``."""
+    if op == "**" and isinstance(a, int) and isinstance(b, int) and abs(a) > 1 and \
+            b * max(abs(a), 2).bit_length() > INT_BITS:
+        raise LimitError(f"{a} ** {b} is too large a number", line=line,
+                         hint="use floats, or smaller exponents")
+    if op == "*":
+        for seq, k in ((a, b), (b, a)):
+            if isinstance(seq, (str, list, tuple)) and isinstance(k, int) and \
+                    len(seq) * k > ITEMS:
+                raise LimitError(f"a sequence of {len(seq) * k:.3g} items; the limit is {ITEMS}",
+                                 line=line)
+    for x in (a, b):
+        if isinstance(x, int) and x.bit_length() > INT_BITS:
+            raise LimitError("a Python integer past 100 000 bits", line=line)

@@ -13,6 +13,7 @@ import torch
 from jacli.errors import ScriptError
 from jacli.runtime.script.definitions import Definitions
 from jacli.runtime.script.expressions import BINARY
+from jacli.runtime.script.sizes import check_operands
 from jacli.runtime.script.objects import Break, Builtin, Continue, Instance, Return
 
 _IN_PLACE_OP = {ast.Add: "add_", ast.Sub: "sub_", ast.Mult: "mul_", ast.Div: "div_",
@@ -72,6 +73,7 @@ class Statements(Definitions):
         fn, symbol = BINARY.get(type(stmt.op), (None, None))
         if fn is None:
             raise self.fail(stmt, f"the operator {type(stmt.op).__name__}= is not supported")
+        check_operands(symbol or "", current, operand, stmt.lineno)
         out = self.real(stmt, fn, current, operand)
         self.bind(target, out)
 

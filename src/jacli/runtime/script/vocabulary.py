@@ -111,9 +111,9 @@ TENSOR_METHODS = frozenset(
 
 IN_PLACE = frozenset(m for m in TENSOR_METHODS if m.endswith("_") and not m.startswith("_"))
 
+# no getattr/hasattr/format/iter: attribute walks by string, iter(f, sentinel) never ends
 BUILTINS = frozenset({"range", "len", "zip", "enumerate", "list", "tuple", "dict", "float",
                       "int", "bool", "abs", "min", "max", "sum", "round", "sorted",
                       "reversed", "any", "all", "str", "isinstance", "pow", "divmod", "map",
-                      "filter", "set", "repr", "format", "iter", "next", "super", "print",
-                      "display", "type", "id", "hasattr", "callable"})
-SHOW_ONLY = frozenset({"print", "display", "repr", "format"})
+                      "filter", "set", "repr", "super", "print", "display", "type", "id"})
+SHOW_ONLY = frozenset({"print", "display", "repr"})
