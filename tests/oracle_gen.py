@@ -373,16 +373,22 @@ class Gen:
         sources = [s for s in SHAPES if _numel(s) == n and s != shape] or [shape]
         src = self.expr(rng.choice(sources), depth)
         dims = ", ".join(map(str, shape))
+        # PyTorch's view needs compatible strides (a transposed tensor has none): the PyTorch
+        # text uses the same call, so where PyTorch refuses, jacli must refuse too
         if len(shape) == 1:
-            j = rng.choice([f"({src.j}).view({dims})", f"({src.j}).reshape(-1)",
-                            f"({src.j}).flatten()", f"torch.flatten({src.j})",
-                            f"({src.j}).view(-1)"])
+            spellings = [(f"({src.j}).view({dims})", f".view({dims})"),
+                         (f"({src.j}).reshape(-1)", ".reshape(-1)"),
+                         (f"({src.j}).flatten()", ".flatten()"),
+                         (f"torch.flatten({src.j})", ".flatten()"),
+                         (f"({src.j}).view(-1)", ".view(-1)")]
         else:
-            j = rng.choice([f"({src.j}).view({dims})", f"({src.j}).reshape({dims})",
-                            f"({src.j}).view(({dims}))", f"torch.reshape({src.j}, ({dims}))",
-                            f"({src.j}).view(-1, {shape[-1]})"])
-        t = f"({src.t}).reshape({_torch_shape(shape)})"
-        return E(j, t, f"({src.g}).reshape({_torch_shape(shape)})", shape)
+            spellings = [(f"({src.j}).view({dims})", f".view({dims})"),
+                         (f"({src.j}).reshape({dims})", f".reshape({dims})"),
+                         (f"({src.j}).view(({dims}))", f".view({dims})"),
+                         (f"torch.reshape({src.j}, ({dims}))", f".reshape({dims})"),
+                         (f"({src.j}).view(-1, {shape[-1]})", f".view(-1, {shape[-1]})")]
+        j, call = rng.choice(spellings)
+        return E(j, f"({src.t}){call}", f"({src.g}){call}", shape)
 
     def squeezed(self, shape, depth) -> E:
         rng = self.rng
@@ -467,6 +473,11 @@ class Gen:
                       ["with torch.no_grad():", f"    {name} = {e.g}"])
         else:
             self.emit([f"{name} = {e.j}"], [f"{name} = {e.t}"], [f"{name} = {e.g}"])
+            if self.rng.random() < 0.2:  # in place: PyTorch refuses it where autograd saved
+                op = self.rng.choice(["+=", "-=", "*="])  # the old value (exp, a leaf, ...)
+                d = self.operand(shape, depth - 1)
+                self.emit([f"{name} {op} {d.j}"], [f"{name} {op} {d.t}"],
+                          [f"{name} {op} {d.g}"])
         self.names.append(E(name, name, name, shape))
 
     def buffer(self, shape, depth) -> None:
@@ -582,6 +593,11 @@ class Rejected(Exception):
     """The case's point is too close to an edge, or its numbers too large, to compare."""
 
 
+class TorchRefuses(Exception):
+    """PyTorch raises on the program (e.g. ``view`` of a transposed tensor): jacli must
+    refuse it too."""
+
+
 def _margins():
     """The guards ``g`` calls, and the list they fill with distances."""
     import torch
@@ -622,12 +638,20 @@ def torch_side(case: Case) -> dict:
     space = {"torch": torch, **guards}
     exec(case.guarded, space)  # the harness's own generated text, never a user's
     exec(case.torch, space)
-    f = space["f"]
     args = [torch.tensor(_floats(case.point[n]), dtype=torch.float64) for n in case.names]
-    with torch.no_grad():
-        value = space["g"](*args)
-    if found and min(found) < MARGIN:
-        raise Rejected(f"margin {min(found):.3g}")
+    try:
+        with torch.no_grad():
+            space["g"](*[a.clone() for a in args])  # clones: a program may write in place
+        if found and min(found) < MARGIN:
+            raise Rejected(f"margin {min(found):.3g}")
+        return _answers(case, space["f"], args)
+    except RuntimeError as e:
+        raise TorchRefuses(str(e).splitlines()[0]) from None
+
+
+def _answers(case: Case, f, args) -> dict:
+    import torch
+
     sizes = [a.numel() for a in args]
 
     def flat(z):
@@ -635,7 +659,7 @@ def torch_side(case: Case) -> dict:
         return f(*(p.reshape(a.shape) for p, a in zip(parts, args))).reshape(-1)
 
     z0 = torch.cat([a.reshape(-1) for a in args])
-    out = {"value": f(*args).reshape(-1), "J": torch.autograd.functional.jacobian(flat, z0)}
+    out = {"value": f(*[a.clone() for a in args]).reshape(-1), "J": torch.autograd.functional.jacobian(flat, z0)}
     u = torch.tensor([float(x) for x in case.u], dtype=torch.float64)
     out["jvp"] = torch.autograd.functional.jvp(flat, z0, u)[1]
     if case.v is not None:  # a scalar output's vᵀJ (v = 1) is J itself
@@ -647,7 +671,6 @@ def torch_side(case: Case) -> dict:
     for key, x in out.items():
         if not torch.isfinite(x).all() or (x.abs() > LARGEST).any():
             raise Rejected(f"{key} not finite or larger than {LARGEST:g}")
-    del value
     return {k: x.reshape(-1).tolist() if k not in ("J", "H") else x.tolist()
             for k, x in out.items()}
 

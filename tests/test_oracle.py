@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from oracle_gen import (BINARY, NOT_GENERATED, OTHERS, REDUCTIONS, UNARY, Rejected,  # noqa: E402
-                        generate, torch_side)
+from oracle_gen import (BINARY, NOT_GENERATED, OTHERS, REDUCTIONS, UNARY,  # noqa: E402
+                        Rejected, TorchRefuses, generate, torch_side)
 
 RTOL, ATOL = 1e-8, 1e-10
 CI_CASES = 240  # seeds 0..239: a few hundred cases, ~30-50 s on 2 cores
@@ -29,7 +29,8 @@ CI_CASES = 240  # seeds 0..239: a few hundred cases, ~30-50 s on 2 cores
 
 @dataclass
 class Outcome:
-    """What happened to one case: ``status`` agree | rejected | refused | disagree | error."""
+    """What happened to one case: ``status`` agree | both refuse | rejected | refused |
+    disagree | error (the last three are failures)."""
 
     case: object
     status: str
@@ -132,12 +133,17 @@ def run_case(seed: int) -> Outcome:
         want = torch_side(case)
     except Rejected as why:
         return Outcome(case, "rejected", [str(why)])
+    except TorchRefuses as why:
+        want = why
     try:
         got = jacli_side(case)
     except JacliError as e:
-        return Outcome(case, "refused", [f"{type(e).__name__}: {e.message}"])
+        status = "both refuse" if isinstance(want, TorchRefuses) else "refused"
+        return Outcome(case, status, [f"{type(e).__name__}: {e.message}"])
     except Exception as e:  # a crash is a disagreement too
         return Outcome(case, "error", [f"{type(e).__name__}: {e}"])
+    if isinstance(want, TorchRefuses):
+        return Outcome(case, "disagree", [f"PyTorch raises ({want}); jacli answers"])
     problems, exact_n = compare(case, want, got)
     return Outcome(case, "disagree" if problems else "agree", problems, exact_n)
 
