@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{counts['disagree']} disagree, {counts['known']} of a known kind (strict xfail "
           f"in tests/test_oracle.py); {counts['refused']} refused, {counts['error']} crashed; "
           f"{counts['both refuse']} refused by both PyTorch and jacli, {counts['documented']} "
-          f"refused as documented (writes into aliases); {counts['rejected']} rejected (point "
+          f"refused as documented (writes into aliases), {counts['timeout']} out of --timeout; "
+          f"{counts['rejected']} rejected (point "
           f"near an edge, pole, kink or tie, or numbers past 1e6); {exact} exact entries "
           "compared")
     return 1 if failures else 0

@@ -153,7 +153,8 @@ def _watch(argv: list[str]) -> None:
     one_point = bool(argv) and argv[0] != "batch" and ats <= 1 and not any(
         a.startswith("--at-file") for a in argv)
     limit = RUN_STAGES * timeout + RUN_GRACE if one_point else None
-    install_watchdog(Watchdog(_expire, run_limit=limit))
+    json_mode = _json_mode(argv)
+    install_watchdog(Watchdog(lambda stage, s: _expire(stage, s, json_mode), run_limit=limit))
 
 
 def _option_float(argv: list[str], flag: str, default: float) -> float:
@@ -171,9 +172,10 @@ def _option_float(argv: list[str], flag: str, default: float) -> float:
     return default
 
 
-def _expire(stage: str, seconds: float) -> None:
-    """The watchdog's end of the run: one error (and its hint) on stderr, exit 3, now —
-    from the watchdog's thread, while the main thread may still be inside a C call."""
+def _expire(stage: str, seconds: float, json_mode: bool) -> None:
+    """The watchdog's end of the run: the error as every error is reported (one line and
+    its hint on stderr; in JSON mode the error object on stdout), exit 3, now — from the
+    watchdog's thread, while the main thread may still be inside a C call."""
     from jacli.bounds import GRACE
     from jacli.errors import LimitError
 
@@ -187,6 +189,8 @@ def _expire(stage: str, seconds: float) -> None:
                      hint="raise the limit with --timeout, or use --symbolic never for large "
                      "systems")
     try:
-        os.write(2, (format_error(err) + "\n").encode())
+        _report(err, json_mode)
+        sys.stdout.flush()
+        sys.stderr.flush()
     finally:
         os._exit(int(ExitCode.LIMIT))
