@@ -43,8 +43,9 @@ class Outcome:
 @functools.lru_cache(maxsize=None)
 def _warm() -> None:
     """Import torch.func's lazy parts (torch._dynamo, seconds on a loaded machine) before
-    the first case: jacli imports them inside its numeric stage, whose alarm would fire
-    mid-import (see ``test_an_alarm_during_a_first_import_leaves_the_process_working``)."""
+    the first case: jacli imports them inside its numeric stage, whose budget they would
+    spend (an alarm mid-import now waits for it: see
+    ``test_an_alarm_during_a_first_import_leaves_the_process_working``)."""
     import torch
 
     torch.func.vjp(torch.sin, torch.ones(2))
