@@ -6,8 +6,10 @@ memory. Time budgets interrupt long SymPy work cleanly: SymPy and mpmath are Pyt
 SIGALRM raised as an exception stops them at the next bytecode (measured:
 ``exp(exp(exp(exp(E)))).evalf()`` runs forever and stops within milliseconds of the alarm).
 Budgets nest: an inner ``within`` gets at most what the outer one has left, and the outer timer
-is restored afterwards. Off the main thread (signals are not available there) budgets are not
-enforced. Imports nothing of jacli.
+is restored afterwards. A signal neither interrupts a long C call (torch, BLAS: it is handled
+when the call returns) nor reaches another thread, so the command line also runs a
+``Watchdog``: a thread that ends the process (exit 3, one error line) when a budget is overrun
+by ``GRACE`` seconds, on any thread. Imports nothing of jacli.
 """
 
 from __future__ import annotations
@@ -60,8 +62,19 @@ _deadlines: list[tuple[float, str, float]] = []  # (deadline, stage, seconds), i
 
 def _on_alarm(signum, frame):
     if _deadlines:
+        if _importing(frame):  # raised inside a module's first import, the exception would
+            signal.setitimer(signal.ITIMER_REAL, 0.05)  # leave it half made for the rest
+            return  # of the process (torch._dynamo, seconds under load): raise after it
         _, stage, seconds = min(_deadlines)
         raise OutOfTime(stage, seconds)
+
+
+def _importing(frame) -> bool:
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _enabled() -> bool:
@@ -78,8 +91,18 @@ def _arm() -> None:
 
 @contextmanager
 def within(seconds: float | None, stage: str):
-    """Run the block with at most ``seconds`` (``None``: no limit); raise ``OutOfTime``."""
-    if seconds is None or not _enabled():
+    """Run the block with at most ``seconds`` (``None``: no limit); raise ``OutOfTime``
+    (on the main thread; the watchdog, when one runs, holds every thread to it)."""
+    if seconds is None:
+        yield
+        return
+    with _watched(seconds, stage), _alarm(seconds, stage):
+        yield
+
+
+@contextmanager
+def _alarm(seconds: float, stage: str):
+    if not _enabled():
         yield
         return
     previous = signal.signal(signal.SIGALRM, _on_alarm)
@@ -93,3 +116,79 @@ def within(seconds: float | None, stage: str):
         _arm()
         if not _deadlines:
             signal.signal(signal.SIGALRM, previous)
+
+
+# -- the watchdog -------------------------------------------------------------------------
+
+GRACE = 2.0  # seconds past a budget before the watchdog acts: time for a C call to return
+
+
+class Watchdog:
+    """A daemon thread holding the process to its budgets where a signal cannot: past the
+    earliest open budget plus ``grace`` (or past the whole run's limit, when one is set) it
+    calls ``expire(stage, seconds)``, which must end the process (the CLI's writes one
+    error line and calls ``os._exit(3)``). Only a process that may die this way installs
+    one (the command line; never the Python API inside someone's notebook).
+
+    A C call that holds the GIL throughout (Python's own big-integer arithmetic) keeps this
+    thread from running until it returns; torch and BLAS release the GIL."""
+
+    def __init__(self, expire, grace: float = GRACE, run_limit: float | None = None) -> None:
+        self.expire, self.grace, self.run_limit = expire, grace, run_limit
+        self._open: dict[int, tuple[float, str, float]] = {}  # token -> (deadline, stage, s)
+        self._run: tuple[float, str, float] | None = None  # the whole run's deadline
+        self._token = 0
+        self._wake = threading.Condition()
+        threading.Thread(target=self._watch, name="jacli-watchdog", daemon=True).start()
+
+    def open(self, seconds: float, stage: str) -> int:
+        """A budget begins; the first one also starts the whole run's clock."""
+        with self._wake:
+            now = time.monotonic()
+            if self._run is None and self.run_limit is not None:
+                self._run = (now + self.run_limit, "run", self.run_limit)
+            self._token += 1
+            self._open[self._token] = (now + seconds, stage, seconds)
+            self._wake.notify()
+            return self._token
+
+    def close(self, token: int) -> None:
+        with self._wake:
+            self._open.pop(token, None)
+            self._wake.notify()
+
+    def _watch(self) -> None:
+        with self._wake:
+            while True:
+                due = min([*self._open.values(), *([self._run] if self._run else [])],
+                          default=None)
+                wait = None if due is None else due[0] + self.grace - time.monotonic()
+                if wait is not None and wait <= 0:
+                    break
+                self._wake.wait(wait)
+        self.expire(due[1], due[2])
+
+
+_watchdog: Watchdog | None = None
+_depth = threading.local()  # budgets open on this thread: the watchdog holds the outermost
+
+
+def install_watchdog(watchdog: Watchdog | None) -> None:
+    """Hold every later budget to ``watchdog`` (``None``: none; the default)."""
+    global _watchdog
+    _watchdog = watchdog
+
+
+@contextmanager
+def _watched(seconds: float, stage: str):
+    """The watchdog holds a thread's outermost budget only: an inner one (0.5 s for one exact
+    value) is a soft limit whose overrun skips that value, not a reason to end the run."""
+    dog, depth = _watchdog, getattr(_depth, "n", 0)
+    token = dog.open(seconds, stage) if dog is not None and depth == 0 else None
+    _depth.n = depth + 1
+    try:
+        yield
+    finally:
+        _depth.n = depth
+        if token is not None:
+            dog.close(token)

@@ -13,9 +13,9 @@ from itertools import compress
 import sympy as sp
 
 from jacli.analysis import artifacts, pack
-from jacli.analysis.compare import compare, compare_fd, entries
+from jacli.analysis.compare import compare_fd
 from jacli.analysis.directions import Directions
-from jacli.analysis.formulas import Symbolic, symbolic_or_notice
+from jacli.analysis.formulas import Symbolic, compare_within, symbolic_or_notice
 from jacli.analysis.numeric import Numeric, numeric
 from jacli.analysis.prepare import Setup, stage, variables_info
 from jacli.analysis.structure import mode_line, structure
@@ -41,7 +41,7 @@ def assemble(problem: Problem, setup: Setup) -> Result:
     inputs = [lab for name in setup.wrt for lab in labels(name, setup.shapes[name])]
     check = None
     if num is not None and sym is not None and "J" in sym.exact:
-        check, why = compare(entries(num, sym, outputs, inputs), problem.dtype)
+        check, why = compare_within(timeout, num, sym, outputs, inputs, problem.dtype)
         notices.extend(why)
     if num is not None and num.fd is not None:
         check, why = compare_fd(check, num.J, num.fd, outputs, inputs, problem.dtype)

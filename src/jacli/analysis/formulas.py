@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from jacli.analysis.compare import compare, entries
 from jacli.analysis.directions import Directions, directions
 from jacli.analysis.kinks import candidates, notices_at
 from jacli.analysis.numeric import Numeric
@@ -22,7 +23,9 @@ from jacli.analysis.prepare import Setup, stage
 from jacli.analysis.shorten import Rows, shorten
 from jacli.backends.piecewise import on_reals
 from jacli.backends.symbolic import SymbolicBackend, jacobian, substitute
+from jacli.bounds import OutOfTime, within
 from jacli.request.command import Command as C
+from jacli.result import Check
 from jacli.result.labels import labels
 from jacli.errors import LimitError, ValueInputError
 from jacli.request.problem import Problem
@@ -62,6 +65,22 @@ def symbolic_or_notice(problem, setup, num, notices) -> Symbolic | None:
             raise
         notices.append(f"symbolic side skipped: {e.message}; the numeric results stand alone")
         return None
+
+
+def compare_within(seconds: float, num: Numeric, sym: Symbolic, outputs: list[str],
+                   inputs: list[str], dtype: str) -> tuple[Check | None, list[str]]:
+    """The exact comparison as a stage of its own, under its own ``seconds``: each exact
+    value may take up to ``EVALF_SECONDS`` to evaluate, and a J has many. Out of time, no
+    ``Check`` and a notice: the numbers stand, the exact values are shown unchecked."""
+    try:
+        with within(seconds, "exact comparison"):
+            return compare(entries(num, sym, outputs, inputs), dtype)
+    except OutOfTime as e:
+        if e.stage != "exact comparison":
+            raise
+    return None, [f"exact comparison skipped: evaluating the exact values ran out of time "
+                  f"({seconds:g} s); the numeric results stand, the exact values are shown "
+                  "unchecked (raise the limit with --timeout)"]
 
 
 def symbolic(problem: Problem, setup: Setup, num: Numeric | None) -> Symbolic:

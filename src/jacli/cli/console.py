@@ -129,6 +129,68 @@ def run() -> None:
     modules (torch, SymPy) that live until exit, and each full collection of the cyclic GC
     re-scans all of them — 0.25 s of a 1.5 s run, measured. So no collections during a
     command; the commands that run on (``batch``, many points) call ``runner.settle_gc``
-    once those modules are in."""
+    once those modules are in. The watchdog is the console script's alone: it may end the
+    process, which ``main`` called in-process (tests, other programs) must never do."""
     gc.disable()
+    _watch(sys.argv[1:])
     sys.exit(main())
+
+
+# A one-point run has at most these stages, each with its own --timeout: input parsing,
+# autograd, SymPy, the exact comparison, printing. RUN_GRACE covers what no stage holds:
+# importing torch and SymPy (2 s here, several times that on a loaded machine).
+RUN_STAGES, RUN_GRACE = 5, 30.0
+
+
+def _watch(argv: list[str]) -> None:
+    """Start the watchdog: every stage is held to --timeout plus ``bounds.GRACE`` even
+    inside a long C call; a one-point run also to ``RUN_STAGES`` × --timeout + ``RUN_GRACE``
+    in all (``batch`` and many-point streams run on, so only their stages are held)."""
+    from jacli.bounds import DEFAULT_LIMITS, Watchdog, install_watchdog
+
+    timeout = _option_float(argv, "--timeout", DEFAULT_LIMITS.timeout)
+    ats = sum(a in ("--at", "-a") or a.startswith("--at=") for a in argv)
+    one_point = bool(argv) and argv[0] != "batch" and ats <= 1 and not any(
+        a.startswith("--at-file") for a in argv)
+    limit = RUN_STAGES * timeout + RUN_GRACE if one_point else None
+    json_mode = _json_mode(argv)
+    install_watchdog(Watchdog(lambda stage, s: _expire(stage, s, json_mode), run_limit=limit))
+
+
+def _option_float(argv: list[str], flag: str, default: float) -> float:
+    """``flag``'s number in ``argv`` (``--timeout 2`` or ``--timeout=2``); ``default`` when
+    absent or not a positive number (the option parser then says what is wrong)."""
+    for i, arg in enumerate(argv):
+        text = argv[i + 1] if arg == flag and i + 1 < len(argv) else (
+            arg.split("=", 1)[1] if arg.startswith(flag + "=") else None)
+        if text is not None:
+            try:
+                value = float(text)
+            except ValueError:
+                return default
+            return value if 0 < value < float("inf") else default
+    return default
+
+
+def _expire(stage: str, seconds: float, json_mode: bool) -> None:
+    """The watchdog's end of the run: the error as every error is reported (one line and
+    its hint on stderr; in JSON mode the error object on stdout), exit 3, now — from the
+    watchdog's thread, while the main thread may still be inside a C call."""
+    from jacli.bounds import GRACE
+    from jacli.errors import LimitError
+
+    if stage == "run":
+        what = (f"the run took longer than its limit ({seconds:g} s: {RUN_STAGES} stages of "
+                f"--timeout plus {RUN_GRACE:g} s)")
+    else:
+        what = (f"the {stage} ran out of time ({seconds:g} s) and did not stop within "
+                f"{GRACE:g} s more (a long call inside torch or SymPy)")
+    err = LimitError(what + "; jacli stopped it",
+                     hint="raise the limit with --timeout, or use --symbolic never for large "
+                     "systems")
+    try:
+        _report(err, json_mode)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(int(ExitCode.LIMIT))

@@ -197,7 +197,8 @@ class _Builder:
                 return None
             node = self.p.expr(value)
             self.memory.bind(target.id, node)
-            self.statements.append(ir.Assign(target.id, node, no_grad, self.p.pos(stmt)))
+            stops = no_grad and not _same_tensor(node)
+            self.statements.append(ir.Assign(target.id, node, stops, self.p.pos(stmt)))
             self.assigned.append(target.id)
             self.values[target.id] = value  # a later x.requires_grad_() may make it a leaf
             return None
@@ -290,3 +291,10 @@ def _is_display(node: ast.expr) -> bool:
     """Notebook lines that only show a value: ``x.grad``, ``x.data``, ``x.grad_fn``."""
     return isinstance(node, ast.Attribute) and node.attr in ("grad", "grad_fn", "is_leaf",
                                                              "requires_grad", "shape")
+
+
+def _same_tensor(node: ir.Node) -> bool:
+    """``x`` or ``+x``: PyTorch hands back the very tensor ``x`` (not a view, not a copy), so
+    ``t = x`` under ``no_grad`` stops no gradient."""
+    pos = isinstance(node, ir.Op) and node.op == "pos"
+    return _same_tensor(node.args[0]) if pos else isinstance(node, ir.Name)
