@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from jacli.backends.tensors import TorchBackend
-from jacli.errors import LimitError
+from jacli.errors import LimitError, ShapeError
 from jacli.language import ir
 from jacli.runtime.interpret import compiled
 
@@ -49,9 +49,15 @@ def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.
 
 def _jacobian(program, backend, point, wrt, impl):
     f, flat = flat_function(program, backend, point, wrt)
+    if impl == "af_fwd":
+        try:
+            return torch.autograd.functional.jacobian(f, flat, vectorize=True,
+                                                      strategy="forward-mode")
+        except (RuntimeError, ShapeError):  # forward AD refuses this form (an index_put of
+            pass  # a 0-d view): reverse mode computes the same J
     if impl in ("af_rev", "af_fwd"):
-        strategy = "forward-mode" if impl == "af_fwd" else "reverse-mode"
-        return torch.autograd.functional.jacobian(f, flat, vectorize=True, strategy=strategy)
+        return torch.autograd.functional.jacobian(f, flat, vectorize=True,
+                                                  strategy="reverse-mode")
     from torch import func  # only for tensor programs: vjp's pullback imports torch._dynamo
 
     if impl == "vjp_vmap":
@@ -138,9 +144,14 @@ def jvp(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tenso
     import torch.autograd.forward_ad as fwAD
 
     f, flat = flat_function(program, backend, point, wrt)
-    with fwAD.dual_level():
-        y = f(fwAD.make_dual(flat, u.reshape(flat.shape)))
-        tangent = fwAD.unpack_dual(y).tangent
+    try:
+        with fwAD.dual_level():
+            y = f(fwAD.make_dual(flat, u.reshape(flat.shape)))
+            tangent = fwAD.unpack_dual(y).tangent
+    except (RuntimeError, ShapeError):  # forward AD refuses some forms (an index_put of a
+        # 0-d value into a tensor later reduced): J from reverse mode, times u, is J u
+        J = jacobian(program, backend, point, wrt, "af_rev")
+        return (J @ u.reshape(-1).to(J.dtype)).reshape(f(flat).shape).detach()
     return torch.zeros_like(y.detach()) if tangent is None else tangent.detach()
 
 

@@ -20,11 +20,11 @@ import torch
 
 from jacli.analysis.autograd import torch_repr
 from jacli.analysis.prepare import stage
-from jacli.errors import JacliError, UsageError
+from jacli.errors import NameLookupError, ParseError, UsageError
 from jacli.request.command import Command as C
 from jacli.request.problem import Problem
 from jacli.request.values import parse_point, parse_vector
-from jacli.result import VJP, Matrix, Result, Variable
+from jacli.result import VJP, Matrix, Product, Result, Variable
 from jacli.result.labels import labels
 from jacli.runtime.script import ScriptRun, run_script
 from jacli.runtime.script.events import Event
@@ -85,18 +85,21 @@ def _analyse(problem: Problem, event: Event, analyse_program) -> Result | None:
         C.vjp, C.grad, C.jacobian, C.check) else C(event.command)
     if command == C.grad and event.value is not None and event.value.numel() != 1:
         command = C.vjp
+    names = {replay_name(n) for n, _ in event.inputs}
     if event.kind == "output":  # no backward in the script: the command and --v, --u rule
         command, v, u = problem.command, problem.v, problem.u
     else:
         v = u = None
+    order = problem.vars if problem.vars and set(problem.vars) == names else None
+    wrt = problem.wrt if problem.wrt and set(problem.wrt) <= names else None
     replay = replace(problem, source=event.replay, command=command, at=(), v=v, u=u,
-                     vars=None, wrt=None, output=None, seed=None, event=None,
+                     vars=order, wrt=wrt, output=None, seed=None, event=None,
                      limits=replace(problem.limits, source_chars=max(
                          problem.limits.source_chars, 2_000_000), nodes=max(
                          problem.limits.nodes, 200_000)))
     try:
         return analyse_program(replay)
-    except JacliError as e:
+    except (ParseError, NameLookupError) as e:  # the straight-line language cannot say it
         event.replay_why = f"the replay was refused: {e.message}"
         event.replay = None
         return None
@@ -106,7 +109,11 @@ def _numbers_only(problem: Problem, event: Event) -> Result:
     """A ``Result`` from PyTorch's run alone: values, vᵀJ, .grad; no formulas."""
     inputs = [lab for name, t in event.inputs for lab in labels(name, tuple(t.shape))]
     shape = tuple(event.value.shape) if event.value is not None else ()
-    jac = hess = None
+    if problem.command == C.hessian:
+        raise UsageError(f"no Hessian for the event at line {event.line}: {event.replay_why}",
+                         hint="the Hessian needs the replay's formulas; write that line with "
+                         "the functions `jacli functions` lists")
+    jac = hess = jvp = None
     vjp = _real_vjp(event, None)
     if event.kind == "output" and event.result:  # J on PyTorch's own graph
         J = event.result[0]
@@ -117,6 +124,12 @@ def _numbers_only(problem: Problem, event: Event) -> Result:
             if v.numel() == J.shape[0]:
                 vjp = VJP(v=v.tolist(), v_exact=[repr(x) for x in v.tolist()],
                           numeric=(v @ J.to(torch.float64)).tolist(), v_source="--v")
+        if problem.u is not None:
+            u = torch.tensor(_floats(parse_vector(problem.u, "--u", problem.limits)),
+                             dtype=torch.float64).reshape(-1)
+            if u.numel() == J.shape[1]:
+                jvp = Product("u", u.tolist(), [repr(x) for x in u.tolist()],
+                              numeric=(J.to(torch.float64) @ u).tolist())
     elif event.result and event.command in ("jacobian", "hessian"):
         flat = torch.cat([r.reshape(-1) for r in event.result]).tolist()
         n = max(len(inputs), 1)
@@ -131,7 +144,7 @@ def _numbers_only(problem: Problem, event: Event) -> Result:
         value_numeric=None if event.value is None else _flat(event.value),
         point={n: _nested(t, t) for n, t in event.inputs},
         point_text={n: _short_text(t) for n, t in event.inputs},
-        jacobian=jac, hessian=hess, vjp=vjp,
+        jacobian=jac, hessian=hess, vjp=vjp, jvp=jvp,
         notices=(f"no formulas for this event: {event.replay_why}",),
         dtype=problem.dtype, device=problem.device)
 

@@ -213,16 +213,11 @@ class _Builder:
         raise self.p.fail(target, "only names and name[index] can be assigned")
 
     def aug_assign(self, stmt: ast.AugAssign, no_grad: bool) -> None:
-        if not isinstance(stmt.target, ast.Name):
-            raise self.p.fail(stmt.target, "in-place update of an attribute or slice is not supported",
-                              "autograd does not record writes to .data; write the function as formulas")
-        self.memory.check_write(self.p, stmt.target,
-                                f"{stmt.target.id} {op_symbol(stmt.op)}= ...")
-        binop = ast.BinOp(left=ast.Name(stmt.target.id, ast.Load()), op=stmt.op, right=stmt.value)
-        ast.copy_location(binop, stmt)
-        ast.copy_location(binop.left, stmt)
-        self.statements.append(ir.Assign(stmt.target.id, self.p.expr(binop), no_grad, self.p.pos(stmt)))
-        self.assigned.append(stmt.target.id)
+        """``y += x`` on a tensor is in place in PyTorch: where autograd saved y, its backward
+        refuses. Only PyTorch's real graph says so, so such a program runs as a script."""
+        what = ast.unparse(stmt.target) + f" {op_symbol(stmt.op)}= ..."
+        raise self.p.fail(stmt, f"{what} writes in place", "it runs as a script, on "
+                          "PyTorch's real tensors")
 
     def with_block(self, stmt: ast.With) -> None:
         ok = len(stmt.items) == 1 and isinstance(stmt.items[0].context_expr, ast.Call) and \

@@ -24,6 +24,7 @@ from jacli.runtime.script import vocabulary as V
 from jacli.runtime.script.recording import Recorder
 from jacli.runtime.script.objects import Builtin, Func, Instance, ModuleRef, ScriptClass
 
+_TYPED = {"sum", "max", "min", "round", "pow", "abs"}  # builtins with a tensor meaning too
 _EVENTS = {"torch.autograd.grad", "torch.autograd.backward"} | {
     f"torch.autograd.functional.{n}" for n in V.MODULES["torch.autograd.functional"]} | {
     f"torch.func.{n}" for n in V.MODULES["torch.func"]}
@@ -76,6 +77,18 @@ class Caller(Recorder):
                     return Builtin(path, reduce(getattr, path.split(".")[1:], torch))
         return None
 
+    def typed_builtin(self, f: Builtin, args: list, kwargs: dict) -> Builtin:
+        """``sum(x, dim=0)``, ``max(a, b)`` of tensors in a jacli-style program (variables from
+        --at) or with keywords mean jacli's functions, as in a typed program; ``sum(parts)``
+        of a list in pasted PyTorch stays Python's."""
+        if f.name not in _TYPED or not any(isinstance(a, torch.Tensor) for a in args) or \
+                not (self.free or kwargs):
+            return f
+        tensors = sum(isinstance(a, torch.Tensor) for a in args)
+        name = {"max": "maximum" if tensors == 2 else "amax",
+                "min": "minimum" if tensors == 2 else "amin"}.get(f.name, f.name)
+        return Builtin(f"torch.{name}", getattr(torch, name))
+
     def module_member(self, ref: ModuleRef, name: str, node) -> Any:
         if ref.display:
             return ModuleRef(f"{ref.path}.{name}", display=True)
@@ -88,6 +101,10 @@ class Caller(Recorder):
         if name in V.MODULES.get(ref.path, ()):
             return Builtin(path, reduce(getattr, path.split(".")[1:],
                                         importlib.import_module(path.split(".")[0])))
+        if ref.path in ("torch", "torch.nn.functional"):  # torch.softplus: the language's
+            known = self.builtin(name)  # function of that name, as a typed program reads it
+            if known is not None and known.name.startswith("torch."):
+                return known
         raise self.fail(node, f"{path} is not supported", "jacli knows the PyTorch a tutorial "
                         "uses; `jacli functions` lists it", kind=NameLookupError)
 
@@ -193,6 +210,7 @@ class Caller(Recorder):
             return self.call_module(f, args, kwargs, node)
         if not isinstance(f, Builtin):
             raise self.fail(node, f"a {type(f).__name__} is not callable here")
+        f = self.typed_builtin(f, args, kwargs)
         special = self.special(f, args, kwargs, node)
         if special is not NotImplemented:
             return special

@@ -97,8 +97,8 @@ def real_jacobian(out: torch.Tensor, leaves: list[torch.Tensor], limit: int
                   ) -> torch.Tensor | None:
     """J (m × n) of ``out`` over ``leaves`` on PyTorch's real graph, batched over rows; only
     for an output no backward consumed (at the end of a script: no later code sees the
-    retained graph or a hook firing). ``None`` past ``limit`` entries or when autograd
-    refuses."""
+    retained graph or a hook firing). ``None`` past ``limit`` entries; PyTorch's own
+    RuntimeError when its backward refuses."""
     m, n = out.numel(), sum(t.numel() for t in leaves)
     if not leaves or m * n > limit:
         return None
@@ -106,12 +106,10 @@ def real_jacobian(out: torch.Tensor, leaves: list[torch.Tensor], limit: int
     try:
         rows = torch.autograd.grad(flat, leaves, grad_outputs=eye, is_grads_batched=True,
                                    retain_graph=True, allow_unused=True)
-    except RuntimeError:
-        try:
-            per_row = [torch.autograd.grad(flat, leaves, grad_outputs=e, retain_graph=True,
-                                           allow_unused=True) for e in eye]
-        except RuntimeError:
-            return None
+    except RuntimeError:  # an operation without a batching rule: one row at a time; an
+        # error here is PyTorch's own (a value saved for backward written in place), raised
+        per_row = [torch.autograd.grad(flat, leaves, grad_outputs=e, retain_graph=True,
+                                       allow_unused=True) for e in eye]
         rows = [None if any(r[k] is None for r in per_row) else
                 torch.stack([r[k] for r in per_row]) for k in range(len(leaves))]
     return torch.cat([(torch.zeros(m, t.numel(), dtype=out.dtype) if r is None else

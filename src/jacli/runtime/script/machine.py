@@ -15,13 +15,17 @@ from typing import Any
 import torch
 
 from jacli.bounds import Limits
-from jacli.errors import LimitError, ParseError, UsageError, ValueInputError
+from jacli.errors import LimitError, ParseError, ScriptError, UsageError, ValueInputError
+from jacli.runtime.script.messages import first_line, hint_for
+from jacli.language.labels import fresh_label
+from jacli.language.program import natural_key
 from jacli.language.text import check_size, clean, syntax_error
 from jacli.runtime.script.calls import Caller
 from jacli.runtime.script.events import (Event, reached_leaves, real_jacobian, replay_or_why,
                                          snapshot)
 from jacli.runtime.script.expressions import Evaluator
 from jacli.runtime.script.objects import Func, Instance, ModuleRef, Return, Scope, ScriptClass
+from jacli.runtime.script.naming import Naming
 from jacli.runtime.script.specials import Specials
 from jacli.runtime.script.statements import Statements
 from jacli.runtime.script.trace import Trace
@@ -58,12 +62,12 @@ def run_script(text: str, limits: Limits, seed: int = 0,
         raise syntax_error(e, text, cmap) from None
     check_size(module, limits)
     machine = Machine(limits, overrides or {})
-    machine.free_variables(module)
     dtype, state = torch.get_default_dtype(), torch.random.get_rng_state()
     grad_mode = torch.is_grad_enabled()
     torch.manual_seed(seed)
     try:
         torch.set_default_dtype(torch.float32)
+        machine.free_variables(module)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             machine.block(module.body)
@@ -88,10 +92,11 @@ def run_script(text: str, limits: Limits, seed: int = 0,
                      machine.global_leaves_dict(), machine.trace)
 
 
-class Machine(Statements, Specials, Caller, Evaluator):
+class Machine(Naming, Statements, Specials, Caller, Evaluator):
     def __init__(self, limits: Limits, overrides: dict[str, Any]) -> None:
         self.limits = limits
         self.overrides, self.overridden = overrides, set()
+        self.free: list[str] = []  # variables given by --at that the script never binds
         self.globals = self.scope = Scope()
         # the prefixes the expression language reads without an import
         self.globals.names.update({"torch": ModuleRef("torch"), "F": ModuleRef(
@@ -126,11 +131,14 @@ class Machine(Statements, Specials, Caller, Evaluator):
                                                   for a in n.names}
         read = {n.id for n in ast.walk(module) if isinstance(n, ast.Name) and
                 isinstance(n.ctx, ast.Load)}
-        for name, value in self.overrides.items():
+        for name, value in sorted(self.overrides.items(), key=lambda kv: natural_key(kv[0])):
             if name not in bound and name in read:
                 self.globals.names[name] = torch.tensor(value, dtype=torch.float64,
                                                         requires_grad=True)
                 self.overridden.add(name)
+                self.free.append(name)
+        if self.free:  # a jacli-style program (variables from --at): its constructors make
+            torch.set_default_dtype(torch.float64)  # jacli's float64, as typed programs do
 
     def implicit_event(self) -> None:
         """A script without ``backward``: its output is the last expression statement, else
@@ -138,13 +146,20 @@ class Machine(Statements, Specials, Caller, Evaluator):
         line, label, out = self.last_output or (None, None, None)
         if not isinstance(out, torch.Tensor) or not out.requires_grad:
             raise self.nothing_to_differentiate()
-        named = self.named(reached_leaves(out))
+        reached = reached_leaves(out)
+        free = [self.globals.names[n] for n in self.free]  # every variable, used or not,
+        named = self.named(free + [t for t in reached if all(t is not f for f in free)])
+        if isinstance(label, str) and not label.isidentifier():  # as typed programs label it
+            label = fresh_label(set(self.globals.names))
         event = Event("output", line, label, out.detach().clone(), None, "--v", named,
                       grad_before=snapshot(named))
         replay_or_why(self.trace, event, out, named, None)
-        if event.replay is None:  # PyTorch's numbers, from its own graph
+        try:  # PyTorch's own J: the numbers where the replay has none, and its refusals
             J = real_jacobian(out, [t for _, t in named], self.limits.jacobian_entries)
-            event.result = None if J is None else [J]
+        except RuntimeError as e:
+            raise ScriptError(f"PyTorch: {first_line(e)}", line=line, column=1,
+                              hint=hint_for(e)) from None
+        event.result = None if J is None else [J]
         event.grad = snapshot(named)
         self.events.append(event)
 
@@ -243,63 +258,3 @@ class Machine(Statements, Specials, Caller, Evaluator):
         if init is not None:
             self.invoke(init, [obj, *args], kwargs)
         return obj
-
-    # -- names of leaves ------------------------------------------------------------------
-    def global_leaves_dict(self) -> dict[str, torch.Tensor]:
-        found: dict[str, torch.Tensor] = {}
-        for name, value in self.globals.names.items():
-            if isinstance(value, torch.Tensor) and value.is_leaf and value.requires_grad:
-                found.setdefault(name, value)
-            elif isinstance(value, torch.nn.Module):
-                for pname, p in value.named_parameters():
-                    found.setdefault(f"{name}.{pname}", p)
-        return found
-
-    def global_leaves(self) -> list[tuple[str, torch.Tensor]]:
-        return list(self.global_leaves_dict().items())
-
-    def named(self, tensors: list) -> list[tuple[str, torch.Tensor]]:
-        """Each tensor with the name the script knows it by (globals, then the innermost
-        function's names, then parameters of modules), else ``leaf1``, ``leaf2``…"""
-        names: dict[int, str] = {}
-        scope = self.scope
-        while scope is not None:
-            for name, value in scope.names.items():
-                if isinstance(value, torch.Tensor):
-                    names.setdefault(id(value), name)
-            scope = scope.parent
-        for name, t in self.global_leaves():
-            names.setdefault(id(t), name)
-        out, used = [], set()
-        for k, t in enumerate(tensors, 1):
-            name = names.get(id(t), f"leaf{k}")
-            while name in used:
-                name += "_"
-            used.add(name)
-            out.append((name, t))
-        return out
-
-    def label_of(self, node, t) -> str:
-        target = node.func.value if isinstance(node, ast.Call) and isinstance(
-            node.func, ast.Attribute) and node.func.attr == "backward" else \
-            (node.args[0] if isinstance(node, ast.Call) and node.args else None)
-        if isinstance(target, ast.Name):
-            return target.id
-        for name, value in self.scope.names.items():
-            if value is t:
-                return name
-        return ast.unparse(target)[:40] if target is not None else "y"
-
-    def parameter_names(self, f, count: int) -> list[str]:
-        params = [p.arg for p in f.args.args] if isinstance(f, Func) else []
-        names = params[:count] + [f"x{k}" for k in range(len(params) + 1, count + 1)]
-        return [n if n not in ("self",) else f"x{i}" for i, n in enumerate(names, 1)]
-
-    def path_notes(self) -> list[str]:
-        notes = []
-        for line, (kind, iterations, entered) in sorted(self.loops.items()):
-            times = "" if entered == 1 else f" (entered {entered} times)"
-            notes.append(f"{kind} at line {line}: {iterations} iterations{times}")
-        return notes
-
-

@@ -47,7 +47,7 @@ class Specials:
     # -- in-place writes ------------------------------------------------------------------
     def in_place(self, f: Builtin, short: str, args, kwargs, node) -> Any:
         t = f.owner
-        before = self.trace.node(t)
+        before = self.trace.before_write(t)
         out = self.real(node, f.fn, *[self.callable_of(a) for a in args], **kwargs)
         self.written(t, before, short, args, kwargs, node)
         return out
@@ -60,9 +60,8 @@ class Specials:
                 return
         except RuntimeError:  # a view made under no_grad, written since: PyTorch refuses to
             return  # even say whether it requires grad; its own error comes when it is used
-        if t._base is not None:  # PyTorch changed the base too: neither is replayed
-            self.untraceable(t._base, node, "a write through a view of it")
-            return self.untraceable(t, node, "a write through a view")
+        # a view written in place changes its base too: the base's version moves with it, so
+        # a later read of the base (or of a sibling view) is refused by the version check
         value = args[0] if args else None
         if kwargs or len(args) > 1 or (how not in _ARITHMETIC and how != "setitem"):
             return self.untraceable(t, node, f"the in-place .{how}()")

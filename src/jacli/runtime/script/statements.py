@@ -121,7 +121,7 @@ class Statements(Definitions):
     def set_item(self, target: ast.Subscript, value) -> None:
         base, index = self.eval(target.value), self.index(target.slice)
         if isinstance(base, torch.Tensor):
-            before = self.trace.node(base)
+            before = self.trace.before_write(base)
             self.real(target, operator.setitem, base, index, value)
             self.written(base, before, "setitem", [value], {}, target, index=index)
         elif isinstance(base, (list, dict)):

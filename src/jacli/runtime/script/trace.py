@@ -85,6 +85,15 @@ class Trace:
         return Opaque(why[1] if why and why[0] is value else
                       "a tensor made by an operation jacli cannot replay")
 
+    def before_write(self, t: Any) -> Node | None:
+        """``t``'s node just before an in-place write into it: a constant is kept as a copy
+        of its old value (the write moves its version, and the replay needs the old one)."""
+        node = self.node(t)
+        if isinstance(node, Const):
+            copy = t.detach().clone()
+            return Const(copy, copy._version)
+        return node
+
     def record(self, out: Any, template, operands: list, line: int) -> None:
         """``out`` was computed as ``template`` of ``operands`` (tensors or Python values)."""
         if not isinstance(out, torch.Tensor) or not out.requires_grad or out.is_leaf:
