@@ -21,7 +21,7 @@ from jacli.language.signatures import lookup
 from jacli.errors import NameLookupError, ParseError, ScriptError
 from jacli.runtime.script import layers, sizes
 from jacli.runtime.script import vocabulary as V
-from jacli.runtime.script.recording import Recorder
+from jacli.runtime.script.recording import Context, Recorder
 from jacli.runtime.script.objects import Builtin, Func, Instance, ModuleRef, ScriptClass
 
 _TYPED = {"sum", "max", "min", "round", "pow", "abs"}  # builtins with a tensor meaning too
@@ -125,7 +125,7 @@ class Caller(Recorder):
             return obj.fields[name]
         if isinstance(obj, (Instance, ScriptClass)):
             return self.class_attribute(obj, name, node)
-        if isinstance(obj, (torch.autograd.function.FunctionCtx, _Context)):
+        if isinstance(obj, (torch.autograd.function.FunctionCtx, Context)):
             return self.ctx_attribute(obj, name, node)
         if isinstance(obj, dict) and name in ("items", "keys", "values", "get"):
             return self.bound(obj, name)
@@ -227,27 +227,6 @@ class Caller(Recorder):
             self.record_call(out, f, args, kwargs, node)
         return out
 
-    def shadow_forward(self, cls: ScriptClass, args: list, out, node) -> None:
-        """A custom ``autograd.Function``: PyTorch's run uses its backward; the replay writes
-        its *forward* (run once more, with grad on, on the same inputs) so the formulas are the
-        forward's true derivative — compared with what the custom backward gave."""
-        if not isinstance(out, torch.Tensor) or not out.requires_grad:
-            return
-        state = torch.random.get_rng_state()  # the shadow run must not move the generator
-        try:
-            with torch.enable_grad():
-                shadow = self.invoke(cls.methods["forward"], [_Context(), *args], {})
-        except Exception:  # the replay is extra: PyTorch's own call already succeeded
-            shadow = None
-        finally:
-            torch.random.set_rng_state(state)
-        entry = self.trace.node(shadow) if isinstance(shadow, torch.Tensor) else None
-        if entry is None or not hasattr(entry, "template"):
-            return self.untraceable(out, node, f"{cls.name}.apply")
-        self.trace.record_nodes(out, entry.template, list(entry.operands), node.lineno)
-        self.custom.append(f"line {node.lineno}: {cls.name}.apply runs its own backward; the "
-                           "formulas are its forward's derivative, checked against it")
-
     def callable_of(self, value: Any) -> Any:
         """A script function handed to PyTorch (a hook, ``torch.func.grad(f)``) as a
         Python callable that runs it on this machine."""
@@ -278,16 +257,6 @@ class Caller(Recorder):
             (layers.layer(m, args[0]) if len(args) == 1 and not kwargs else None)
         self.record_how(out, how, node, f"nn.{kind}")
         return out
-
-class _Context:
-    """The ``ctx`` of a forward run again for the replay: saves and attributes, no graph."""
-
-    def save_for_backward(self, *tensors) -> None:
-        self.saved_tensors = tensors
-
-    def mark_non_differentiable(self, *tensors) -> None:
-        pass
-
 
 def _shows_only(f: Any) -> bool:
     return (isinstance(f, ModuleRef) and f.display) or \

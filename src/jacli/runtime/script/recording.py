@@ -10,7 +10,7 @@ import torch
 
 from jacli.runtime.script import layers
 from jacli.runtime.script import vocabulary as V
-from jacli.runtime.script.objects import Builtin
+from jacli.runtime.script.objects import Builtin, ScriptClass
 from jacli.runtime.script.trace import Untraceable, scalar_text
 
 # methods whose result is the same values: the replay (one dtype, one device) writes {0}
@@ -71,3 +71,34 @@ class Recorder:
         if isinstance(value, (list, tuple)) and any(isinstance(v, torch.Tensor) for v in value):
             return "[" + ", ".join(self.operand_text(v, operands) for v in value) + "]"
         return scalar_text(value)
+
+    def shadow_forward(self, cls: ScriptClass, args: list, out, node) -> None:
+        """A custom ``autograd.Function``: PyTorch's run uses its backward; the replay writes
+        its *forward* (run once more, with grad on, on the same inputs) so the formulas are the
+        forward's true derivative — compared with what the custom backward gave."""
+        if not isinstance(out, torch.Tensor) or not out.requires_grad:
+            return
+        state = torch.random.get_rng_state()  # the shadow run must not move the generator
+        try:
+            with torch.enable_grad():
+                shadow = self.invoke(cls.methods["forward"], [Context(), *args], {})
+        except Exception:  # the replay is extra: PyTorch's own call already succeeded
+            shadow = None
+        finally:
+            torch.random.set_rng_state(state)
+        entry = self.trace.node(shadow) if isinstance(shadow, torch.Tensor) else None
+        if entry is None or not hasattr(entry, "template"):
+            return self.untraceable(out, node, f"{cls.name}.apply")
+        self.trace.record_nodes(out, entry.template, list(entry.operands), node.lineno)
+        self.custom.append(f"line {node.lineno}: {cls.name}.apply runs its own backward; the "
+                           "formulas are its forward's derivative, checked against it")
+
+
+class Context:
+    """The ``ctx`` of a forward run again for the replay: saves and attributes, no graph."""
+
+    def save_for_backward(self, *tensors) -> None:
+        self.saved_tensors = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        pass

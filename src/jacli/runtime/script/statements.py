@@ -142,7 +142,7 @@ class Statements(Definitions):
         elif isinstance(obj, Instance):
             obj.fields[name] = value
         elif isinstance(obj, torch.autograd.function.FunctionCtx) or \
-                type(obj).__name__ == "_Context":
+                type(obj).__name__ == "Context":
             obj.__dict__.setdefault("_jacli_fields", set()).add(name)
             setattr(obj, name, value)
         elif isinstance(obj, torch.nn.Module) and name in ("weight", "bias"):
