@@ -102,6 +102,8 @@ def real_jacobian(out: torch.Tensor, leaves: list[torch.Tensor], limit: int
     m, n = out.numel(), sum(t.numel() for t in leaves)
     if not leaves or m * n > limit:
         return None
+    if not out.requires_grad:  # a constant output: no graph reaches any leaf
+        return torch.zeros(m, n, dtype=out.dtype)
     flat, eye = out.reshape(-1), torch.eye(m, dtype=out.dtype, device=out.device)
     try:
         rows = torch.autograd.grad(flat, leaves, grad_outputs=eye, is_grads_batched=True,

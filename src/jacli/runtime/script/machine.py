@@ -144,7 +144,8 @@ class Machine(Naming, Statements, Specials, Caller, Evaluator):
         """A script without ``backward``: its output is the last expression statement, else
         the last name assigned at the top (as in the expression language), one event."""
         line, label, out = self.last_output or (None, None, None)
-        if not isinstance(out, torch.Tensor) or not out.requires_grad:
+        # a jacli-style program (variables from --at) may end in a constant: J is then 0
+        if not isinstance(out, torch.Tensor) or (not out.requires_grad and not self.free):
             raise self.nothing_to_differentiate()
         reached = reached_leaves(out)
         free = [self.globals.names[n] for n in self.free]  # every variable, used or not,
