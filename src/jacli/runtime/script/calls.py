@@ -38,7 +38,7 @@ class Caller(Recorder):
     """Mixin of the machine: ``e_Call``, ``e_Attribute``, ``call``, ``attribute``."""
 
     def e_Call(self, node: ast.Call) -> Any:
-        f = self.eval(node.func)
+        f = self.evaluate(node.func)
         if _shows_only(f):  # print(...), plt.plot(...): skipped, their arguments only checked
             for n in ast.walk(node):
                 if isinstance(n, (ast.Name, ast.Attribute)) and "__" in getattr(
@@ -49,13 +49,13 @@ class Caller(Recorder):
         kwargs = {}
         for kw in node.keywords:
             if kw.arg is None:
-                kwargs.update(self.eval(kw.value))
+                kwargs.update(self.evaluate(kw.value))
             else:
-                kwargs[kw.arg] = self.eval(kw.value)
+                kwargs[kw.arg] = self.evaluate(kw.value)
         return self.call(f, args, kwargs, node)
 
     def e_Attribute(self, node: ast.Attribute) -> Any:
-        obj = self.eval(node.value)
+        obj = self.evaluate(node.value)
         if obj is None:
             what = ast.unparse(node.value)[:40]
             raise self.fail(node, f"{what} is None here, so it has no .{node.attr}",

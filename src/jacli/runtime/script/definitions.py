@@ -27,12 +27,12 @@ class Definitions:
             else:
                 raise self.fail(d, "decorators other than @staticmethod are not supported")
         return Func(stmt.name, stmt.args, stmt.body, self.scope,
-                    [self.eval(d) for d in stmt.args.defaults],
-                    [None if d is None else self.eval(d) for d in stmt.args.kw_defaults],
+                    [self.evaluate(d) for d in stmt.args.defaults],
+                    [None if d is None else self.evaluate(d) for d in stmt.args.kw_defaults],
                     stmt.lineno, cls, static)
 
     def s_ClassDef(self, stmt: ast.ClassDef) -> None:
-        bases = [self.eval(b) for b in stmt.bases]
+        bases = [self.evaluate(b) for b in stmt.bases]
         base = "object"
         for b in bases:
             fn = b.fn if isinstance(b, Builtin) else None
@@ -50,7 +50,7 @@ class Definitions:
             elif isinstance(item, ast.Assign) and all(isinstance(t, ast.Name)
                                                       for t in item.targets):
                 for t in item.targets:
-                    cls.attributes[t.id] = self.eval(item.value)
+                    cls.attributes[t.id] = self.evaluate(item.value)
             elif not isinstance(item, (ast.Pass, ast.Expr)):
                 raise self.fail(item, "a class body may hold methods and constants only")
         if base == "torch.autograd.Function":

@@ -41,7 +41,7 @@ class Evaluator:
         return kind(message, hint=hint, line=getattr(node, "lineno", None),
                     column=getattr(node, "col_offset", -1) + 1 or None)
 
-    def eval(self, node: ast.expr) -> Any:
+    def evaluate(self, node: ast.expr) -> Any:
         method = getattr(self, "e_" + type(node).__name__, None)
         if method is None:
             raise self.fail(node, f"{describe(node)} is not supported in scripts")
@@ -61,13 +61,13 @@ class Evaluator:
 
     def e_Lambda(self, node: ast.Lambda) -> Func:
         return Func("<lambda>", node.args, node.body, self.scope,
-                    [self.eval(d) for d in node.args.defaults],
-                    [None if d is None else self.eval(d) for d in node.args.kw_defaults],
+                    [self.evaluate(d) for d in node.args.defaults],
+                    [None if d is None else self.evaluate(d) for d in node.args.kw_defaults],
                     node.lineno)
 
     # -- operators ------------------------------------------------------------------------
     def e_BinOp(self, node: ast.BinOp) -> Any:
-        a, b = self.eval(node.left), self.eval(node.right)
+        a, b = self.evaluate(node.left), self.evaluate(node.right)
         fn, symbol = BINARY.get(type(node.op), (None, None))
         if fn is None:
             raise self.fail(node, f"the operator {type(node.op).__name__} is not supported")
@@ -84,7 +84,7 @@ class Evaluator:
         return out
 
     def e_UnaryOp(self, node: ast.UnaryOp) -> Any:
-        a = self.eval(node.operand)
+        a = self.evaluate(node.operand)
         if isinstance(node.op, ast.Not):
             return not self.truth(a, node)
         fn = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert}[
@@ -96,15 +96,15 @@ class Evaluator:
     def e_BoolOp(self, node: ast.BoolOp) -> Any:
         value = None
         for item in node.values:
-            value = self.eval(item)
+            value = self.evaluate(item)
             if self.truth(value, item) == isinstance(node.op, ast.Or):
                 return value
         return value
 
     def e_Compare(self, node: ast.Compare) -> Any:
-        left, result = self.eval(node.left), True
+        left, result = self.evaluate(node.left), True
         for op, right_node in zip(node.ops, node.comparators):
-            right = self.eval(right_node)
+            right = self.evaluate(right_node)
             result = self.real(node, COMPARE[type(op)], left, right)
             if len(node.ops) > 1 and not self.truth(result, node):
                 return False
@@ -113,7 +113,7 @@ class Evaluator:
 
     def e_IfExp(self, node: ast.IfExp) -> Any:
         self.step(node)
-        return self.eval(node.body if self.truth(self.eval(node.test), node.test)
+        return self.evaluate(node.body if self.truth(self.evaluate(node.test), node.test)
                          else node.orelse)
 
     # -- containers -----------------------------------------------------------------------
@@ -130,22 +130,22 @@ class Evaluator:
         out = {}
         for k, v in zip(node.keys, node.values):
             if k is None:
-                out.update(self.eval(v))
+                out.update(self.evaluate(v))
             else:
-                out[self.eval(k)] = self.eval(v)
+                out[self.evaluate(k)] = self.evaluate(v)
         return out
 
     def items(self, elts) -> list:
         out = []
         for e in elts:
             if isinstance(e, ast.Starred):
-                out.extend(self.eval(e.value))
+                out.extend(self.evaluate(e.value))
             else:
-                out.append(self.eval(e))
+                out.append(self.evaluate(e))
         return out
 
     def e_Subscript(self, node: ast.Subscript) -> Any:
-        base, index = self.eval(node.value), self.index(node.slice)
+        base, index = self.evaluate(node.value), self.index(node.slice)
         out = self.real(node, operator.getitem, base, index)
         if isinstance(base, torch.Tensor):
             self.record_index(out, node, base, index)
@@ -162,27 +162,27 @@ class Evaluator:
 
     def index(self, node: ast.expr) -> Any:
         if isinstance(node, ast.Slice):
-            return slice(*(None if p is None else self.eval(p)
+            return slice(*(None if p is None else self.evaluate(p)
                            for p in (node.lower, node.upper, node.step)))
         if isinstance(node, ast.Tuple):
             return tuple(self.index(e) for e in node.elts)
-        return self.eval(node)
+        return self.evaluate(node)
 
     def e_Slice(self, node: ast.Slice) -> slice:
         return self.index(node)
 
     # -- comprehensions -------------------------------------------------------------------
     def e_ListComp(self, node) -> list:
-        return self.comprehension(node, lambda: self.eval(node.elt))
+        return self.comprehension(node, lambda: self.evaluate(node.elt))
 
     e_GeneratorExp = e_ListComp
 
     def e_SetComp(self, node) -> set:
-        return set(self.comprehension(node, lambda: self.eval(node.elt)))
+        return set(self.comprehension(node, lambda: self.evaluate(node.elt)))
 
     def e_DictComp(self, node) -> dict:
-        return dict(self.comprehension(node, lambda: (self.eval(node.key),
-                                                      self.eval(node.value))))
+        return dict(self.comprehension(node, lambda: (self.evaluate(node.key),
+                                                      self.evaluate(node.value))))
 
     def comprehension(self, node, element) -> list:
         outer, self.scope = self.scope, Scope(self.scope)
@@ -195,10 +195,10 @@ class Evaluator:
 
     def _generators(self, generators, element, out: list) -> None:
         first, rest = generators[0], generators[1:]
-        for item in self.iterate(self.eval(first.iter), first.iter):
+        for item in self.iterate(self.evaluate(first.iter), first.iter):
             self.step(first)
             self.bind(first.target, item)
-            if all(self.truth(self.eval(c), c) for c in first.ifs):
+            if all(self.truth(self.evaluate(c), c) for c in first.ifs):
                 if rest:
                     self._generators(rest, element, out)
                 else:
@@ -209,11 +209,11 @@ class Evaluator:
 
     # -- strings (only ever shown) --------------------------------------------------------
     def e_JoinedStr(self, node: ast.JoinedStr) -> str:
-        return "".join(str(self.eval(v)) for v in node.values)
+        return "".join(str(self.evaluate(v)) for v in node.values)
 
     def e_FormattedValue(self, node: ast.FormattedValue) -> str:
-        value = self.eval(node.value)
-        spec = "" if node.format_spec is None else self.eval(node.format_spec)
+        value = self.evaluate(node.value)
+        spec = "" if node.format_spec is None else self.evaluate(node.format_spec)
         try:
             return format(value, spec)
         except (TypeError, ValueError):

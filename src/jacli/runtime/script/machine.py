@@ -208,7 +208,7 @@ class Machine(Naming, Statements, Specials, Caller, Evaluator):
         self.depth += 1
         try:
             if isinstance(f.body, ast.expr):
-                return self.eval(f.body)
+                return self.evaluate(f.body)
             self.block(f.body)
             return None
         except Return as r:

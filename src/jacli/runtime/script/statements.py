@@ -40,7 +40,7 @@ class Statements(Definitions):
         node = stmt.value
         if _is_super_init(node):
             return  # nn.Module's __init__ already ran: the machine made a real Module
-        value = self.eval(node)
+        value = self.evaluate(node)
         if self.scope is self.globals and isinstance(value, torch.Tensor):
             self.last_output = (stmt.lineno, ast.unparse(node)[:40], value)
 
@@ -48,7 +48,7 @@ class Statements(Definitions):
         pass
 
     def s_Assign(self, stmt: ast.Assign) -> None:
-        value = self.eval(stmt.value)
+        value = self.evaluate(stmt.value)
         for target in stmt.targets:
             self.bind(target, value)
         target = stmt.targets[-1]
@@ -58,12 +58,12 @@ class Statements(Definitions):
 
     def s_AnnAssign(self, stmt: ast.AnnAssign) -> None:
         if stmt.value is not None:
-            self.bind(stmt.target, self.eval(stmt.value))
+            self.bind(stmt.target, self.evaluate(stmt.value))
 
     def s_AugAssign(self, stmt: ast.AugAssign) -> None:
         target = stmt.target
-        current = self.eval(_load(target))
-        operand = self.eval(stmt.value)
+        current = self.evaluate(_load(target))
+        operand = self.evaluate(stmt.value)
         if isinstance(current, torch.Tensor) and type(stmt.op) in _IN_PLACE_OP:
             # x += y on a tensor is in place, as in Python: a leaf needs no_grad, views share
             method = Builtin(f"Tensor.{_IN_PLACE_OP[type(stmt.op)]}",
@@ -83,7 +83,7 @@ class Statements(Definitions):
                 del self.scope.find(t.id).names[t.id]
 
     def s_Assert(self, stmt: ast.Assert) -> None:
-        if not self.truth(self.eval(stmt.test), stmt):
+        if not self.truth(self.evaluate(stmt.test), stmt):
             raise self.fail(stmt, "the script's assert failed", kind=ScriptError)
 
     # -- binding --------------------------------------------------------------------------
@@ -100,7 +100,7 @@ class Statements(Definitions):
         elif isinstance(target, ast.Subscript):
             self.set_item(target, value)
         elif isinstance(target, ast.Attribute):
-            self.set_attribute(self.eval(target.value), target.attr, value, target)
+            self.set_attribute(self.evaluate(target.value), target.attr, value, target)
         else:
             raise self.fail(target, "this assignment target is not supported")
 
@@ -119,7 +119,7 @@ class Statements(Definitions):
             self.bind(e.value if isinstance(e, ast.Starred) else e, item)
 
     def set_item(self, target: ast.Subscript, value) -> None:
-        base, index = self.eval(target.value), self.index(target.slice)
+        base, index = self.evaluate(target.value), self.index(target.slice)
         if isinstance(base, torch.Tensor):
             before = self.trace.before_write(base)
             self.real(target, operator.setitem, base, index, value)
@@ -152,28 +152,28 @@ class Statements(Definitions):
 
     # -- control flow ---------------------------------------------------------------------
     def s_If(self, stmt: ast.If) -> None:
-        self.block(stmt.body if self.truth(self.eval(stmt.test), stmt.test) else stmt.orelse)
+        self.block(stmt.body if self.truth(self.evaluate(stmt.test), stmt.test) else stmt.orelse)
 
     def s_For(self, stmt: ast.For) -> None:
-        items = self.iterate(self.eval(stmt.iter), stmt.iter)
-        count = 0
-        for item in items:
-            self.step(stmt)
-            count += 1
-            self.bind(stmt.target, item)
-            try:
-                self.block(stmt.body)
-            except Break:
-                break
-            except Continue:
-                continue
-        else:
-            self.block(stmt.orelse)
-        self.loop_note(stmt, "for", count)
+        items = iter(self.iterate(self.evaluate(stmt.iter), stmt.iter))
+        done = object()
+
+        def next_item() -> bool:
+            item = next(items, done)
+            if item is not done:
+                self.bind(stmt.target, item)
+            return item is not done
+
+        self.loop(stmt, "for", next_item)
 
     def s_While(self, stmt: ast.While) -> None:
+        self.loop(stmt, "while", lambda: self.truth(self.evaluate(stmt.test), stmt.test))
+
+    def loop(self, stmt, kind: str, again) -> None:
+        """Run ``stmt.body`` while ``again()`` (which binds a for's target), ``break`` and
+        ``continue`` as Python has them, ``else`` when no break; each iteration is a step."""
         count = 0
-        while self.truth(self.eval(stmt.test), stmt.test):
+        while again():
             self.step(stmt)
             count += 1
             try:
@@ -184,7 +184,7 @@ class Statements(Definitions):
                 continue
         else:
             self.block(stmt.orelse)
-        self.loop_note(stmt, "while", count)
+        self.loop_note(stmt, kind, count)
 
     def loop_note(self, stmt, kind: str, count: int) -> None:
         note = self.loops.setdefault(stmt.lineno, [kind, 0, 0])
@@ -200,12 +200,12 @@ class Statements(Definitions):
     def s_Return(self, stmt: ast.Return) -> None:
         if self.depth == 0:
             raise self.fail(stmt, "'return' outside a function")
-        raise Return(None if stmt.value is None else self.eval(stmt.value))
+        raise Return(None if stmt.value is None else self.evaluate(stmt.value))
 
     def s_With(self, stmt: ast.With) -> None:
         if len(stmt.items) != 1 or stmt.items[0].optional_vars is not None:
             raise self.fail(stmt, "only `with torch.no_grad():` (or enable_grad) is supported")
-        context = self.eval(stmt.items[0].context_expr)
+        context = self.evaluate(stmt.items[0].context_expr)
         if not isinstance(context, _CONTEXTS):
             raise self.fail(stmt, "only `with torch.no_grad():` (or enable_grad) is supported")
         with context:
