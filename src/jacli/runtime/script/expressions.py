@@ -32,7 +32,8 @@ MAX_ITEMS = 100_000  # one list a comprehension or range() may build
 
 
 class Evaluator:
-    """``evaluate(node)`` in the current scope; the machine supplies ``call``, ``attribute``, ``step``."""
+    """``evaluate(node)`` in the current scope; the machine supplies ``call``,
+    ``attribute`` and ``step``."""
 
     trace: Any
     scope: Scope
