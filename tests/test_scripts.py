@@ -420,3 +420,11 @@ def test_the_python_api_runs_scripts(tmp_path):
 def test_python_itself_is_bounded_in_scripts(cli, source, code, words):
     r = cli("vjp", "-", stdin=source.encode())
     assert r.code == code and words in r.err, r.err
+
+
+def test_a_typed_program_is_a_one_event_script(cli_json):
+    """The expression forms give today's JSON plus a one-element ``events``."""
+    out = cli_json("vjp", "x1**2+2*x2, x1*x2", "--at", "1,2", "--v", "1,1")
+    (event,) = out["events"]
+    assert event["grad"] == out["vjp"]["grad"] and event["vjp"]["numeric"] == [4.0, 3.0]
+    assert event["jacobian"] == out["jacobian"] and event["grad_before"] == {"x1": 0.0, "x2": 0.0}

@@ -179,6 +179,24 @@ class Result:
     strategy_short: str | None = None  # the mode used in one line, for a table
     events: tuple[dict[str, Any], ...] = ()  # scripts: every gradient event, in order
 
+    def only_event(self, out: dict[str, Any]) -> dict[str, Any]:
+        """A typed program is a one-event script (DESIGN §2): its one event, from the top
+        level (``.grad`` starts as None, as in a fresh PyTorch run)."""
+        vjp = self.vjp
+        grad = vjp.grad if vjp is not None and vjp.grad is not None else {}
+        backward = vjp is not None and "backward" in vjp.v_source
+        return {"kind": "backward" if backward else str(self.command), "line": None,
+                "output": self.output_label, "output_shape": list(self.output_shape),
+                "v": None if vjp is None else vjp.v, "inputs": list(self.inputs),
+                # J is the top level's; repeated only while small (a 1000×1000 J once is
+                # 20 MB of JSON)
+                "jacobian": out["jacobian"] if len(self.inputs) * len(self.outputs) <= 10_000
+                else None,
+                "vjp": None if vjp is None else {"numeric": vjp.numeric, "exact": vjp.exact},
+                "grad_before": {k: _zeros_like(g) for k, g in grad.items()},
+                "grad": grad, "grad_none": list(vjp.grad_none) if vjp is not None else [],
+                "grad_before_none": list(grad), "replayed": True}
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract (strict JSON: non-finite numbers become strings)."""
         out: dict[str, Any] = {
@@ -222,8 +240,14 @@ class Result:
             out["structure"] = self.structure
         if self.events:
             out["events"] = list(self.events)
+        elif self.vjp is not None or self.jacobian is not None:
+            out["events"] = [self.only_event(out)]
         out.update(self.extras)
         return strict(out)
+
+
+def _zeros_like(value: Any) -> Any:
+    return [_zeros_like(v) for v in value] if isinstance(value, list) else 0.0
 
 
 def strict(value: Any) -> Any:
