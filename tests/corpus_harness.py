@@ -119,7 +119,9 @@ def _install_event_recorders(events: list) -> None:
     wrap(AF, "hessian", "functional.hessian", lambda a, k, r: {"result": _flat(r)})
 
 
-def _leaves(g: dict) -> dict:
+def global_leaves(g: dict) -> dict:
+    """Every global tensor that is a leaf with ``requires_grad``, and every parameter of a
+    global ``nn.Module`` (as ``name.param``), by name."""
     import torch
 
     found = {}
@@ -129,6 +131,11 @@ def _leaves(g: dict) -> dict:
         elif isinstance(obj, torch.nn.Module):
             for pname, p in obj.named_parameters():
                 found[f"{name}.{pname}"] = p
+    return found
+
+
+def _leaves(g: dict) -> dict:
+    found = global_leaves(g)
     return {
         name: {"dtype": str(t.dtype).removeprefix("torch."),
                "grad": None if t.grad is None else t.grad.detach().tolist()}

@@ -13,6 +13,8 @@ import textwrap
 import pytest
 import torch
 
+from corpus_harness import global_leaves
+
 SCRIPTS = {
     "seed_s8_accumulation": """
         import torch
@@ -152,7 +154,7 @@ def torch_run(source: str) -> list[dict]:
     def recording(self, *args, **kwargs):
         original(self, *args, **kwargs)
         snapshots.append({name: None if t.grad is None else t.grad.clone()
-                          for name, t in _leaves(g).items()})
+                          for name, t in global_leaves(g).items()})
 
     torch.Tensor.backward = recording
     try:
@@ -160,18 +162,8 @@ def torch_run(source: str) -> list[dict]:
     finally:
         torch.Tensor.backward = original
     snapshots.append({name: None if t.grad is None else t.grad.clone()
-                      for name, t in _leaves(g).items()})
+                      for name, t in global_leaves(g).items()})
     return snapshots
-
-
-def _leaves(g: dict) -> dict:
-    found = {}
-    for name, obj in list(g.items()):
-        if isinstance(obj, torch.Tensor) and obj.is_leaf and obj.requires_grad:
-            found[name] = obj
-        elif isinstance(obj, torch.nn.Module):
-            found.update({f"{name}.{p}": t for p, t in obj.named_parameters()})
-    return found
 
 
 def _same(ref, got) -> bool:

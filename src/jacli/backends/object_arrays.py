@@ -74,10 +74,9 @@ class relu(RealFunction):
         return True if self.args[0].is_extended_real else None  # unknown off the reals
 
 
-class _TieExtreme(sp.Function):
-    """The largest (``amax``) or smallest (``amin``) argument, with torch's convention for
-    ``amax``/``max()`` at a tie: the gradient is split evenly among the tied arguments
-    (SymPy's own ``Max`` would give each of three tied arguments 1/2)."""
+class Extreme(sp.Function):
+    """The largest (``pick``) argument, a number when all are real numbers; subclasses say
+    how the gradient goes at a tie."""
 
     pick = sp.Max
 
@@ -89,15 +88,16 @@ class _TieExtreme(sp.Function):
             return cls.pick(*args)
         return None
 
+
+class _TieExtreme(Extreme):
+    """``amax``/``amin``: at a tie the gradient is split evenly, as torch's ``amax`` does
+    (SymPy's ``Max`` would give each of three tied arguments 1/2)."""
+
     def fdiff(self, argindex=1):
         if len(self.args) == 2:  # as maximum/minimum: a step that is 1/2 at a tie
             a, b = self.args if argindex == 1 else reversed(self.args)
             return heaviside(self.direction * (a - b), sp.Rational(1, 2))
-
-        def hit(a):
-            return eq(a, self)
-
-        return hit(self.args[argindex - 1]) / sp.Add(*(hit(a) for a in self.args))
+        return eq(self.args[argindex - 1], self) / sp.Add(*(eq(a, self) for a in self.args))
 
     def _eval_is_extended_real(self):
         return fuzzy_and(a.is_extended_real for a in self.args)

@@ -133,26 +133,28 @@ def _zero_one_power(f: sp.Expr, exponent: sp.Expr) -> sp.Expr | None:
     return f if exponent.is_Integer and exponent.is_positive else None
 
 
-class maximum(RealFunction):
+class _Pairwise(RealFunction):
+    """torch.maximum/minimum(a, b): a tie gives each argument half of the gradient."""
+
+    nargs = 2
+
+    def fdiff(self, argindex=1):
+        a, b = self.args if argindex == 1 else reversed(self.args)
+        return heaviside(self.direction * (a - b), HALF)
+
+
+class maximum(_Pairwise):
     """torch.maximum(a, b): a tie gives each argument half of the gradient."""
 
-    nargs = 2
     number = staticmethod(sp.Max)
-
-    def fdiff(self, argindex=1):
-        a, b = self.args if argindex == 1 else reversed(self.args)
-        return heaviside(a - b, HALF)
+    direction = 1  # an argument's step is up where it is the larger
 
 
-class minimum(RealFunction):
+class minimum(_Pairwise):
     """torch.minimum(a, b): a tie gives each argument half of the gradient."""
 
-    nargs = 2
     number = staticmethod(sp.Min)
-
-    def fdiff(self, argindex=1):
-        a, b = self.args if argindex == 1 else reversed(self.args)
-        return heaviside(b - a, HALF)
+    direction = -1
 
 
 _SYMPY = {sp.Abs: abs, sp.sign: sign, sp.Heaviside: heaviside}

@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
-from jacli.backends.object_arrays import dims_of, obj, reduce_dims  # noqa: F401 (re-exported)
+from jacli.backends.object_arrays import Extreme, dims_of, obj, reduce_dims  # noqa: F401
 from jacli.backends.torch_messages import check_dim
 
 
@@ -87,19 +87,9 @@ class sinc(sp.Function):
         return sp.Piecewise((0, sp.Eq(x, 0)), (slope, True))
 
 
-class _ExtremeFirst(sp.Function):
+class _ExtremeFirst(Extreme):
     """The extreme of the arguments; its derivative is 1 for the first argument that attains
     it and 0 for the others (``torch.max(a, dim)``'s gradient on CPU)."""
-
-    pick = sp.Max
-
-    @classmethod
-    def eval(cls, *args):
-        if len(args) == 1:
-            return args[0]
-        if all(a.is_number and a.is_extended_real for a in args):
-            return cls.pick(*args)
-        return None
 
     def fdiff(self, argindex=1):
         i = argindex - 1

@@ -20,13 +20,13 @@ CHECKED = 3
 def script_lines(problem, points: Points):
     """Strict JSON Lines blocks (``stream.Block``): the header, then one line per point."""
     from jacli.analysis.compute import compute
-    from jacli.many.stream import Block
+    from jacli.many.stream import Block, at_text
     from jacli.result import strict
 
     key = "jacobian" if problem.command == C.jacobian else "vjp"
     paths: dict[tuple[str, ...], int] = {}
     for i in range(len(points)):
-        quick = replace(problem, at=(_at_text(points.exact(i)),),
+        quick = replace(problem, at=(at_text(points.exact(i)),),
                         symbolic="auto" if i < CHECKED else "never")
         r = compute(quick)
         notes = tuple(n for n in r.notices if " iterations" in n)
@@ -52,12 +52,3 @@ def _header(problem, points: Points, r) -> dict:
             "strategy": "a script: run once per point, as PyTorch runs it (its loops and "
                         "branches may take another path at each point); each point's last "
                         "gradient event"}
-
-
-def _at_text(point: dict) -> str:
-    def txt(v):
-        return "[" + ",".join(txt(i) for i in v) + "]" if isinstance(v, list) else \
-            f"{v.numerator}/{v.denominator}"
-
-    return ",".join(f"{k}={txt(v)}" for k, v in point.items())
-

@@ -94,7 +94,7 @@ class _Run:
         # the points' names first, so a stray name is reported as the file's, not --at's
         points.check_names(parse_program(problem.source, output=problem.output,
                                          limits=problem.limits).variables)
-        first = replace(problem, at=(_at_text(points.exact(0)),))
+        first = replace(problem, at=(at_text(points.exact(0)),))
         self.setup = setup = prepare(first)
         self.plan = plan(setup.program, {n: setup.shapes[n] for n in setup.variables},
                          setup.wrt)
@@ -102,7 +102,7 @@ class _Run:
         with gc_paused():
             self.X = {n: _column(points, n, setup.shapes[n], B) for n in setup.variables}
         self.checked = [compute(first)] + [
-            compute(replace(problem, at=(_at_text(points.exact(i)),)))
+            compute(replace(problem, at=(at_text(points.exact(i)),)))
             for i in range(1, min(CHECKED, len(points)))]
         one = self.checked[0]
         self.keys = [k for k in KEYS if k == "value" or _wanted(problem.command, k)]
@@ -184,7 +184,7 @@ def _wanted(command: str, key: str) -> bool:
     return key == ("jacobian" if command in (C.jacobian, C.check) else "vjp")
 
 
-def _at_text(point: dict) -> str:
+def at_text(point: dict) -> str:
     """A point as ``--at`` text, exactly (``x=[1/2,3]``)."""
     def txt(v):
         return "[" + ",".join(txt(i) for i in v) + "]" if isinstance(v, list) else \

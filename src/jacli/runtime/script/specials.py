@@ -83,9 +83,6 @@ class Specials:
     # -- gradient events ------------------------------------------------------------------
     def event_call(self, f: Builtin, args: list, kwargs: dict, node) -> Any:
         self.check_events(node)
-        kind = f.name.removeprefix("torch.").removeprefix("autograd.", ) \
-            if not f.name.startswith("torch.autograd.functional") else \
-            f.name.removeprefix("torch.autograd.")
         if f.name == "Tensor.backward":
             return self.backward_event(f.owner, args, kwargs, node)
         if f.name == "torch.autograd.backward":
@@ -96,7 +93,9 @@ class Specials:
             return self.transform(f, args, kwargs, node)
         if f.name == "torch.func.vmap":
             return self.vmapped(f, args, kwargs, node)
-        return self.functional_event(f, kind, args, kwargs, node)
+        # torch.autograd.functional.jacobian: the event "functional.jacobian"
+        return self.functional_event(f, f.name.removeprefix("torch.autograd."), args, kwargs,
+                                     node)
 
     def backward_event(self, t, args, kwargs, node) -> None:
         gradient = args[0] if args else kwargs.get("gradient", kwargs.get("grad_tensors"))

@@ -194,8 +194,7 @@ class _Writer:
                               "(the replay would read the new values)")
         if id(t) in self.var_tensors:
             return self.var_tensors[id(t)]
-        if isinstance(n, Leaf):  # a leaf this event does not differentiate: a constant here
-            pass
+        # a leaf this event does not differentiate is a constant here, written as its values
         if t.dim() == 0 and t.dtype.is_floating_point:
             return f"({literal(t)})"
         name = self.fresh("c")
