@@ -22,7 +22,7 @@ from jacli.analysis.structure import mode_line, structure
 from jacli.request.command import Command as C
 from jacli.result.labels import labels
 from jacli.request.problem import Problem
-from jacli.result import VJP, Result
+from jacli.result import VJP, Floats, Result
 
 
 def assemble(problem: Problem, setup: Setup) -> Result:
@@ -74,8 +74,10 @@ def _structure_notices(num, sym, outputs, inputs) -> list[str]:
     if not rows:
         return []
     empty, used = _support(rows, exact=sym is not None)
-    notes = [f"output {o} does not depend on any input" for o, e in zip(outputs, empty) if e]
-    notes += [f"no output depends on {x}" for j, x in enumerate(inputs) if j not in used]
+    notes = [f"output {o} does not depend on any input" for o, e in zip(outputs, empty) if e
+             ] if any(empty) else []  # a dense J: no walk over 256 labels per API call
+    if len(used) < len(inputs):
+        notes += [f"no output depends on {x}" for j, x in enumerate(inputs) if j not in used]
     if num is not None and num.untouched:
         notes.append(f"autograd left .grad as None for {', '.join(num.untouched)} (not in the "
                      "graph of the output); shown as zeros")
@@ -86,6 +88,12 @@ def _support(rows: list[list], exact: bool):
     """Which rows are all zero, and the columns some row uses. SymPy's structural zeros are
     the ``S.Zero`` singleton (one identity test each); autograd's are floats equal to 0,
     tested in C by truth (NaN is nonzero), and a row without zeros (a dense J) uses all."""
+    if isinstance(rows, Floats):  # autograd's tensor, tested whole: one count when dense
+        T = rows.tensor  # NaN counts as nonzero, as in the lists' truth test
+        if int(T.count_nonzero()) == T.numel():
+            return [False] * T.shape[0], range(T.shape[1])
+        used = (T != 0).any(0)
+        return (T == 0).all(1).tolist(), set(used.nonzero().flatten().tolist())
     columns = range(len(rows[0]))
     if exact:
         zero = sp.S.Zero

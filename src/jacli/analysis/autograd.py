@@ -16,11 +16,22 @@ from jacli.backends.tensors import TorchBackend
 from jacli.errors import LimitError, ShapeError
 from jacli.language import ir
 from jacli.runtime.interpret import compiled
+from jacli.runtime.lanes import lanes
+from jacli.runtime.lru import Lru
 
 
 def forward(program: ir.Program, backend: TorchBackend, leaves: dict[str, torch.Tensor]):
     """The output tensor for the given leaf tensors."""
     return torch.as_tensor(compiled(program, backend)(leaves))
+
+
+def value(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor]):
+    """``forward`` at the point, detached; a scalar system in lanes (the same numbers)."""
+    names, vector = getattr(point, "scalars", ((), None))
+    run = _in_lanes(program, backend, point, list(names)) if len(names) == len(point) else None
+    if run is None:
+        return forward(program, backend, point).detach()
+    return run(vector).reshape(run.shape).detach()
 
 
 def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
@@ -48,7 +59,7 @@ def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.
 
 
 def _jacobian(program, backend, point, wrt, impl):
-    f, flat = flat_function(program, backend, point, wrt)
+    f, flat = flat_function(program, backend, point, wrt, in_lanes=True)
     if impl == "af_fwd":
         try:
             return torch.autograd.functional.jacobian(f, flat, vectorize=True,
@@ -99,18 +110,25 @@ def torch_repr(t: torch.Tensor) -> str:
 
 
 def flat_function(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
-                   wrt: list[str]):
+                  wrt: list[str], in_lanes: bool = False):
     """f(flat) where ``flat`` concatenates the ``wrt`` variables: the n inputs as one vector.
-    f binds them over ``point``'s own entries (a merge overrides them: nothing to filter)."""
-    run = compiled(program, backend)
+    f binds them over ``point``'s own entries (a merge overrides them: nothing to filter).
+    ``in_lanes``: a scalar system may run in lanes (``runtime.lanes``: the same numbers)."""
     tensors = [point[w] for w in wrt]
 
     if all(t.dim() == 0 for t in tensors):  # a scalar system: one vector and one unbind,
-        def f(flat: torch.Tensor) -> torch.Tensor:  # not n reshape views, n splits and a cat
+        names, vector = getattr(point, "scalars", ((), None))  # not n views, n splits, a cat
+        vector = vector if vector is not None and names == tuple(wrt) else torch.stack(tensors)
+        f = _in_lanes(program, backend, point, wrt) if in_lanes else None
+        if f is not None:
+            return f, vector
+        run = compiled(program, backend)
+
+        def f(flat: torch.Tensor) -> torch.Tensor:
             return _flat(run({**point, **dict(zip(wrt, flat.unbind(0)))}))
 
-        names, vector = getattr(point, "scalars", ((), None))
-        return f, vector if vector is not None and names == tuple(wrt) else torch.stack(tensors)
+        return f, vector
+    run = compiled(program, backend)
 
     if len(tensors) == 1:  # one tensor variable: no split, and no reshape when it is a vector
         (name,), shape = wrt, tensors[0].shape
@@ -128,6 +146,30 @@ def flat_function(program: ir.Program, backend: TorchBackend, point: dict[str, t
         return _flat(run({**point, **bound}))
 
     return f, torch.cat([t.reshape(-1) for t in tensors])
+
+
+LANES = Lru(64)  # lanes plans by (program, backend kind, names), as interpret.LOWERED
+
+
+def _in_lanes(program, backend, point, wrt):
+    """The lanes function of a scalar system (``wrt`` then the other variables, all scalars,
+    as one vector), or ``None``."""
+    rest = [k for k in point if k not in wrt]
+    if any(point[k].dim() != 0 for k in rest):
+        return None
+    names = (*wrt, *rest)
+    key = (id(program), backend.share_key, names)
+    entry = LANES.get(key)
+    if entry is None:
+        entry = (program, lanes(program, backend, names))
+        LANES.put(key, entry)
+    run = entry[1]
+    if run is None or not rest:
+        return run
+    others = torch.stack([point[k] for k in rest])
+    f = lambda flat: run(torch.cat([flat, others]))  # noqa: E731
+    f.shape = run.shape
+    return f
 
 
 def _flat(y: torch.Tensor) -> torch.Tensor:

@@ -18,6 +18,7 @@ from jacli.analysis.structure import choose_mode, literal_free, strategy_text
 from jacli.errors import LimitError
 from jacli.request.command import Command as C
 from jacli.request.problem import Problem
+from jacli.result import Floats
 
 
 @dataclass
@@ -27,7 +28,7 @@ class Numeric:
     out_shape: tuple[int, ...]
     value: list[float]
     d: Directions = field(default_factory=Directions)
-    J: list[list[float]] | None = None
+    J: Floats | None = None  # the (m, n) tensor, listed when read
     vjp: list[float] | None = None
     grads: dict[str, Any] = field(default_factory=dict)
     grad_repr: dict[str, str] = field(default_factory=dict)
@@ -46,7 +47,7 @@ def numeric(problem: Problem, setup: Setup) -> Numeric:
 
     B = TorchBackend(problem.dtype, problem.device)
     point = B.point(setup.point)
-    y = ag.forward(setup.program, B, point).detach()
+    y = ag.value(setup.program, B, point)
     n = sum(point[w].numel() for w in setup.wrt)
     num = Numeric(tuple(y.shape), y.reshape(-1).tolist())
     num.d = directions(problem, setup, num.out_shape, n)
@@ -57,7 +58,7 @@ def numeric(problem: Problem, setup: Setup) -> Numeric:
         num.choice = mode, impl, why = choose_mode(y.numel(), n, problem.mode, tensors,
                                                    literals=not literal_free(setup.program))
         num.strategy = strategy_text(mode, impl, why)
-        num.J = ag.jacobian(setup.program, B, point, setup.wrt, impl).tolist()
+        num.J = Floats(ag.jacobian(setup.program, B, point, setup.wrt, impl))
     if num.d.v is not None:
         _backward(num, ag, B, setup, point)
     vec = lambda xs: B.tensor([pack.to_fraction(x) for x in xs])  # noqa: E731

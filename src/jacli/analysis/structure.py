@@ -12,6 +12,8 @@ import math
 import sys
 from contextlib import contextmanager
 
+from jacli.runtime.lru import Lru
+
 MAX_ENTRIES = 40_000  # past this (200×200) the O(n³) decomposition is skipped: say so
 
 def structure(J: list[list[float]] | None, m: int, n: int,
@@ -64,6 +66,7 @@ def _matrix(J):
     import numpy as np
     import torch
 
+    J = getattr(J, "tensor", J)  # a result.Floats: its tensor
     if isinstance(J, torch.Tensor):
         return J.detach().to(device="cpu", dtype=torch.float64)
     return torch.from_numpy(np.array(J, dtype=np.float64))
@@ -199,7 +202,15 @@ _BECAUSE_SHORT = {
 def literal_free(program) -> bool:
     """Whether no number literal (nor a named constant such as ``pi``) enters the program's
     arithmetic, exponents aside (``x**2`` is fine, ``2*x``, ``x/4``, ``x+1`` are not):
-    where ``autograd.functional``'s forward mode was measured fast on scalar systems."""
+    where ``autograd.functional``'s forward mode was measured fast on scalar systems. Once
+    per program (a 300-output walk costs ~2 ms: the API in a loop asks every call)."""
+    entry = _LITERAL_FREE.get(id(program))
+    if entry is None:  # the program is kept beside its answer, so its id stays unique
+        entry = _LITERAL_FREE.put(id(program), (program, _literal_free(program)))
+    return entry[1]
+
+
+def _literal_free(program) -> bool:
     from jacli.language import ir
 
     def plain(node) -> bool:
@@ -214,6 +225,8 @@ def literal_free(program) -> bool:
 
     values = [getattr(s, "value", None) for s in program.statements]
     return all(plain(v) for v in values if v is not None) and plain(program.output)
+
+_LITERAL_FREE = Lru(64)
 
 _IMPLS = {"af_rev": "torch.autograd.functional.jacobian, vectorize=True",
           "af_fwd": "torch.autograd.functional.jacobian, forward-mode, vectorize=True",

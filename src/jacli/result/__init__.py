@@ -1,6 +1,7 @@
 """The ``Result``: everything a renderer may show, and ``to_dict()``, the JSON contract.
 
-Plain Python only (strings, floats, lists); no torch, no SymPy, no other jacli module, so
+Plain Python only (strings, floats, lists); no torch, no SymPy, no jacli module outside
+this package, so
 renderers and scripts depend on nothing heavy. Keys of ``to_dict()`` are a contract
 (DESIGN §4): add keys, never rename them.
 """
@@ -10,53 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+
+from jacli.result.lists import Floats, Texts
 
 SCHEMA = "jacli/1"
-
-
-class Texts:
-    """A list of strings printed on first read: ``Texts(values, printer)`` stands for
-    ``printer(values)`` (one string per value).
-
-    Printing SymPy expressions costs ~40 µs each; a 200×200 Jacobian has 40 000 of them per
-    matrix, and a table shows a dozen rows. So ``compute`` hands over each row's values with
-    the printer, and a row is printed whole, once, by whatever reads it first (a renderer,
-    ``to_dict``). It is equal to the plain list it stands for, and ``strict`` (every JSON
-    path) turns it into one. The values are opaque here: this module imports no SymPy.
-    A plain class, not a ``Sequence`` subclass: ``isinstance`` against an ABC costs ~10× a
-    plain check, and ``strict`` asks it of every string and float of a 40 000-entry J.
-    """
-
-    __slots__ = ("_values", "_printer", "_strings")
-
-    def __init__(self, values: list, printer: Callable[[list], list[str]]) -> None:
-        self._values, self._printer, self._strings = values, printer, None
-
-    def _list(self) -> list[str]:
-        if self._strings is None:
-            self._strings = self._printer(self._values)
-            self._values = self._printer = None  # printed: the expressions can go
-        return self._strings
-
-    def __getitem__(self, i):
-        return self._list()[i]
-
-    def __len__(self) -> int:
-        return len(self._values) if self._strings is None else len(self._strings)
-
-    def __iter__(self):
-        return iter(self._list())
-
-    def __eq__(self, other) -> bool:
-        if isinstance(other, Texts):
-            other = other._list()
-        return self._list() == other if isinstance(other, list) else NotImplemented
-
-    __hash__ = None  # mutable-looking like the list it stands for
-
-    def __repr__(self) -> str:
-        return repr(self._list())
+__all__ = ["Floats", "Texts", "Variable", "Matrix", "VJP", "Product", "Check", "Result",
+           "strict", "SCHEMA"]
 
 
 @dataclass(frozen=True)
@@ -73,7 +34,7 @@ class Matrix:
 
     symbolic: list[Sequence[str]] | None = None
     exact: list[Sequence[str]] | None = None
-    numeric: list[list[float]] | None = None
+    numeric: list[list[float]] | Floats | None = None  # Floats: equal to the rows it lists
     # long formulas shortened: ``symbolic`` then uses the names defined here, in order
     # (``{"name": "s1", "formula": "exp(x[0]) + exp(x[1])"}``; a formula may use earlier
     # names) and ``symbolic_full`` keeps the formulas written out; ``[]`` and ``None`` when
@@ -256,6 +217,6 @@ def strict(value: Any) -> Any:
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, dict):
         return {k: strict(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, Texts)):
+    if isinstance(value, (list, tuple, Texts, Floats)):
         return [strict(v) for v in value]
     return value

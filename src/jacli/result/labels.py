@@ -5,14 +5,20 @@ Pure Python (no NumPy): renderers, messages and the stages all name things the s
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import product
 
 
 def labels(name: str, shape: tuple[int, ...]) -> list[str]:
     """Flat (C order) labels of a tensor's elements: ``x``, or ``a[0,0] … a[1,1]``."""
+    return list(_labels(name, tuple(shape)))
+
+
+@lru_cache(maxsize=256)  # a 256-vector's labels cost ~0.2 ms: the API in a loop asks again
+def _labels(name: str, shape: tuple[int, ...]) -> tuple[str, ...]:
     if not shape:
-        return [name]
-    return [f"{name}[{','.join(map(str, i))}]" for i in product(*map(range, shape))]
+        return (name,)
+    return tuple(f"{name}[{','.join(map(str, i))}]" for i in product(*map(range, shape)))
 
 
 def shape_text(shape: tuple[int, ...]) -> str:

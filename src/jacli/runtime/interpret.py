@@ -181,7 +181,7 @@ class _Lowering:
     def Op(self, node: ir.Op) -> Thunk:
         args = [self.node(a) for a in node.args]
         fn = self.B.binary(node.op) if len(args) == 2 else partial(self.B.op, node.op)
-        scalar = self._scalar_operand(node)
+        scalar = scalar_operand(node, self.B)
         if scalar is not None and not self.guarded:  # the fast path: 2*x as one closure
             i, c, other = *scalar, args[1 - scalar[0]]
             return (lambda env: fn(c, other(env))) if i == 0 else (lambda env: fn(other(env), c))
@@ -192,18 +192,6 @@ class _Lowering:
             return _call(fn, args)
         return self._guarded_call(node.pos, fn, args, lambda vals: f"{node.op} of shapes " +
                                   " and ".join(str(tuple(getattr(v, "shape", ()))) for v in vals))
-
-    def _scalar_operand(self, node: ir.Op) -> tuple[int, Any] | None:
-        """(side, value) when one operand is a literal the backend takes as a scalar (torch:
-        a Python float, as in hand-written ``2*x``, ``x/4``, ``x**-2``) with the same
-        arithmetic; both flavours use it, so they compute alike bit for bit."""
-        if len(node.args) != 2:
-            return None
-        literals = [_literal(a) for a in node.args]
-        sides = [i for i in SCALAR_SIDES.get(node.op, ()) if literals[i] is not None]
-        if len(sides) != 1 or literals[1 - sides[0]] is not None:
-            return None  # no literal, or two: that is a constant, computed as tensors
-        return sides[0], self.B.operand(literals[sides[0]])
 
     def Call(self, node: ir.Call) -> Thunk:
         row = TABLE[node.fn]
@@ -251,6 +239,19 @@ class _Lowering:
             return _guard(pos, lambda: fn(*vals), what and (lambda: what(vals)))
 
         return call
+
+
+def scalar_operand(node: ir.Op, backend: Backend) -> tuple[int, Any] | None:
+    """(side, value) when one operand is a literal the backend takes as a scalar (torch:
+    a Python float, as in hand-written ``2*x``, ``x/4``, ``x**-2``) with the same
+    arithmetic; both flavours use it (and ``lanes``), so they compute alike bit for bit."""
+    if len(node.args) != 2:
+        return None
+    literals = [_literal(a) for a in node.args]
+    sides = [i for i in SCALAR_SIDES.get(node.op, ()) if literals[i] is not None]
+    if len(sides) != 1 or literals[1 - sides[0]] is not None:
+        return None  # no literal, or two: that is a constant, computed as tensors
+    return sides[0], backend.operand(literals[sides[0]])
 
 
 def _literal(node: ir.Node):
