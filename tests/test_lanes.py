@@ -18,6 +18,27 @@ from jacli.request.problem import build
 from jacli.runtime import lanes as lanes_module
 
 
+@pytest.fixture(autouse=True)
+def lanes_for_any_size(monkeypatch):
+    """Lanes at every size here (small systems run as written by default, ``pays``)."""
+    monkeypatch.setattr(lanes_module, "MIN_OPERATIONS", 0)
+    monkeypatch.setattr(lanes_module, "GROUP_COST", 0)
+    ag.LANES.clear()
+    yield
+    ag.LANES.clear()
+
+
+def test_small_systems_run_as_written_by_default(monkeypatch):
+    monkeypatch.undo()
+    ag.LANES.clear()
+    small, _, _ = _setup("x1**2+2*x2, x1*x2", "1,2")
+    large, B, point = _setup(", ".join(f"x{i}**2*x{i % 40 + 1}" for i in range(1, 41)),
+                             ",".join(["1.5"] * 40))
+    assert ag._in_lanes(small.program, B, _setup("x1**2+2*x2, x1*x2", "1,2")[2],
+                        small.wrt) is None
+    assert ag._in_lanes(large.program, B, point, large.wrt) is not None
+
+
 def _setup(source: str, at: str, dtype: str = "float64", wrt=None):
     problem = build("jacobian", source, at=at, dtype=dtype, wrt=wrt,
                     given=["dtype"] + (["wrt"] if wrt else []))

@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from jacli import Problem
-from jacli.analysis.structure import choose_mode, literal_free, structure
+from jacli.analysis.literals import literal_free
+from jacli.analysis.structure import choose_mode, structure
 from jacli.many import batched as core
 from jacli.many import jsonl
 from jacli.many.stream import evaluate_many, json_lines

@@ -156,31 +156,37 @@ class Watchdog:
         self._open: dict[int, tuple[float, str, float]] = {}  # token -> (deadline, stage, s)
         self._run: tuple[float, str, float] | None = None  # the whole run's deadline
         self._token = 0
+        self._until: float | None = None  # when the thread wakes next (None: when woken)
         self._wake = threading.Condition()
         threading.Thread(target=self._watch, name="jacli-watchdog", daemon=True).start()
 
     def open(self, seconds: float, stage: str) -> int:
-        """A budget begins; the first one also starts the whole run's clock."""
+        """A budget begins; the first one also starts the whole run's clock. The thread is
+        woken only when this budget ends before the time it sleeps to: waking it for every
+        stage cost a batch request 0.2 ms of thread switches."""
         with self._wake:
             now = time.monotonic()
             if self._run is None and self.run_limit is not None:
                 self._run = (now + self.run_limit, "run", self.run_limit)
             self._token += 1
             self._open[self._token] = (now + seconds, stage, seconds)
-            self._wake.notify()
+            if self._until is None or now + seconds + self.grace < self._until:
+                self._wake.notify()
             return self._token
 
     def close(self, token: int) -> None:
+        """A budget ends. Nothing to wake for: the thread, sleeping to the earliest deadline,
+        finds it gone when it wakes and sleeps on."""
         with self._wake:
             self._open.pop(token, None)
-            self._wake.notify()
 
     def _watch(self) -> None:
         with self._wake:
             while True:
                 due = min([*self._open.values(), *([self._run] if self._run else [])],
                           default=None)
-                wait = None if due is None else due[0] + self.grace - time.monotonic()
+                self._until = None if due is None else due[0] + self.grace
+                wait = None if due is None else self._until - time.monotonic()
                 if wait is not None and wait <= 0:
                     break
                 self._wake.wait(wait)

@@ -112,7 +112,8 @@ class NumericCore:
     def choose(self, mode: str = "auto", warm: bool | None = None) -> tuple[str, str]:
         """``(mode, impl)`` as the CLI picks them for ``--mode mode``; ``warm`` None: as this
         process is now (``torch._dynamo`` loaded or not), else as a warm/cold process."""
-        from jacli.analysis.structure import choose_mode, literal_free
+        from jacli.analysis.literals import literal_free
+        from jacli.analysis.structure import choose_mode
 
         return choose_mode(self.m, self.n, mode, self.tensors, warm,
                            literals=not literal_free(self.program))[:2]
@@ -122,7 +123,8 @@ class NumericCore:
         ``IMPLS``) that implementation; else the CLI's ``--mode mode``, the implementation
         picked at each call as the CLI picks it in a process in that state."""
         from jacli.analysis.autograd import jacobian
-        from jacli.analysis.structure import choose_mode, literal_free
+        from jacli.analysis.literals import literal_free
+        from jacli.analysis.structure import choose_mode
 
         prog, B, point, wrt = self.program, self.backend, self.point, self.wrt
         if impl is not None:

@@ -154,7 +154,8 @@ LANES = Lru(64)  # lanes plans by (program, backend kind, names), as interpret.L
 def _in_lanes(program, backend, point, wrt):
     """The lanes function of a scalar system (``wrt`` then the other variables, all scalars,
     as one vector), or ``None``."""
-    rest = [k for k in point if k not in wrt]
+    chosen = set(wrt)
+    rest = [k for k in point if k not in chosen]
     if any(point[k].dim() != 0 for k in rest):
         return None
     names = (*wrt, *rest)

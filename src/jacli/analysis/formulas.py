@@ -28,6 +28,7 @@ from jacli.request.command import Command as C
 from jacli.result import Check
 from jacli.result.labels import labels
 from jacli.errors import LimitError, ValueInputError
+from jacli.request.lazy import exact_of
 from jacli.request.problem import Problem
 from jacli.runtime.interpret import run
 from jacli.runtime.lru import Lru
@@ -205,6 +206,10 @@ def _subst(formulas, point):
 def _exact_point(B: SymbolicBackend, bindings: dict, setup: Setup) -> dict:
     point = {}
     for name, symbols in bindings.items():
+        if not setup.shapes[name]:  # a scalar: its Rational, without object arrays (batch)
+            x = exact_of(setup.point[name])
+            point[symbols.item()] = sp.Rational(x.numerator, x.denominator)
+            continue
         exact = np.asarray(B.exact(setup.point[name]))
         point.update(zip(np.asarray(symbols).flat, exact.flat))
     return point

@@ -14,7 +14,8 @@ from typing import Any
 from jacli.analysis import pack
 from jacli.analysis.directions import Directions, directions
 from jacli.analysis.prepare import Setup
-from jacli.analysis.structure import choose_mode, literal_free, strategy_text
+from jacli.analysis.literals import literal_free
+from jacli.analysis.structure import choose_mode, strategy_text
 from jacli.errors import LimitError
 from jacli.request.command import Command as C
 from jacli.request.problem import Problem

@@ -12,8 +12,8 @@ import math
 import sys
 from contextlib import contextmanager
 
-from jacli.runtime.lru import Lru
 
+SMALL = 256  # up to this many entries (16×16) NumPy decomposes J: see ``_small``
 MAX_ENTRIES = 40_000  # past this (200×200) the O(n³) decomposition is skipped: say so
 
 def structure(J: list[list[float]] | None, m: int, n: int,
@@ -28,12 +28,15 @@ def structure(J: list[list[float]] | None, m: int, n: int,
     if m * n > MAX_ENTRIES:
         out["note"] = f"rank, determinant and condition number skipped: J has {m * n} entries"
         return out
-    with _one_thread():
-        A = _matrix(J)
-        if not bool(A.isfinite().all()):
-            out["note"] = "J has non-finite entries: no rank, determinant or condition number"
-            return out
-        s, sign_logdet = _decompose(A, square=m == n)
+    if m * n <= SMALL:
+        s, sign_logdet = _small(J, square=m == n)
+    else:
+        with _one_thread():
+            A = _matrix(J)
+            s, sign_logdet = _decompose(A, square=m == n) if bool(A.isfinite().all()) else ([], None)
+    if not s:
+        out["note"] = "J has non-finite entries: no rank, determinant or condition number"
+        return out
     tol = s[0] * max(m, n) * EPS
     out["rank"] = sum(1 for x in s if x > tol)
     out["full_rank"] = out["rank"] == min(m, n)
@@ -72,15 +75,27 @@ def _matrix(J):
     return torch.from_numpy(np.array(J, dtype=np.float64))
 
 
-def _decompose(A, square: bool) -> tuple[list[float], tuple[float, float] | None]:
+def _small(J, square: bool) -> tuple[list[float], tuple[float, float] | None]:
+    """``_decompose`` by NumPy for a small J: no thread wakes for a few entries, and its
+    LAPACK calls cost a fifth of torch's here (slogdet 5 µs against 27 µs for 3×3: a batch
+    request pays it every time); ``[]`` for non-finite entries."""
+    import numpy as np
+
+    A = np.asarray(J, dtype=np.float64)
+    if not np.isfinite(A).all():
+        return [], None
+    return _decompose(A, square, lambda B: np.linalg.svd(B, compute_uv=False), np.linalg)
+
+
+def _decompose(A, square: bool, svdvals=None, linalg=None):
     """A's singular values (descending, as NumPy's) and, for square A, ``slogdet``'s
-    (sign, log|det|)."""
+    (sign, log|det|); torch's LAPACK unless NumPy's functions are given."""
     import torch
 
-    s = torch.linalg.svdvals(A).tolist()
+    s = (svdvals or torch.linalg.svdvals)(A).tolist()
     if not square:
         return s, None
-    sign, logdet = torch.linalg.slogdet(A)
+    sign, logdet = (linalg or torch.linalg).slogdet(A)
     return s, (float(sign), float(logdet))
 
 
@@ -198,35 +213,6 @@ _BECAUSE_SHORT = {
     "plain_scalars": "forward measured faster for scalar terms without literals",
 }
 
-
-def literal_free(program) -> bool:
-    """Whether no number literal (nor a named constant such as ``pi``) enters the program's
-    arithmetic, exponents aside (``x**2`` is fine, ``2*x``, ``x/4``, ``x+1`` are not):
-    where ``autograd.functional``'s forward mode was measured fast on scalar systems. Once
-    per program (a 300-output walk costs ~2 ms: the API in a loop asks every call)."""
-    entry = _LITERAL_FREE.get(id(program))
-    if entry is None:  # the program is kept beside its answer, so its id stays unique
-        entry = _LITERAL_FREE.put(id(program), (program, _literal_free(program)))
-    return entry[1]
-
-
-def _literal_free(program) -> bool:
-    from jacli.language import ir
-
-    def plain(node) -> bool:
-        if isinstance(node, (ir.Num, ir.Const)):
-            return False
-        if isinstance(node, ir.Op) and node.op == "pow":
-            return plain(node.args[0]) and (isinstance(node.args[1], ir.Num)
-                                            or plain(node.args[1]))
-        children = getattr(node, "args", None) or getattr(node, "items", None) or ()
-        base = getattr(node, "base", None)
-        return all(plain(c) for c in (*children, *((base,) if base is not None else ())))
-
-    values = [getattr(s, "value", None) for s in program.statements]
-    return all(plain(v) for v in values if v is not None) and plain(program.output)
-
-_LITERAL_FREE = Lru(64)
 
 _IMPLS = {"af_rev": "torch.autograd.functional.jacobian, vectorize=True",
           "af_fwd": "torch.autograd.functional.jacobian, forward-mode, vectorize=True",

@@ -1,8 +1,7 @@
 """The ``Result``: everything a renderer may show, and ``to_dict()``, the JSON contract.
 
 Plain Python only (strings, floats, lists); no torch, no SymPy, no jacli module outside
-this package, so
-renderers and scripts depend on nothing heavy. Keys of ``to_dict()`` are a contract
+this package, so renderers and scripts depend on nothing heavy. Keys of ``to_dict()`` are a contract
 (DESIGN §4): add keys, never rename them.
 """
 
@@ -213,10 +212,21 @@ def _zeros_like(value: Any) -> Any:
 
 def strict(value: Any) -> Any:
     """Replace non-finite floats by the strings "NaN", "Infinity", "-Infinity" (RFC 8259)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    kind = type(value)
+    if kind is float:
+        return value if value - value == 0.0 else _non_finite(value)  # inf - inf, nan: nan
+    if kind is str or kind is int or value is None or kind is bool:
+        return value  # the common leaves first: a batch answer has ~140 of them
     if isinstance(value, dict):
         return {k: strict(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, Texts, Floats)):
+        if all(type(v) is float for v in value):  # a row of numbers: one pass, no calls
+            return [v if v - v == 0.0 else _non_finite(v) for v in value]
         return [strict(v) for v in value]
+    if isinstance(value, float):  # a float subclass (ir.Real)
+        return value if math.isfinite(value) else _non_finite(value)
     return value
+
+
+def _non_finite(x: float) -> str:
+    return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")

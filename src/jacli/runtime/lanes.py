@@ -32,6 +32,8 @@ SAFE = frozenset({"sin", "cos", "tan", "asin", "acos", "atan", "tanh", "asinh", 
                   "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "abs",
                   "square", "relu", "erf", "erfc", "reciprocal", "sign"})
 _OPS = frozenset({"add", "sub", "mul", "div", "pow", "neg"})
+MIN_OPERATIONS = 32  # below this many scalar operations a system runs as written,
+GROUP_COST = 4  # as it does with fewer than this many operations per group
 
 
 class NotLanes(Exception):
@@ -47,6 +49,8 @@ def lanes(program: ir.Program, backend, names: tuple[str, ...]) -> Callable | No
         outputs = plan.compile(program)
         shape = plan.shape(program.output)
     except NotLanes:
+        return None
+    if not plan.pays():
         return None
     f = plan.function(outputs)
     f.shape = shape  # the output's own shape: ``f`` returns it flat
@@ -145,6 +149,13 @@ class _Plan:
 
     def _depth(self, i: int) -> int:
         return self.nodes[i - _FIRST][0] if i >= _FIRST else 0
+
+    def pays(self) -> bool:
+        """Whether lanes make fewer torch calls by enough: each group costs a few calls (its
+        operation, its gathers, and under vmap each is dearer than a 0-d call), so a small
+        system (2×2, 3×3: tens of operations) runs faster as written (bench/)."""
+        groups = {(depth, kind) for depth, kind, _ in self.nodes}
+        return len(self.nodes) >= max(MIN_OPERATIONS, GROUP_COST * len(groups))
 
     # -- running -----------------------------------------------------------------------------
     def function(self, outputs: list[int]) -> Callable:
