@@ -82,7 +82,9 @@ with open(sys.argv[2], "w") as out:
         out.write(json.dumps({"index": i, "value": y, "jacobian": j}) + "\\n")
 ''',
 }
-TARGETS = {"api scalar 300×300": 1.3, "api tanh(W@x+b) 256×256 wrt x": 1.3, "batch": 3.0,
+TARGETS = {"api scalar 300×300": 1.3, "api tanh(W@x+b) 256×256 wrt x": 1.3,
+           "api tanh(W@x+b) 256×256 wrt W": 1.3,
+           "api tanh(W@x+b) 256×256 wrt x, values as text": 1.0, "batch": 3.0,
            "cli vjp": 1.0, "cli --help": 0.1, "atfile": 0.40, "structure": 0.010}
 
 
@@ -160,7 +162,45 @@ def api_rows(case: dict) -> list[dict]:
                                                    symbolic="never"),
                             {s: (lambda s=s: hand["HAND"][s](hand["layer"], x))
                              for s in hand["HAND"]}, case.get("budget", 6), note))
+    rows.append(_wrt_w_row(jacli, hand, at, W, size, case))
+    rows.append(_text_row(jacli, hand, W, b, x, size, case))
     return rows
+
+
+def _wrt_w_row(jacli, hand, at: dict, W, size: int, case: dict) -> dict:
+    """J wrt the weights (size × size², 16.8 M entries at 256): ``max_entries`` raised.
+    Forward mode by hand needs a size²×size² basis (34 GB at 256): reverse only."""
+    def layer_w(w):
+        return hand["torch"].tanh(w @ at["x"] + at["b"])
+
+    def run():
+        return jacli.jacobian("tanh(W @ x + b)", at=at, wrt="W", symbolic="never",
+                              max_entries=size ** 3)
+
+    assert hand["torch"].equal(run().jacobian.numeric.tensor,
+                               hand["HAND"]["jacrev"](layer_w, W).reshape(size, -1)), \
+        "J wrt W differs from the hand's"
+    return _paired_row(f"api tanh(W@x+b) {size}×{size} wrt W",
+                       run, {"jacrev": lambda: hand["HAND"]["jacrev"](layer_w, W)},
+                       case.get("budget", 6), "values as tensors, max_entries raised")
+
+
+def _text_row(jacli, hand, W, b, x, size: int, case: dict) -> dict:
+    """Values as text, as a script or a shell hands them over: jacli reads the text against
+    the floor ``json.loads`` + ``torch.tensor`` (then the same jacrev)."""
+    torch = hand["torch"]
+    texts = {k: json.dumps(t.tolist()) for k, t in (("W", W), ("b", b), ("x", x))}
+    at = [f"{k}={t}" for k, t in texts.items()]
+
+    def by_hand():
+        v = {k: torch.tensor(json.loads(t), dtype=torch.float64) for k, t in texts.items()}
+        return torch.func.jacrev(lambda x: torch.tanh(v["W"] @ x + v["b"]))(v["x"])
+
+    return _paired_row(f"api tanh(W@x+b) {size}×{size} wrt x, values as text",
+                       lambda: jacli.jacobian("tanh(W @ x + b)", at=at, wrt="x",
+                                              symbolic="never"),
+                       {"json.loads+torch.tensor+jacrev": by_hand}, case.get("budget", 6),
+                       "the floor: json.loads + torch.tensor on the same text")
 
 
 def batch_rows(case: dict) -> list[dict]:

@@ -79,3 +79,21 @@ def test_a_bug_on_one_batch_line_does_not_stop_the_stream(cli, monkeypatch):
 def test_a_refused_request_still_echoes_its_id(cli, line):
     answer = json.loads(cli("batch", stdin=line.encode()).out)
     assert answer["error"]["kind"] == "usage" and answer["id"] == 3
+
+
+@pytest.mark.parametrize("request_line", [
+    '{"command": "jacobian", "expr": "x1**2+2*x2+x3, x1+x2**3+x3**2, 2*x1+x2**2+x3**3", '
+    '"at": "1.125,1.25,1.375"}',
+    '{"command": "vjp", "expr": "sin(x1)*x2, x1**2", "at": "0.5,2", "v": "1,1", "id": 7}',
+    '{"command": "jacobian", "expr": "log(x1), 1/x2", "at": "0,0"}',  # -inf, zoo: strict
+    '{"command": "jacobian", "expr": "exp(x1)", "at": "1000"}',  # overflow: inf
+    '{"command": "hessian", "expr": "x1**3*x2", "at": "1,2", "v": "1,0"}',
+    '{"command": "nope", "expr": "x1"}',  # an error answer
+    'not json',
+])
+def test_the_written_line_is_the_strict_answer(request_line):
+    """``answer_line`` writes the answer as held and falls back on ``strict`` only for a
+    NaN or an infinity: the text must be exactly ``json.dumps`` of the strict answer."""
+    from jacli.cli.batch import answer, answer_line
+
+    assert answer_line(request_line) == json.dumps(answer(request_line), allow_nan=False)

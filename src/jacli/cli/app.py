@@ -115,16 +115,14 @@ _command("graph", "The autograd graph PyTorch records: grad_fn nodes (MulBackwar
              '"at": "1,2", "v": "1,1"}\' | jacli batch\n\nKeys: command expr at v u vars wrt '
              'output dtype device symbolic mode timeout id.')
 def batch_command() -> None:
-    import json
-
-    from jacli.cli.batch import answer
+    from jacli.cli.batch import answer_line
     from jacli.analysis.structure import long_running
 
     modules = 0
     with long_running():
         for line in sys.stdin:
             if line.strip():
-                sys.stdout.write(json.dumps(answer(line), allow_nan=False) + "\n")
+                sys.stdout.write(answer_line(line) + "\n")
                 sys.stdout.flush()
             if len(sys.modules) != modules:  # a request imported torch or SymPy
                 modules = len(sys.modules)

@@ -19,16 +19,33 @@ _KEYS = {"command", "expr", "at", "v", "u", "vars", "wrt", "output", "dtype", "d
          "symbolic", "mode", "timeout", "id"}
 
 
-def answer(line: str) -> dict[str, Any]:
+def answer_line(line: str) -> str:
+    """``answer(line)`` as its JSON text (no newline). The answer is written as held and
+    made strict only when it holds a NaN or an infinity: walking every value of a small
+    answer to look for one cost a batch request a tenth of its time."""
+    found = answer(line, strict_json=False)
+    try:
+        return json.dumps(found, allow_nan=False, default=_listed)
+    except ValueError:  # a non-finite number: its string form ("NaN", "Infinity")
+        return json.dumps(strict(found), allow_nan=False)
+
+
+def _listed(value) -> list:
+    """What ``json`` cannot write itself: a ``Result``'s lazy lists (``Texts``, ``Floats``)."""
+    return value.tolist() if hasattr(value, "tolist") else list(value)
+
+
+def answer(line: str, strict_json: bool = True) -> dict[str, Any]:
     """The JSON-ready answer to one request line (never raises for user input). The
-    request's ``"id"`` is echoed whenever the line is a JSON object, refused or not."""
+    request's ``"id"`` is echoed whenever the line is a JSON object, refused or not.
+    ``strict_json=False``: a result's values as held (``answer_line``)."""
     request: Any = None
     try:
         request = _parse(line)
         _check(request)
         from jacli.analysis.compute import compute
 
-        result = compute(_problem(request)).to_dict()  # strict JSON already
+        result = compute(_problem(request)).to_dict(strict_json)
         if "id" in request:
             result["id"] = strict(request["id"])
         return result

@@ -62,12 +62,15 @@ def build(command_name: str, source: str, *,
           dtype: str = "float64", device: str = "cpu", symbolic: str = "auto",
           mode: str = "auto", emit: str | None = None, latex: bool = False,
           timeout: float = DEFAULT_LIMITS.timeout, given: Iterable[str] = (),
-          seed: int | None = None, event: str | int | None = None) -> Problem:
+          seed: int | None = None, event: str | int | None = None,
+          max_entries: int | None = None) -> Problem:
     """A checked ``Problem``. ``given`` names the options the caller set explicitly (a batch
     request's keys, the API's keywords): one the command does not take is refused. Vectors
     may be texts (``"1,2"``) or nested lists of numbers; names a comma text or a list. ``at``
     may also map variable names to values (tensors, NumPy arrays, numbers, nested lists, or
-    texts), ``v`` be a tensor or an array, and ``u`` either, or map variables to them."""
+    texts), ``v`` be a tensor or an array, and ``u`` either, or map variables to them.
+    ``max_entries`` raises (or lowers) the numeric Jacobian's entry limit (the J of a
+    256→256 layer wrt its 256×256 weights has 16.8 M entries)."""
     cmd = command(command_name)
     for option in given:
         if not takes(cmd, option):
@@ -78,12 +81,24 @@ def build(command_name: str, source: str, *,
     if emit is not None:
         _choice(emit, EMITS, "--emit")
     check_device(device)
-    limits = replace(DEFAULT_LIMITS, timeout=check_timeout(timeout))
+    limits = DEFAULT_LIMITS if timeout == DEFAULT_LIMITS.timeout and max_entries is None \
+        else replace(DEFAULT_LIMITS, timeout=check_timeout(timeout),
+                     jacobian_entries=check_entries(max_entries))
     return Problem(source=source, command=cmd, at=_texts(at), v=_vector(v, "--v"),
                    u=_vector(u, "--u"), vars=names(vars), wrt=names(wrt), output=output,
                    dtype=dtype, device=device, symbolic=symbolic, mode=mode, emit=emit,
                    latex=latex, limits=limits, seed=check_seed(seed),
                    event=check_event(event))
+
+
+def check_entries(entries) -> int:
+    """``max_entries``: a positive whole number (default: ``Limits().jacobian_entries``)."""
+    if entries is None:
+        return DEFAULT_LIMITS.jacobian_entries
+    if isinstance(entries, bool) or not isinstance(entries, int) or entries < 1:
+        raise UsageError(f"max_entries {entries!r}: give a positive whole number",
+                         where="max_entries")
+    return entries
 
 
 def check_seed(seed) -> int | None:

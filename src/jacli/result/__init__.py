@@ -157,8 +157,11 @@ class Result:
                 "grad": grad, "grad_none": list(vjp.grad_none) if vjp is not None else [],
                 "grad_before_none": list(grad), "replayed": True}
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON contract (strict JSON: non-finite numbers become strings)."""
+    def to_dict(self, strict_json: bool = True) -> dict[str, Any]:
+        """The JSON contract (strict JSON: non-finite numbers become strings). With
+        ``strict_json=False`` the same keys, the values as held (``Texts``/``Floats`` and
+        non-finite floats left as they are), for a writer that converts them itself
+        (``cli.batch.answer_line``)."""
         out: dict[str, Any] = {
             "schema": SCHEMA,
             "command": self.command,
@@ -203,7 +206,7 @@ class Result:
         elif self.vjp is not None or self.jacobian is not None:
             out["events"] = [self.only_event(out)]
         out.update(self.extras)
-        return strict(out)
+        return strict(out) if strict_json else out
 
 
 def _zeros_like(value: Any) -> Any:
