@@ -34,8 +34,11 @@ def value(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Ten
     return run(vector).reshape(run.shape).detach()
 
 
+KEEPS_VALUE = ("af_rev", "vjp_vmap")  # implementations that can hand back their forward's y
+
+
 def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
-             wrt: list[str], impl: str = "af_rev") -> torch.Tensor:
+             wrt: list[str], impl: str = "af_rev", keep: list | None = None) -> torch.Tensor:
     """J as an (m, n) tensor: m output elements, n = total elements of the ``wrt`` variables,
     both flattened row-major, variables in ``wrt`` order. The function is taken of one flat
     input, so J comes back as one block. ``impl`` (chosen by ``structure.choose_mode`` from
@@ -48,9 +51,12 @@ def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.
       1024², 10–20% faster below 256² in bench/); its first call imports torch._dynamo, ~0.7 s;
     * ``jvp_vmap``: ``vmap`` of ``torch.func.jvp`` over the columns of I, for large tensor
       programs with n < m (matches jacfwd without importing torch._dynamo).
+
+    ``keep``: a list that receives the flat output of the one unbatched forward pass, for
+    the implementations in ``KEEPS_VALUE`` (the same numbers ``value`` gives).
     """
     try:  # not a context manager: this wraps calls of ~0.2 ms, where each µs shows
-        return _jacobian(program, backend, point, wrt, impl)
+        return _jacobian(program, backend, point, wrt, impl, keep)
     except (MemoryError, RuntimeError) as e:
         limit = _allocation_error(e, "the numeric Jacobian")
         if limit is None:
@@ -58,8 +64,10 @@ def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.
         raise limit from None
 
 
-def _jacobian(program, backend, point, wrt, impl):
+def _jacobian(program, backend, point, wrt, impl, keep=None):
     f, flat = flat_function(program, backend, point, wrt, in_lanes=True)
+    if keep is not None and impl == "af_rev":  # AF's reverse mode calls f once, unbatched
+        f = _keeping(f, keep)
     if impl == "af_fwd":
         try:
             return torch.autograd.functional.jacobian(f, flat, vectorize=True,
@@ -73,10 +81,22 @@ def _jacobian(program, backend, point, wrt, impl):
 
     if impl == "vjp_vmap":
         y, pullback = func.vjp(f, flat)
+        if keep is not None:
+            keep.append(y)
         basis = torch.eye(y.numel(), dtype=y.dtype, device=y.device)
         return func.vmap(pullback)(basis)[0]
     basis = torch.eye(flat.numel(), dtype=flat.dtype, device=flat.device)
     return func.vmap(lambda u: func.jvp(f, (flat,), (u,))[1])(basis).T
+
+
+def _keeping(f, keep: list):
+    def kept(flat):
+        y = f(flat)
+        if not keep:
+            keep.append(y)
+        return y
+
+    return kept
 
 
 def _allocation_error(e: BaseException, what: str) -> LimitError | None:
