@@ -38,7 +38,13 @@ def candidates(values: list[sp.Expr]) -> list[sp.Basic]:
     """The nodes of ``values`` that may sit on a kink at some point, in preorder: what
     ``notices_at`` looks at, found once for a program's formulas (``formulas.DERIVED``)."""
     return [node for value in values for node in sp.preorder_traversal(value)
-            if isinstance(node, _KINKED)]
+            if isinstance(node, _KINKED) and not _smooth_power(node)]
+
+
+def _smooth_power(node: sp.Basic) -> bool:
+    """``x**2``, ``x**3``…: a power ``_note`` never speaks of (only exponents below 1 have a
+    pole or an infinite slope at 0), left out so a polynomial's J asks nothing per point."""
+    return isinstance(node, sp.Pow) and not (node.exp.is_Number and node.exp < 1)
 
 
 def notices_at(nodes: list[sp.Basic], point: dict[sp.Symbol, sp.Expr]) -> list[str]:
