@@ -154,3 +154,25 @@ def test_no_exact_number_is_built_when_nothing_exact_is_read(monkeypatch):
     assert calls == [] and r.jacobian.numeric is not None
     assert r.point_text["x"].startswith("[")  # a renderer reads it: now it is made, exactly
     assert calls == [1]
+
+
+def test_max_entries_raises_the_entry_limit_and_j_is_a_tensor():
+    """J wrt the weights, past a lowered limit: refused; with the limit raised, PyTorch's own
+    J (``jacrev``), held as a tensor and listed only when read."""
+    import numpy as np
+
+    import jacli
+    from jacli.errors import LimitError, UsageError
+
+    g = torch.Generator().manual_seed(3)
+    W, x, b = (torch.randn(*s, generator=g, dtype=torch.float64) for s in ((6, 5), (5,), (6,)))
+    at = {"W": W, "x": x, "b": b}
+    with pytest.raises(LimitError):
+        jacli.jacobian("tanh(W @ x + b)", at=at, wrt="W", symbolic="never", max_entries=179)
+    r = jacli.jacobian("tanh(W @ x + b)", at=at, wrt="W", symbolic="never", max_entries=180)
+    want = torch.func.jacrev(lambda w: torch.tanh(w @ x + b))(W).reshape(6, 30)
+    assert torch.equal(r.jacobian.numeric.tensor, want)
+    assert np.array_equal(np.asarray(r.jacobian.numeric), want.numpy())
+    assert r.jacobian.numeric == want.tolist() and r.to_dict()["jacobian"]["numeric"] == want.tolist()
+    with pytest.raises(UsageError):
+        jacli.jacobian("x", at="1", max_entries=0)
