@@ -193,3 +193,28 @@ def test_the_forward_rule_says_why_when_it_needs_more_passes():
         else:  # forward needs n > m passes: the same sentence says why
             assert "needs fewer passes, but forward mode" in mode and "no number literal" in mode
             assert "without literals" in short and len(short) < 120, short
+
+
+def test_the_two_process_writer_writes_the_same_lines(monkeypatch):
+    """Past ``PARALLEL_ROWS`` a forked child writes the second half: the lines are the same,
+    byte for byte, as one process writes them, and as ``json.dumps`` writes each row."""
+    arrays, keys = _arrays(jsonl.PARALLEL_ROWS + 501, 2, 3, seed=5), ["value", "jacobian"]
+    monkeypatch.setenv("JACLI_OVERLAP", "1")
+    two = jsonl.lines(7, arrays, keys, use_orjson=False)
+    monkeypatch.setenv("JACLI_OVERLAP", "0")
+    one = jsonl.lines(7, arrays, keys, use_orjson=False)
+    assert two == one == _dumps(7, arrays, keys)
+
+
+def test_the_two_process_writer_survives_a_child_that_writes_nothing():
+    import os
+
+    parent = os.getpid()
+
+    def write(a: int, b: int) -> list[str]:
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return [f"{i}\n" for i in range(a, b)]
+
+    n = jsonl.PARALLEL_ROWS * 2
+    assert jsonl.halves(write, n) == [f"{i}\n" for i in range(n)]
