@@ -119,9 +119,10 @@ def batch_command() -> None:
 
     from jacli.cli.batch import answer
     from jacli.analysis.structure import long_running
+    from jacli.runtime.overlap import one_shot
 
     modules = 0
-    with long_running():
+    with long_running(), one_shot(False):  # torch is worth importing here, once
         for line in sys.stdin:
             if line.strip():
                 sys.stdout.write(json.dumps(answer(line), allow_nan=False) + "\n")
