@@ -23,6 +23,7 @@ import struct
 import sys
 import threading
 import time
+import warnings
 from contextlib import contextmanager
 
 from jacli.bounds import GRACE, OutOfTime, install_watchdog
@@ -83,7 +84,9 @@ def in_child(fn, *args) -> Pending:
     sys.stdout.flush()
     sys.stderr.flush()  # nothing buffered before the fork is written twice
     parent = os.getpid()
-    pid = os.fork()
+    with warnings.catch_warnings():  # Python 3.12+ warns of fork() beside a thread: the one
+        warnings.simplefilter("ignore", DeprecationWarning)  # here, the watchdog, holds no
+        pid = os.fork()  # lock the child takes (the child drops it)
     if pid:
         os.close(write)
         return Pending(pid, read)
