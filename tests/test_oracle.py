@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import random
 import sys
 from dataclasses import dataclass, field
@@ -368,7 +369,7 @@ def test_the_watchdog_ends_a_stage_stuck_in_a_c_call_with_exit_3():
 
     t0 = time.monotonic()
     r = subprocess.run([sys.executable, "-c", STUCK], capture_output=True, text=True,
-                       timeout=100)
+                       timeout=100, env={**os.environ, "JACLI_OVERLAP": "0"})  # one process
     took = time.monotonic() - t0
     assert r.returncode == 3, (r.returncode, r.stderr)
     lines = r.stderr.strip().splitlines()

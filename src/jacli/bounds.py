@@ -141,6 +141,13 @@ class within:
 GRACE = 2.0  # seconds past a budget before the watchdog acts: time for a C call to return
 
 
+def overrun(stage: str, seconds: float) -> str:
+    """What a budget overrun by ``GRACE`` is called (a long C call, which a signal cannot
+    stop), by the watchdog or by a parent waiting for a child process."""
+    return (f"the {stage} ran out of time ({seconds:g} s) and did not stop within {GRACE:g} s "
+            "more (a long call inside torch or SymPy); jacli stopped it")
+
+
 class Watchdog:
     """A daemon thread holding the process to its budgets where a signal cannot: past the
     earliest open budget plus ``grace`` (or past the whole run's limit, when one is set) it

@@ -25,17 +25,18 @@ from jacli.request.problem import Problem
 from jacli.result import VJP, Floats, Result
 
 
-def assemble(problem: Problem, setup: Setup) -> Result:
+def assemble(problem: Problem, setup: Setup, stages=None) -> Result:
+    """The Result. ``stages(notices)``, when given, runs the numeric and symbolic stages
+    instead (``analysis.split``: the numbers in a child process) and returns ``(num, sym,
+    structure)``, the notices gathered on the way added to ``notices``."""
     if problem.command == C.graph:
         return artifacts.graph(problem, setup)
     notices: list[str] = []
     timeout = problem.limits.timeout
-    if setup.point:
-        # import torch outside any time budget: an alarm inside a module's first import
-        # leaves it half-initialised for the rest of the process
-        importlib.import_module("jacli.analysis.autograd")
-    num = stage(timeout, "numeric stage", lambda: numeric(problem, setup)) if setup.point else None
-    sym = symbolic_or_notice(problem, setup, num, notices)
+    if stages is not None:
+        num, sym, shape = stages(notices)
+    else:
+        num, sym, shape = _stages(problem, setup, notices)
     out_shape = num.out_shape if num else sym.out_shape
     outputs = labels(setup.program.output_label, out_shape)
     inputs = list(chain.from_iterable(labels(name, setup.shapes[name]) for name in setup.wrt))
@@ -63,9 +64,20 @@ def assemble(problem: Problem, setup: Setup) -> Result:
         check=check, notices=tuple(notices), dtype=problem.dtype, device=problem.device,
         strategy=num.strategy if num else None,
         strategy_short=mode_line(len(outputs), len(inputs), num.choice if num else None),
-        structure=structure(num.J if num else None, len(outputs), len(inputs),
-                            num.choice if num else None),
+        structure=shape if shape is not None else structure(
+            num.J if num else None, len(outputs), len(inputs), num.choice if num else None),
         extras=artifacts.extras(problem, setup, d, sym))
+
+
+def _stages(problem: Problem, setup: Setup, notices: list[str]):
+    """The numeric stage (when there is a point), then the symbolic one, here."""
+    if setup.point:
+        # import torch outside any time budget: an alarm inside a module's first import
+        # leaves it half-initialised for the rest of the process
+        importlib.import_module("jacli.analysis.autograd")
+    timeout = problem.limits.timeout
+    num = stage(timeout, "numeric stage", lambda: numeric(problem, setup)) if setup.point else None
+    return num, symbolic_or_notice(problem, setup, num, notices), None
 
 
 SUPPORT_MAX = 1_000_000  # past the default entry limit, J is not read again for notices: a

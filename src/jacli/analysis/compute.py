@@ -12,6 +12,7 @@ import sys
 
 from jacli.analysis.assemble import assemble
 from jacli.analysis.prepare import prepare, stage
+from jacli.analysis.split import split
 from jacli.bounds import RECURSION
 from jacli.errors import NameLookupError, ParseError, ShapeError, UsageError, ValueInputError
 from jacli.language.script import is_script
@@ -34,7 +35,7 @@ def compute(problem: Problem) -> Result:
             from jacli.analysis.script import compute_script  # torch: only scripts need it
 
             return compute_script(problem, compute_program)
-        return assemble(problem, setup)
+        return assemble(problem, setup, split(problem, setup))
     finally:
         sys.setrecursionlimit(old)
 

@@ -47,7 +47,10 @@ class Symbolic:
     kinks: list[str] = field(default_factory=list)
 
 
-def symbolic_or_notice(problem, setup, num, notices) -> Symbolic | None:
+def symbolic_or_notice(problem, setup, num, notices, run=None) -> Symbolic | None:
+    """The symbolic stage, or ``None`` with a notice where numbers stand alone. ``run``:
+    the stage's outcome when it already ran (``analysis.split``: returns it or raises its
+    ``LimitError``), instead of running it here."""
     mode = problem.symbolic
     if mode == "never":
         if num is None:
@@ -60,7 +63,8 @@ def symbolic_or_notice(problem, setup, num, notices) -> Symbolic | None:
                        f"{problem.limits.symbolic_entries} (use --symbolic always to force)")
         return None
     try:
-        return stage(problem.limits.timeout, "symbolic stage", lambda: symbolic(problem, setup, num))
+        return run() if run else stage(problem.limits.timeout, "symbolic stage",
+                                       lambda: symbolic(problem, setup, num))
     except LimitError as e:
         if num is None:
             raise

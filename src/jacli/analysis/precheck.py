@@ -43,13 +43,13 @@ def precheck(problem) -> None:
     elif problem.command == C.hessian and setup.v is not None:
         input_vector(setup.v, "--v", n)
     elif problem.command == C.vjp and setup.v is not None:
-        out_shape = _output_shape(setup)
+        out_shape = output_shape(setup)
         if out_shape is not None:
             v_for("vjp", flatten(setup.v), shape_of(setup.v, "--v"), out_shape,
                   setup.program.output_label)
 
 
-def _output_shape(setup) -> tuple[int, ...] | None:
+def output_shape(setup) -> tuple[int, ...] | None:
     """The output's shape when parsing alone proves it: a scalar expression, or a comma list
     of scalar expressions; ``None`` when only evaluating can tell."""
     program = setup.program

@@ -156,8 +156,13 @@ def stage(seconds: float, name: str, thunk) -> Any:
         with within(seconds, name):
             return thunk()
     except OutOfTime:
-        raise LimitError(f"the {name} ran out of time ({seconds:g} s)",
-                         hint="raise the limit with --timeout, or use --symbolic never "
-                         "for large systems") from None
+        raise out_of_time(name, seconds) from None
     except RecursionError:
         raise LimitError(f"the {name} recursed too deeply", hint="simplify the expression") from None
+
+
+def out_of_time(name: str, seconds: float) -> LimitError:
+    """A stage's budget spent: the one message for it, wherever the stage ran."""
+    return LimitError(f"the {name} ran out of time ({seconds:g} s)",
+                      hint="raise the limit with --timeout, or use --symbolic never for large "
+                      "systems")

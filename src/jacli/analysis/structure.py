@@ -169,6 +169,9 @@ class Reason(str):
         self.rule = rule
         return self
 
+    def __getnewargs__(self) -> tuple[str, str]:  # pickled (a one-shot run's child sends it)
+        return str(self), self.rule
+
 def _rule(m: int, n: int, requested: str, tensors: bool, warm: bool,
           literals: bool = True) -> tuple[str, str]:
     """(mode, the key of the rule that picked it in ``_REASONS``)."""

@@ -117,9 +117,10 @@ _command("graph", "The autograd graph PyTorch records: grad_fn nodes (MulBackwar
 def batch_command() -> None:
     from jacli.cli.batch import answer_line
     from jacli.analysis.structure import long_running
+    from jacli.runtime.overlap import one_shot
 
     modules = 0
-    with long_running():
+    with long_running(), one_shot(False):  # torch is worth importing here, once
         for line in sys.stdin:
             if line.strip():
                 sys.stdout.write(answer_line(line) + "\n")

@@ -61,7 +61,10 @@ def emit(problem, fmt: Format, explain: bool = False, plot: str | None = None,
     picture file written after the output is printed; ``pretty``, the table's formulas in
     Unicode maths."""
     from jacli.analysis.compute import compute
+    from jacli.runtime import overlap
 
+    # while a child process computes the numbers (analysis.split), import the renderer
+    overlap.meanwhile(lambda: _renderer(problem.command, fmt))
     result = compute(problem)
     if problem.emit == "torch":
         sys.stdout.write(result.extras["torch_script"])
