@@ -412,6 +412,29 @@ def test_a_huge_point_returns_within_the_budget():
     assert took < RUN_STAGES * 1 + RUN_GRACE, took
 
 
+def test_an_alarm_dropped_inside_a_finalizer_is_raised_again():
+    """A stage's alarm that fires inside a finalizer (a gc or weakref callback) is printed and
+    dropped by Python ("Exception ignored in"): the budget asks again, so the stage still
+    ends (seen under hypothesis: "shortening" ran on past its 2 s)."""
+    import time
+
+    from jacli.bounds import OutOfTime, within
+
+    class Slow:
+        def __del__(self):
+            until = time.monotonic() + 0.3
+            while time.monotonic() < until:  # the alarm fires in here, and is dropped
+                pass
+
+    t0 = time.monotonic()
+    with pytest.raises(OutOfTime):
+        with within(0.1, "shortening"):
+            Slow()  # its finalizer runs now
+            while time.monotonic() < t0 + 5:
+                pass
+    assert time.monotonic() - t0 < 2
+
+
 def test_an_alarm_during_a_first_import_leaves_the_process_working(tmp_path, monkeypatch):
     """A stage's alarm that fires inside a module's first import waits for the import to
     finish: raised inside it, it left torch._dynamo half made, and every later run of the

@@ -70,6 +70,9 @@ def _on_alarm(signum, frame):
             signal.setitimer(signal.ITIMER_REAL, 0.05)  # leave it half made for the rest
             return  # of the process (torch._dynamo, seconds under load): raise after it
         _, stage, seconds = min(_deadlines)
+        # raised inside a finalizer or a gc callback, the exception is printed and dropped
+        # ("Exception ignored in"): ask again shortly; leaving the budget disarms it
+        _signal.setitimer(signal.ITIMER_REAL, 0.05)
         raise OutOfTime(stage, seconds)
 
 

@@ -32,7 +32,7 @@ def answer_line(line: str) -> str:
 
 def _listed(value) -> list:
     """What ``json`` cannot write itself: a ``Result``'s lazy lists (``Texts``, ``Floats``)."""
-    return value.tolist() if hasattr(value, "tolist") else list(value)
+    return value.tolist()
 
 
 def answer(line: str, strict_json: bool = True) -> dict[str, Any]:

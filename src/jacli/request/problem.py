@@ -95,20 +95,21 @@ def check_entries(entries) -> int:
     """``max_entries``: a positive whole number (default: ``Limits().jacobian_entries``)."""
     if entries is None:
         return DEFAULT_LIMITS.jacobian_entries
-    if isinstance(entries, bool) or not isinstance(entries, int) or entries < 1:
-        raise UsageError(f"max_entries {entries!r}: give a positive whole number",
-                         where="max_entries")
-    return entries
+    return _whole(entries, 1, None, "max_entries", "a positive whole number")
 
 
 def check_seed(seed) -> int | None:
     """``--seed``: a non-negative integer below 2**63 (what torch.manual_seed takes)."""
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        raise UsageError(f"--seed {seed!r}: give a whole number from 0 to 2**63-1",
-                         where="--seed")
-    return seed
+    return None if seed is None else _whole(seed, 0, 2**63, "--seed",
+                                            "a whole number from 0 to 2**63-1")
+
+
+def _whole(value, low: int, high: int | None, flag: str, wanted: str) -> int:
+    """``value`` when it is an int (not a bool) with low <= value (< high), else one line."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low \
+            or (high is not None and value >= high):
+        raise UsageError(f"{flag} {value!r}: give {wanted}", where=flag)
+    return value
 
 
 def check_event(event) -> str | None:

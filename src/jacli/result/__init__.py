@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from jacli.result.lists import Floats, Texts
+from jacli.result.lists import Floats, Listed, Texts
 
 SCHEMA = "jacli/1"
-__all__ = ["Floats", "Texts", "Variable", "Matrix", "VJP", "Product", "Check", "Result",
+__all__ = ["Floats", "Listed", "Texts", "Variable", "Matrix", "VJP", "Product", "Check", "Result",
            "strict", "SCHEMA"]
 
 
@@ -222,7 +222,7 @@ def strict(value: Any) -> Any:
         return value  # the common leaves first: a batch answer has ~140 of them
     if isinstance(value, dict):
         return {k: strict(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, Texts, Floats)):
+    if isinstance(value, (list, tuple, Listed)):
         if all(type(v) is float for v in value):  # a row of numbers: one pass, no calls
             return [v if v - v == 0.0 else _non_finite(v) for v in value]
         return [strict(v) for v in value]
