@@ -34,9 +34,9 @@ def test_small_systems_run_as_written_by_default(monkeypatch):
     small, _, _ = _setup("x1**2+2*x2, x1*x2", "1,2")
     large, B, point = _setup(", ".join(f"x{i}**2*x{i % 40 + 1}" for i in range(1, 41)),
                              ",".join(["1.5"] * 40))
-    assert ag._in_lanes(small.program, B, _setup("x1**2+2*x2, x1*x2", "1,2")[2],
+    assert ag.in_lanes(small.program, B, _setup("x1**2+2*x2, x1*x2", "1,2")[2],
                         small.wrt) is None
-    assert ag._in_lanes(large.program, B, point, large.wrt) is not None
+    assert ag.in_lanes(large.program, B, point, large.wrt) is not None
 
 
 def _setup(source: str, at: str, dtype: str = "float64", wrt=None):
@@ -50,11 +50,11 @@ def _setup(source: str, at: str, dtype: str = "float64", wrt=None):
 def _both_ways(monkeypatch, source: str, at: str, dtype: str = "float64", wrt=None):
     """(in lanes, as written): J by each implementation, and the value."""
     setup, B, point = _setup(source, at, dtype, wrt)
-    assert ag._in_lanes(setup.program, B, point, setup.wrt) is not None, "not run in lanes"
+    assert ag.in_lanes(setup.program, B, point, setup.wrt) is not None, "not run in lanes"
     fast = [ag.jacobian(setup.program, B, point, setup.wrt, impl) for impl in ("af_rev", "af_fwd")]
     fast.append(ag.value(setup.program, B, point))
     with monkeypatch.context() as m:
-        m.setattr(ag, "_in_lanes", lambda *args: None)
+        m.setattr(ag, "in_lanes", lambda *args: None)
         slow = [ag.jacobian(setup.program, B, point, setup.wrt, impl)
                 for impl in ("af_rev", "af_fwd")]
         slow.append(ag.value(setup.program, B, point))
@@ -67,7 +67,7 @@ def _point(n: int, lo: float, hi: float, rng: random.Random) -> str:
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("fn", sorted(lanes_module.SAFE))
-def test_each_function_in_lanes_is_bit_identical(monkeypatch, fn, dtype):
+def test_each_functionin_lanes_is_bit_identical(monkeypatch, fn, dtype):
     rng = random.Random(fn)
     lo, hi = TABLE[fn].domain
     n = 37  # past a vector register's width, with a remainder, as torch's loops see it
@@ -79,7 +79,7 @@ def test_each_function_in_lanes_is_bit_identical(monkeypatch, fn, dtype):
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_operators_literals_and_names_in_lanes(monkeypatch, dtype):
+def test_operators_literals_and_namesin_lanes(monkeypatch, dtype):
     rng = random.Random(7)
     n = 23
     terms = []
@@ -129,4 +129,20 @@ def test_the_bench_system_matches_hand_written_pytorch():
 def test_what_lanes_leave_as_written(source, at):
     setup, B, point = _setup(source, at)
     scalars = all(point[k].dim() == 0 for k in point)
-    assert not scalars or ag._in_lanes(setup.program, B, point, setup.wrt) is None
+    assert not scalars or ag.in_lanes(setup.program, B, point, setup.wrt) is None
+
+
+def test_in_lanes_the_mode_with_fewer_passes(cli_json):
+    """Each lanes call works on a batch of m VJPs or n JVPs: the smaller batch wins, whatever
+    the literals (as written, the literal rule decides), and the CLI says so."""
+    from jacli.analysis.structure import choose_mode
+
+    assert choose_mode(30, 300, lanes=True)[:2] == ("rev", "af_rev")
+    assert choose_mode(300, 30, lanes=True)[:2] == ("fwd", "af_fwd")
+    assert choose_mode(300, 300, lanes=True)[:2] == ("fwd", "af_fwd")
+    assert choose_mode(300, 30, "rev", lanes=True)[:2] == ("rev", "af_rev")  # asked for
+    n = 60
+    wide = ", ".join(" + ".join(f"x{k % n + 1}**2*x{(k + 1) % n + 1}" for k in range(i, i + 10))
+                     for i in range(0, n, 10))  # 6 outputs of 60 inputs, no literal
+    r = cli_json("jacobian", wide, "--at", ",".join(["1.5"] * n), "--symbolic", "never")
+    assert r["strategy"].startswith("reverse mode") and "run in lanes" in r["strategy"]

@@ -116,7 +116,15 @@ class NumericCore:
         from jacli.analysis.structure import choose_mode
 
         return choose_mode(self.m, self.n, mode, self.tensors, warm,
-                           literals=not literal_free(self.program))[:2]
+                           literals=not literal_free(self.program), lanes=self.lanes)[:2]
+
+    @cached_property
+    def lanes(self) -> bool:
+        """Whether J's function runs in lanes, as the CLI's numeric stage asks."""
+        from jacli.analysis.autograd import in_lanes
+
+        return not self.tensors and in_lanes(self.program, self.backend, self.point,
+                                             self.wrt) is not None
 
     def jacobian(self, mode: str = "auto", impl: str | None = None) -> Callable[[], Any]:
         """A zero-argument callable returning J, an (m, n) tensor: with ``impl`` (one of
@@ -130,8 +138,9 @@ class NumericCore:
         if impl is not None:
             return lambda: jacobian(prog, B, point, wrt, impl)
         m, n, tensors, literals = self.m, self.n, self.tensors, not literal_free(prog)
-        return lambda: jacobian(prog, B, point, wrt,
-                                choose_mode(m, n, mode, tensors, literals=literals)[1])
+        lanes = self.lanes
+        return lambda: jacobian(prog, B, point, wrt, choose_mode(
+            m, n, mode, tensors, literals=literals, lanes=lanes)[1])
 
 
 def numeric_core(program, at, wrt=None, dtype: str = "float64",

@@ -28,7 +28,7 @@ def forward(program: ir.Program, backend: TorchBackend, leaves: dict[str, torch.
 def value(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor]):
     """``forward`` at the point, detached; a scalar system in lanes (the same numbers)."""
     names, vector = getattr(point, "scalars", ((), None))
-    run = _in_lanes(program, backend, point, list(names)) if len(names) == len(point) else None
+    run = in_lanes(program, backend, point, list(names)) if len(names) == len(point) else None
     if run is None:
         return forward(program, backend, point).detach()
     return run(vector).reshape(run.shape).detach()
@@ -65,7 +65,7 @@ def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.
 
 
 def _jacobian(program, backend, point, wrt, impl, keep=None):
-    f, flat = flat_function(program, backend, point, wrt, in_lanes=True)
+    f, flat = flat_function(program, backend, point, wrt, lanes_ok=True)
     if keep is not None and impl == "af_rev":  # AF's reverse mode calls f once, unbatched
         f = _keeping(f, keep)
     if impl == "af_fwd":
@@ -130,16 +130,16 @@ def torch_repr(t: torch.Tensor) -> str:
 
 
 def flat_function(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
-                  wrt: list[str], in_lanes: bool = False):
+                  wrt: list[str], lanes_ok: bool = False):
     """f(flat) where ``flat`` concatenates the ``wrt`` variables: the n inputs as one vector.
     f binds them over ``point``'s own entries (a merge overrides them: nothing to filter).
-    ``in_lanes``: a scalar system may run in lanes (``runtime.lanes``: the same numbers)."""
+    ``lanes_ok``: a scalar system may run in lanes (``runtime.lanes``: the same numbers)."""
     tensors = [point[w] for w in wrt]
 
     if all(t.dim() == 0 for t in tensors):  # a scalar system: one vector and one unbind,
         names, vector = getattr(point, "scalars", ((), None))  # not n views, n splits, a cat
         vector = vector if vector is not None and names == tuple(wrt) else torch.stack(tensors)
-        f = _in_lanes(program, backend, point, wrt) if in_lanes else None
+        f = in_lanes(program, backend, point, wrt) if lanes_ok else None
         if f is not None:
             return f, vector
         run = compiled(program, backend)
@@ -171,7 +171,7 @@ def flat_function(program: ir.Program, backend: TorchBackend, point: dict[str, t
 LANES = Lru(64)  # lanes plans by (program, backend kind, names), as interpret.LOWERED
 
 
-def _in_lanes(program, backend, point, wrt):
+def in_lanes(program, backend, point, wrt):
     """The lanes function of a scalar system (``wrt`` then the other variables, all scalars,
     as one vector), or ``None``."""
     chosen = set(wrt)

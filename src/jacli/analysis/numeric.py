@@ -58,7 +58,8 @@ def numeric(problem: Problem, setup: Setup) -> Numeric:
         _too_big(problem, y.numel() * n)
     else:
         tensors = any(point[w].dim() > 0 for w in setup.wrt)
-        num.choice = mode, impl, why = choice or _choose(problem, setup, y.numel(), n, tensors)
+        num.choice = mode, impl, why = choice or _choose(
+            problem, setup, y.numel(), n, tensors, _lanes(ag, setup, B, point, tensors))
         num.strategy = strategy_text(mode, impl, why)
         num.J = Floats(J if J is not None else
                        ag.jacobian(setup.program, B, point, setup.wrt, impl))
@@ -91,7 +92,7 @@ def _value_and_jacobian(problem: Problem, setup: Setup, ag, B, point, n: int):
     if known is not None and known[0] is setup.program:
         shape, m = known[1], math.prod(known[1])
         tensors = any(point[w].dim() > 0 for w in setup.wrt)
-        choice = _choose(problem, setup, m, n, tensors)
+        choice = _choose(problem, setup, m, n, tensors, _lanes(ag, setup, B, point, tensors))
         if m * n <= problem.limits.jacobian_entries and choice[1] in ag.KEEPS_VALUE:
             kept: list = []
             J = ag.jacobian(setup.program, B, point, setup.wrt, choice[1], keep=kept)
@@ -102,8 +103,14 @@ def _value_and_jacobian(problem: Problem, setup: Setup, ag, B, point, n: int):
     return y, None, None
 
 
-def _choose(problem: Problem, setup: Setup, m: int, n: int, tensors: bool):
-    return choose_mode(m, n, problem.mode, tensors, literals=not literal_free(setup.program))
+def _choose(problem: Problem, setup: Setup, m: int, n: int, tensors: bool, lanes: bool):
+    return choose_mode(m, n, problem.mode, tensors, literals=not literal_free(setup.program),
+                       lanes=lanes)
+
+
+def _lanes(ag, setup: Setup, B, point, tensors: bool) -> bool:
+    """Whether J's function runs in lanes (which changes the rule: ``choose_mode``)."""
+    return not tensors and ag.in_lanes(setup.program, B, point, setup.wrt) is not None
 
 
 def _too_big(problem: Problem, entries: int) -> None:

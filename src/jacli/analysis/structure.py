@@ -130,7 +130,8 @@ def warm_process() -> bool:
     return _LONG_RUNNING or "torch._dynamo" in sys.modules
 
 def choose_mode(m: int, n: int, requested: str = "auto", tensors: bool = False,
-                warm: bool | None = None, literals: bool = True) -> tuple[str, str, str]:
+                warm: bool | None = None, literals: bool = True,
+                lanes: bool = False) -> tuple[str, str, str]:
     """(mode, implementation, reason) for the numeric J (m outputs × n inputs), from the
     measurements in docs/benchmarks.md.
 
@@ -141,7 +142,10 @@ def choose_mode(m: int, n: int, requested: str = "auto", tensors: bool = False,
     (legacy vmap) and ``vmap`` of forward-mode ``jvp`` — and a warm one (``jacli batch``, a
     library caller) the fastest measured warm.
 
-    * scalar systems (every variable a scalar): ``autograd.functional``, reverse, on every
+    * scalar systems that run in lanes (``lanes``: ``runtime.lanes``): the fewer passes
+      (forward when n <= m), since each call then works on a batch of m VJPs or n JVPs
+      (banded 30×300: reverse 3.1 ms, forward 14.7; 300×30: forward 0.6, reverse 2.1);
+    * other scalar systems (every variable a scalar): ``autograd.functional``, reverse, on every
       shape measured — unless no number literal scales or shifts a term (``literals``
       False, see ``literal_free``): then its forward mode, 1.1–1.7× faster on every shape
       measured there, where a literal (``2*x``, ``x/4``, ``x+1``) made it 3–19× slower;
@@ -150,7 +154,7 @@ def choose_mode(m: int, n: int, requested: str = "auto", tensors: bool = False,
     """
     if warm is None:
         warm = warm_process()
-    mode, rule = _rule(m, n, requested, tensors, warm, literals)
+    mode, rule = _rule(m, n, requested, tensors, warm, literals, lanes)
     if not tensors:
         impl = "af_" + mode
     elif mode == "fwd":
@@ -173,10 +177,12 @@ class Reason(str):
         return str(self), self.rule
 
 def _rule(m: int, n: int, requested: str, tensors: bool, warm: bool,
-          literals: bool = True) -> tuple[str, str]:
+          literals: bool = True, lanes: bool = False) -> tuple[str, str]:
     """(mode, the key of the rule that picked it in ``_REASONS``)."""
     if requested in ("fwd", "rev"):
         return requested, "requested"
+    if not tensors and lanes:
+        return ("fwd" if n <= m else "rev"), "lanes"
     if not tensors:
         return ("rev", "scalars") if literals else ("fwd", "plain_scalars")
     if m <= FEW_OUTPUTS:
@@ -193,6 +199,8 @@ _REASONS = {
                "for every shape (docs/benchmarks.md)",
     "plain_scalars": "auto: a system of scalar variables ({m}×{n}) with no number literal "
                      "in its terms: batched JVPs measured fastest (docs/benchmarks.md)",
+    "lanes": "auto: a system of scalar variables ({m}×{n}) run in lanes: the fewer passes, "
+             "each a batch (docs/benchmarks.md)",
     "few": "auto: few outputs ({m}): {m} batched VJPs",
     "wide": "auto: {m} output(s) <= {n} input(s): {m} batched VJPs",
     "tall": "auto: {n} batched JVPs",
