@@ -549,8 +549,8 @@ def _numeric_md(results) -> list[str]:
                "`**tensor(2.)` ÷ `**2` (hand, af_rev)"], overhead_rows(results), True), "",
         "### First calls, correctness, limits", "",
         "`jacli first` is its first call in a fresh process (after imports); `jacli-e2e` is "
-        "`compute(Problem(..., symbolic=\"never\"))` warm (text parsing, exact values, forward, J, "
-        "`tolist`), measured where the point fits in `--at` text. `dynamo` = first calls that "
+        "`compute(Problem(..., symbolic=\"never\"))` warm (text parsing, exact values, forward, "
+        "J), measured where the point fits in `--at` text. `dynamo` = first calls that "
         "imported `torch._dynamo`. `vmap fallbacks` = ops the legacy vmap of "
         "`torch.autograd.functional` ran without a batching rule (a per-sample loop). "
         "`default limits` = whether the program parses under jacli's default `Limits`.", "",
