@@ -211,6 +211,31 @@ def test_ctrl_c_exits_130_quietly():
     assert err == ""  # quiet: no traceback, no noise
 
 
+def test_a_ctrl_c_dropped_inside_a_finalizer_is_kept(capsys):
+    """A Ctrl-C that lands in a finalizer is dropped by Python ("Exception ignored in"): the
+    batch loop's guard keeps it quiet and raises it again between requests."""
+    import os
+    import signal
+    import time
+
+    from jacli.cli.runner import interrupts_kept
+
+    class Interrupted:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)
+            until = time.monotonic() + 0.2
+            while time.monotonic() < until:  # the KeyboardInterrupt is raised, and dropped,
+                pass  # in here
+
+    with interrupts_kept() as kept:
+        Interrupted()  # its finalizer runs now
+        assert kept.seen
+        with pytest.raises(KeyboardInterrupt):
+            kept.check()
+    assert "KeyboardInterrupt" not in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
 def test_invalid_utf8_and_nul_on_stdin(cli):
     r = cli("jacobian", "-", "--at", "1", stdin=b"x\xff+1")
     assert r.code == 2 and "not valid UTF-8" in r.err

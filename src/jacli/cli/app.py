@@ -120,14 +120,16 @@ def batch_command() -> None:
     from jacli.runtime.overlap import one_shot
 
     modules = 0
-    with long_running(), one_shot(False):  # torch is worth importing here, once
-        for line in sys.stdin:
+    with long_running(), one_shot(False), runner.interrupts_kept() as interrupted:
+        for line in sys.stdin:  # torch is worth importing here, once
             if line.strip():
                 sys.stdout.write(answer_line(line) + "\n")
                 sys.stdout.flush()
             if len(sys.modules) != modules:  # a request imported torch or SymPy
                 modules = len(sys.modules)
                 runner.settle_gc()
+            interrupted.check()
+        interrupted.check()
 
 
 @app.command("functions", help="List every function jacli knows, grouped, with its "

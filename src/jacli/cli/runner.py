@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from contextlib import contextmanager
 
 from jacli.cli.options import Format
 from jacli.errors import ExitCode, UsageError
@@ -162,6 +163,44 @@ def _write_arrays(problem, points, path: str, progress) -> int:
     note = "; a checked point disagrees (see the header's checks)" if disagree else ""
     sys.stderr.write(f"jacli: wrote {len(points)} points to {path}{note}\n")
     return ExitCode.DISAGREE if disagree else ExitCode.OK
+
+
+class _Interrupts:
+    """Ctrl-C seen by ``interrupts_kept``; ``check()`` raises it again where it was lost."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def check(self) -> None:
+        if self.seen:
+            raise KeyboardInterrupt
+
+
+@contextmanager
+def interrupts_kept():
+    """For a command that runs on (``batch``): a Ctrl-C raised while Python runs a finalizer
+    or a gc callback is printed ("Exception ignored in ...") and dropped, and the stream went
+    on to end with exit 0 (seen under load). Inside, each Ctrl-C is also recorded, kept
+    quiet if dropped, and ``check()`` raises it again between requests."""
+    import signal
+
+    kept = _Interrupts()
+
+    def on_sigint(signum, frame):
+        kept.seen = True
+        raise KeyboardInterrupt
+
+    def unraisable(info, default=sys.unraisablehook):
+        if not (kept.seen and isinstance(info.exc_value, KeyboardInterrupt)):
+            default(info)
+
+    previous, hook = signal.signal(signal.SIGINT, on_sigint), sys.unraisablehook
+    sys.unraisablehook = unraisable
+    try:
+        yield kept
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = hook
 
 
 def settle_gc() -> None:
