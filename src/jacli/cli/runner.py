@@ -194,6 +194,9 @@ def interrupts_kept():
         if not (kept.seen and isinstance(info.exc_value, KeyboardInterrupt)):
             default(info)
 
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started to ignore it (nohup, &)
+        yield kept
+        return
     previous, hook = signal.signal(signal.SIGINT, on_sigint), sys.unraisablehook
     sys.unraisablehook = unraisable
     try:
