@@ -412,6 +412,7 @@ def test_a_huge_point_returns_within_the_budget():
     assert took < RUN_STAGES * 1 + RUN_GRACE, took
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the drop itself
 def test_an_alarm_dropped_inside_a_finalizer_is_raised_again():
     """A stage's alarm that fires inside a finalizer (a gc or weakref callback) is printed and
     dropped by Python ("Exception ignored in"): the budget asks again, so the stage still
