@@ -67,8 +67,8 @@ class _Plan:
         self.constants: list[Any] = []  # 0-d tensors, at depth 0 after the inputs
         self.n = len(names)
         self.nodes: list[tuple[int, tuple, tuple[int, ...]]] = []  # (depth, kind, args)
-        self.memo: dict[tuple, int] = {}
-        self.is_constant: dict[int, bool] = {i: False for i in range(self.n)}
+        self.memo: dict[tuple, int] = {}  # (kind, args) -> node id
+        self.constant_ids: dict[int, int] = {}  # id(tensor) -> its lane
 
     # -- compiling ---------------------------------------------------------------------------
     def compile(self, program: ir.Program) -> list[int]:
@@ -76,15 +76,12 @@ class _Plan:
             if not isinstance(s, ir.Assign) or s.no_grad:
                 raise NotLanes
             self.env[s.name] = self.scalar(s.value)
-        out = program.output
-        if isinstance(out, (ir.Outputs, ir.ListLit)):
-            return [i for item in out.items for i in self.flat(item)]
-        return [self.scalar(out)]
+        return self.flat(program.output)
 
     def shape(self, node) -> tuple[int, ...]:
         """The output's shape as the backend's ``concat``/``stack`` give it."""
         if isinstance(node, ir.Outputs):
-            return (len(self.flat(node)),)
+            return (_count(node),)
         if isinstance(node, ir.ListLit):
             inner = {self.shape(item) for item in node.items}
             if len(inner) != 1:
@@ -122,21 +119,23 @@ class _Plan:
             i, c = side
             return self.add(("op", node.op, i, c), (self.scalar(node.args[1 - i]),))
         args = tuple(self.scalar(a) for a in node.args)
-        if node.op == "pow" and self.is_constant[args[1]] and not self.is_constant[args[0]]:
+        if node.op == "pow" and self._constant(args[1]) and not self._constant(args[0]):
             raise NotLanes  # x**p with p a name bound to a literal: a Python exponent
         return self.add(("op", node.op, None, None), args)
 
     def constant(self, tensor) -> int:
         """A literal's 0-d tensor, at depth 0 after the inputs (the backend makes each
         literal once, so equal literals share a lane)."""
-        if id(tensor) not in self.memo:
-            self.memo[id(tensor)] = self.n + len(self.constants)
-            self.is_constant[self.n + len(self.constants)] = True
+        if id(tensor) not in self.constant_ids:  # kept in ``constants``: its id stays unique
+            self.constant_ids[id(tensor)] = self.n + len(self.constants)
             self.constants.append(tensor)
-        return self.memo[id(tensor)]
+        return self.constant_ids[id(tensor)]
+
+    def _constant(self, i: int) -> bool:
+        return self.n <= i < _FIRST
 
     def add(self, kind: tuple, args: tuple[int, ...]) -> int:
-        if all(self.is_constant[a] for a in args):  # constants fold now, by the very call
+        if all(self._constant(a) for a in args):  # constants fold now, by the very call
             values = [self.constants[a - self.n] for a in args]  # as written (``1.5**2``)
             return self.constant(self._call(kind)(*values))
         key = (kind, args)
@@ -144,7 +143,6 @@ class _Plan:
             depth = 1 + max(self._depth(a) for a in args)
             self.memo[key] = len(self.nodes) + _FIRST
             self.nodes.append((depth, kind, args))
-            self.is_constant[self.memo[key]] = False
         return self.memo[key]
 
     def _depth(self, i: int) -> int:
@@ -198,6 +196,13 @@ class _Plan:
 
 
 _FIRST = 1 << 40  # node ids start here: below are the inputs, then the constants
+
+
+def _count(node) -> int:
+    """The scalars of a comma list or list literal, nested lists flattened."""
+    if isinstance(node, (ir.Outputs, ir.ListLit)):
+        return sum(_count(item) for item in node.items)
+    return 1
 
 
 def _read(places: list[tuple[int, int]], sizes: list[int], device) -> Callable:
