@@ -44,7 +44,7 @@ def e2e(which: str, name: str, **kw) -> dict:
 def e2e_cases(quick: bool) -> list[dict]:
     """What a user waits for (bench/e2e.py), each against hand-written PyTorch."""
     return [e2e("api", "API call", budget=3 if quick else 8),
-            e2e("batch", "jacli batch", rounds=9 if quick else 25),
+            e2e("batch", "jacli batch", rounds=25),  # 9 let one slow stretch set the median
             e2e("cli", "one-shot CLI", rounds=2 if quick else 5),
             e2e("atfile", "--at-file 10⁵ points", rounds=1 if quick else 3),
             e2e("structure", "structure 200×200", calls=20 if quick else 60)]

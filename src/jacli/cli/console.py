@@ -140,7 +140,25 @@ def run() -> None:
     with one_shot():  # one command, then exit: its numbers may come from a child process
         code = main()
     gc.freeze()
-    sys.exit(code)
+    _leave(code)
+
+
+def _leave(code) -> None:
+    """Exit with ``code``, skipping the interpreter's finalisation: tearing down ~1600
+    modules with torch loaded took 0.15 s after the last byte was written (an ``--at-file``
+    run: 2.72 s to ``atexit``, 2.88 s to the end, measured). The atexit handlers run as at
+    any exit and both streams are flushed first; a reader that closed the pipe
+    (``jacli ... | head``) gets what fitted, as before, and no complaint."""
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe, or a stream already closed
+            if stream is sys.stdout:
+                _silence_stdout()
+    os._exit(int(code or 0))
 
 
 # A one-point run has at most these stages, each with its own --timeout: input parsing,
