@@ -176,3 +176,21 @@ def test_max_entries_raises_the_entry_limit_and_j_is_a_tensor():
     assert r.jacobian.numeric == want.tolist() and r.to_dict()["jacobian"]["numeric"] == want.tolist()
     with pytest.raises(UsageError):
         jacli.jacobian("x", at="1", max_entries=0)
+
+
+def test_numeric_only_notices_name_zero_rows_and_unused_inputs():
+    """With no formulas, the notices come from autograd's J as a tensor: a zero row is an
+    output that depends on no input, a zero column an input no output uses."""
+    import torch
+
+    import jacli
+
+    r = jacli.jacobian("x1*0, x1 + 0*x2, x2*0", at="1,2", symbolic="never")
+    assert set(r.notices) == {"output y[0] does not depend on any input",
+                              "output y[2] does not depend on any input",
+                              "no output depends on x2"}
+    W = torch.tensor([[1.0, 0.0], [0.0, 0.0]], dtype=torch.float64)
+    r = jacli.jacobian("tanh(W @ x)", at={"W": W, "x": torch.tensor([1.0, 2.0])}, wrt="x",
+                       symbolic="never")
+    assert set(r.notices) == {"output y[1] does not depend on any input",
+                              "no output depends on x[1]"}
