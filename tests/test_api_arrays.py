@@ -194,3 +194,50 @@ def test_numeric_only_notices_name_zero_rows_and_unused_inputs():
                        symbolic="never")
     assert set(r.notices) == {"output y[1] does not depend on any input",
                               "no output depends on x[1]"}
+
+
+def _random_at_text(rng) -> str:
+    """An --at text from pieces that are valid, borderline or wrong for the fast reader."""
+    def number():
+        if rng.random() < 0.9:
+            return rng.choice(["1", "-0", "0.5", "2.5e3", "1e-05", "-1.25E+2", "-0.0", "3e-310",
+                               "123456789012345678901234567890", "0.1"])
+        return rng.choice(["7" * 45, "1e4000", "1/3", ".5", "+1", "nan", "Infinity", "true",
+                           '"1"', "3.", "0x1"])
+
+    def value(depth=0):
+        if depth < 2 and rng.random() < 0.4:
+            items = [value(depth + 1) for _ in range(rng.randint(0, 3))]
+            return "[" + rng.choice([", ", ",", " , "]).join(items) + "]"
+        return number()
+
+    blank = lambda: rng.choice(["", " ", "\t", "  "])  # noqa: E731
+    count = rng.randint(1, 3)
+    if rng.random() < 0.5:
+        items = [blank() + value() + blank() for _ in range(count)]
+    else:
+        names = rng.sample(["x", "y", "w_1", "1x", "x y"], count)
+        items = [blank() + n + blank() + "=" + blank() + value() + blank() for n in names]
+    text = ",".join(items)
+    return text + rng.choice(["", "", "", "", ",", ")", "\n"])
+
+
+def test_the_fast_reader_agrees_with_the_exact_one_on_random_texts():
+    """Whatever the fast reader takes, it takes as the exact reader does; whatever it leaves,
+    the exact reader decides: same values, or the same refusal."""
+    import random
+
+    rng = random.Random(19)
+    for _ in range(600):
+        text = _random_at_text(rng)
+        try:
+            named, positional = values.parse_point([text])
+        except JacliError as e:
+            with pytest.raises(type(e)) as got:
+                values.read_point([text])
+            assert got.value.message == e.message, text
+            continue
+        fast_named, fast_positional = values.read_point([text])
+        exact = lambda v: v.exact() if isinstance(v, Numbers) else v  # noqa: E731
+        assert {k: exact(v) for k, v in fast_named.items()} == named, text
+        assert [exact(v) for v in fast_positional] == positional, text

@@ -21,7 +21,9 @@ import re
 from fractions import Fraction
 from typing import Any, Callable
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAMED = re.compile(r"[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*=")  # ``x =`` before a value
+_BLANKS = re.compile(r"[ \t]*")
+_DECODE = json.JSONDecoder().raw_decode  # a value read where it stands, no copy
 # per byte: digits → d, exponent → e, signs → s, structure kept, blanks → space, rest → ?
 _CLASSES = bytes.maketrans(b"0123456789eE+-\t", b"ddddddddddeess ")
 _TABLE = bytes(c if chr(c) in "des.,[] " else ord("?") for c in _CLASSES).decode("latin-1")
@@ -123,59 +125,61 @@ def fast_point(texts: list[str], limits, exact_point: Callable) -> tuple[dict, l
 def _items(text: str, digits: int) -> list[tuple[str | None, Any]] | None:
     """``x=[1,2], y=3`` as ``[("x", [1, 2]), ("y", 3)]`` and ``1,[2,3]`` as ``[(None, 1),
     (None, [2, 3])]``, read by JSON; ``None`` for anything else (a mix, an empty item, a name
-    that is not one, a piece that is not ``_plain``)."""
-    if "=" not in text:
-        values = _loads("[" + text + "]", digits)
-        return None if values is None else [(None, v) for v in values]
-    out, start, eq = [], 0, text.find("=")
-    while eq >= 0:
-        name = text[start:eq].strip(" \t")
-        nxt = text.find("=", eq + 1)
-        end = len(text) if nxt < 0 else text.rfind(",", eq + 1, nxt)
-        value = _loads(text[eq + 1:end], digits) if end >= 0 and _NAME.fullmatch(name) else None
-        if value is None:
+    that is not one, a value that is not ``_plain``). Each value is read where it stands
+    (``raw_decode`` at an index) and the text is classified once: a megabyte-long value is
+    never copied out (each copy cost ~1 ms, 3% of reading it)."""
+    if not text.isascii():
+        return None
+    t = text.translate(_TABLE)  # str to str: no encoded copy (0.8 ms a megabyte)
+    named = "=" in text  # then every item is named; a mix is the exact reader's to refuse
+    out, i = [], 0
+    while True:
+        name = None
+        if named:
+            m = _NAMED.match(text, i)
+            if m is None:
+                return None
+            name, i = m.group(1), m.end()
+        i = _BLANKS.match(text, i).end()
+        try:
+            value, end = _DECODE(text, i)
+        except ValueError:
+            return None
+        if not _plain(t, i, end, digits):
             return None
         out.append((name, value))
-        start, eq = end + 1, nxt
-    return out
+        i = _BLANKS.match(text, end).end()
+        if i == len(text):
+            return out
+        if text[i] != ",":
+            return None
+        i += 1
 
 
-def _loads(piece: str, digits: int):
-    """JSON's reading of a ``_plain`` piece, else ``None``."""
-    if not _plain(piece, digits):
-        return None
-    try:
-        return json.loads(piece)
-    except ValueError:
-        return None
+def _plain(t: str, start: int, end: int, digits: int) -> bool:
+    """Whether ``t[start:end]`` (the classified text of one value) holds only decimals JSON
+    reads as the exact reader does, within its limits: ASCII digits, runs of at most 40 (and
+    of at most ``digits``), exponents of at most 3 digits (so no value is past float64's
+    range or below 1e-2000). An empty list passes here and is refused by ``_numbers`` (no
+    elements, or ragged), which is cheaper than a regex over every byte."""
+    return (t.find("?", start, end) < 0 and t.find("d" * min(41, digits + 1), start, end) < 0
+            and not _long_exponent(t, start, end))
 
 
-def _plain(piece: str, digits: int) -> bool:
-    """Only decimals JSON reads as the exact reader does, within its limits: ASCII digits,
-    runs of at most 40 (and of at most ``digits``), exponents of at most 3 digits (so no
-    value is past float64's range or below 1e-2000). An empty list passes here and is
-    refused by ``_numbers`` (no elements, or ragged), which is cheaper than a regex over every
-    byte."""
-    if not piece.isascii():
-        return False
-    t = piece.translate(_TABLE)  # str to str: no encoded copy (0.8 ms a megabyte)
-    return not ("?" in t or "d" * min(41, digits + 1) in t or _long_exponent(t))
-
-
-def _long_exponent(t: str) -> bool:
-    """An exponent of 4 digits or more (``edddd``, ``esdddd``). Exponents are rare (JSON
-    writes 1e-05 only below 1e-4), and a substring search for ``edddd`` over a megabyte of
-    digits costs 3 ms: so look only where an ``e`` stands, unless there are many (counting
-    them first would read every byte once more: 0.5 ms a megabyte)."""
-    at, seen = t.find("e"), 0
+def _long_exponent(t: str, start: int, end: int) -> bool:
+    """An exponent of 4 digits or more (``edddd``, ``esdddd``) in ``t[start:end]``. Exponents
+    are rare (JSON writes 1e-05 only below 1e-4), and a substring search for ``edddd`` over a
+    megabyte of digits costs 3 ms: so look only where an ``e`` stands, unless there are many
+    (counting them first would read every byte once more: 0.5 ms a megabyte)."""
+    at, seen = t.find("e", start, end), 0
     while at >= 0:
         seen += 1
         if seen > 1000:
-            return "edddd" in t or "esdddd" in t
-        after = t[at + 1:at + 6]
+            return t.find("edddd", start, end) >= 0 or t.find("esdddd", start, end) >= 0
+        after = t[at + 1:min(at + 6, end)]
         if after.startswith("dddd") or after.startswith("sdddd"):
             return True
-        at = t.find("e", at + 1)
+        at = t.find("e", at + 1, end)
     return False
 
 
