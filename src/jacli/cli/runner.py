@@ -216,13 +216,12 @@ def settle_gc() -> None:
 def points_file(path: str):
     """``--at-file``'s points (``points.Points``), read as JSON Lines or CSV, or, by the
     suffix, from an array file (``request.arrays``: .npy .npz .parquet .arrow .feather)."""
+    from jacli.many import reading
     from jacli.request.arrays import kind, read_arrays
-    from jacli.request.points import read_points
 
     if kind(path) is not None:
         return read_arrays(path, "--at-file")
-    return read_points(read_bytes(lambda: open(path, "rb").read(), f"--at-file {path}"),
-                       "--at-file")
+    return reading.points(read_bytes(lambda: open(path, "rb").read(), f"--at-file {path}"))
 
 
 def points_given(at, limits):

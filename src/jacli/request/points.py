@@ -40,12 +40,26 @@ class Points:
     def __init__(self, count: int, exact: Callable[[int], dict[str, Value]],
                  rows: list[dict] | None = None, columns: dict[str, list] | None = None) -> None:
         self.count, self._exact, self._rows, self._columns = count, exact, rows, columns
+        self.exact_list: list | None = None  # every point read exactly (``exactly``)
 
     @classmethod
     def exactly(cls, exact: list[dict[str, Value]]) -> "Points":
         """Points already read exactly (``Fraction`` values), as floats rounded once."""
-        return cls(len(exact), exact.__getitem__,
-                   rows=[{k: floats(v) for k, v in p.items()} for p in exact])
+        points = cls(len(exact), exact.__getitem__,
+                     rows=[{k: floats(v) for k, v in p.items()} for p in exact])
+        points.exact_list = exact
+        return points
+
+    def plain(self) -> tuple:
+        """These points as plain data for another process (``from_plain`` rebuilds them):
+        JSON rows that all name the same variables travel as columns, which pickle several
+        times faster than 10⁵ small dicts and read the same."""
+        if self.exact_list is not None:
+            return self.count, None, None, self.exact_list
+        rows, columns = self._rows, self._columns
+        if rows and all(r.keys() == rows[0].keys() for r in rows):
+            rows, columns = None, {k: [r[k] for r in self._rows] for k in self._rows[0]}
+        return self.count, rows, columns, None
 
     def __len__(self) -> int:
         return self.count
@@ -129,7 +143,7 @@ class _Unusual(Exception):
 
 def _fast_jsonl(text: str, where: str) -> Points:
     scan = json.JSONDecoder(parse_constant=_refuse_constant).scan_once  # C scanner, one line
-    lines = [s for s in map(str.strip, text.splitlines()) if s]
+    lines = _nonblank(text)
     rows = []
     try:
         for line in lines:
@@ -139,7 +153,31 @@ def _fast_jsonl(text: str, where: str) -> Points:
             rows.append(row)
     except (ValueError, StopIteration):
         raise _Unusual from None
-    return Points(len(rows), _naming_point(lambda i: _exact_json(lines[i]), where), rows=rows)
+    return Points(len(rows), _naming_point(_Lines(text, lines), where), rows=rows)
+
+
+class _Lines:
+    """Point i read exactly from the i-th non-blank line of JSON Lines ``text`` (the lines
+    split on first use, when not given)."""
+
+    def __init__(self, text: str, lines: list[str] | None = None) -> None:
+        self.text, self.lines = text, lines
+
+    def __call__(self, i: int) -> dict[str, Value]:
+        if self.lines is None:
+            self.lines = _nonblank(self.text)
+        return _exact_json(self.lines[i])
+
+
+def _nonblank(text: str) -> list[str]:
+    return [s for s in map(str.strip, text.splitlines()) if s]
+
+def from_plain(data: tuple, text: str, where: str) -> Points:
+    """``Points.plain``'s data, read from JSON Lines ``text``, as ``Points`` again."""
+    count, rows, columns, exact = data
+    if exact is not None:
+        return Points.exactly(exact)
+    return Points(count, _naming_point(_Lines(text), where), rows=rows, columns=columns)
 
 
 def _fast_csv(text: str, where: str) -> Points:
