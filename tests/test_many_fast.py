@@ -78,6 +78,24 @@ def test_bulk_lines_on_every_tricky_number_and_a_vjp_shape():
             _dumps(0, arrays, ["value", "vjp"])
 
 
+@pytest.mark.parametrize("N", [1, 3, 25_000])  # one point: every entry constant; past
+def test_entries_constant_over_the_points_are_written_once_and_alike(N):  # the fork
+    """Constant entries go into the row's format (``_template``): the lines are still
+    json.dumps' byte for byte, with 0.0 and -0.0 told apart, tricky constants laid out by
+    repr, and empty shapes."""
+    rng = np.random.default_rng(N)
+    J = rng.choice(np.array(TRICKY), (N, 3, 4))
+    J[:, 0, 1], J[:, 1, 2], J[:, 2, 0] = 2.0, 1e-5, -0.0  # constant entries
+    J[:, 2, 3] = 0.0
+    J[N // 2:, 2, 3] = -0.0  # equal, not the same bits: not a constant
+    arrays = {"value": rng.choice(np.array(TRICKY), (N, 3)), "jacobian": J,
+              "vjp": np.zeros((N, 0))}
+    for keys in (["value", "jacobian"], ["value", "vjp"]):
+        assert jsonl.lines(7, arrays, keys, use_orjson=False) == _dumps(7, arrays, keys)
+    row, _ = jsonl._template({"jacobian": J}, ["jacobian"])
+    assert "2.0" in row and "1e-05" in row and row.count("%r") == (0 if N == 1 else 12 - 3)
+
+
 def test_the_stand_in_really_lays_out_small_numbers_otherwise(monkeypatch):
     """Guard for the test above: without the routing of small numbers to repr, its text
     would differ (so a stand-in row that passed was routed, not lucky)."""
