@@ -90,7 +90,8 @@ def _reverse(f, flat: torch.Tensor, keep: list | None) -> torch.Tensor:
     """``torch.autograd.functional.jacobian(f, flat, vectorize=True)`` (reverse mode) as it
     computes J — one forward pass, then the rows of I pulled back through it in one batched
     ``autograd.grad`` (``is_grads_batched``: the same vmap of the same backward) — without its
-    wrappers, a fifth to a quarter of a small system's J (2×2: 365 → 300 µs; 3×3: 525 → 385)."""
+    wrappers, a fifth to a quarter of a small system's J (2×2: 365 → 300 µs; 3×3: 525 →
+    385 µs)."""
     x = flat.detach().requires_grad_(True)
     with torch.enable_grad():
         y = f(x)

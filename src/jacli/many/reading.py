@@ -2,7 +2,7 @@
 
 A one-shot ``--at-file`` run must import torch and SymPy (~1.6 s) and parse its points file
 (0.2 s for 10⁵ JSON Lines points), and CPython does one after the other. For a large JSON
-Lines file, ``points_file`` forks (``runtime.overlap``): the child parses the file and sends
+Lines file, ``points`` forks (``runtime.overlap``): the child parses the file and sends
 the points back as plain data (``Points.plain``: columns of floats), while this process
 imports what the stream computes with. The points are the serial reader's, and so is any
 refusal (the child's error, raised here); a small file, CSV, or a process where forking is

@@ -157,8 +157,7 @@ def _fast_jsonl(text: str, where: str) -> Points:
 
 
 class _Lines:
-    """Point i read exactly from the i-th non-blank line of JSON Lines ``text`` (the lines
-    split on first use, when not given)."""
+    """Point i read exactly from the i-th non-blank line of ``text`` (split once, if need be)."""
 
     def __init__(self, text: str, lines: list[str] | None = None) -> None:
         self.text, self.lines = text, lines
