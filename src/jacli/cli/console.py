@@ -129,9 +129,9 @@ def run() -> None:
     modules (torch, SymPy) that live until exit, and each full collection of the cyclic GC
     re-scans all of them — 0.25 s of a 1.5 s run, measured. So no collections during a
     command; the commands that run on (``batch``, many points) call ``runner.settle_gc``
-    once those modules are in. Nor one at exit: the interpreter's last collection scans
-    every object still alive (0.1 s with SymPy loaded, 0.3–0.4 s with torch too, measured)
-    and skips frozen ones. The watchdog is the console script's alone: it may end the
+    once those modules are in. Nor one at exit: the interpreter's last collection would scan
+    every object still alive (0.1 s with SymPy loaded, 0.3–0.4 s with torch too, measured),
+    and ``_leave`` exits without it. The watchdog is the console script's alone: it may end the
     process, which ``main`` called in-process (tests, other programs) must never do."""
     from jacli.runtime.overlap import one_shot
 
@@ -139,14 +139,13 @@ def run() -> None:
     _watch(sys.argv[1:])
     with one_shot():  # one command, then exit: its numbers may come from a child process
         code = main()
-    gc.freeze()
     _leave(code)
 
 
 def _leave(code) -> None:
-    """Exit with ``code``, skipping the interpreter's finalisation: tearing down ~1600
-    modules with torch loaded took 0.15 s after the last byte was written (an ``--at-file``
-    run: 2.72 s to ``atexit``, 2.88 s to the end, measured). The atexit handlers run as at
+    """Exit with ``code``, skipping the interpreter's finalisation (its last collection,
+    and tearing down ~1600 modules: with torch loaded, 0.15 s after the last byte was written (an ``--at-file``
+    run: 2.72 s to ``atexit``, 2.88 s to the end, measured)). The atexit handlers run as at
     any exit and both streams are flushed first; a reader that closed the pipe
     (``jacli ... | head``) gets what fitted, as before, and no complaint."""
     import atexit

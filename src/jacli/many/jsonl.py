@@ -21,7 +21,8 @@ through ``json.dumps`` (``stream.json_lines``). Returns lines for every row, tho
 from __future__ import annotations
 
 import os
-import sys
+
+from jacli.runtime.overlap import may_fork
 
 try:  # optional: the writer falls back on repr, with the same bytes
     import orjson
@@ -111,7 +112,7 @@ def halves(write, n: int) -> list[str]:
     one core, and it was most of an ``--at-file`` run's own time (0.45 s of 10⁵ 3→3 points).
     The child runs no torch and takes no lock (its parent may have threads); where it fails,
     or cannot be forked (not Linux, ``JACLI_OVERLAP=0``), this process writes it all."""
-    if n < PARALLEL_ROWS or not _may_fork():
+    if n < PARALLEL_ROWS or not may_fork():
         return write(0, n)
     half = n // 2
     read_end, write_end = os.pipe()
@@ -135,8 +136,3 @@ def halves(write, n: int) -> list[str]:
 
 
 PARALLEL_ROWS = 20_000  # below this, forking (~5 ms with torch loaded) costs more than it saves
-
-
-def _may_fork() -> bool:
-    return (sys.platform.startswith("linux") and hasattr(os, "fork")
-            and os.environ.get("JACLI_OVERLAP", "1") != "0")

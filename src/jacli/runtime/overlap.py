@@ -60,11 +60,15 @@ def meanwhile(fn) -> None:
         _MEANWHILE.append(fn)
 
 
+def may_fork() -> bool:
+    """Whether jacli may fork at all: Linux, and not switched off by ``JACLI_OVERLAP=0``."""
+    return (os.environ.get("JACLI_OVERLAP", "1") != "0" and sys.platform.startswith("linux")
+            and hasattr(os, "fork"))
+
+
 def usable() -> bool:
     """Whether ``in_child`` may be used now (see the module's docstring)."""
-    return (_ONE_SHOT and os.environ.get("JACLI_OVERLAP", "1") != "0"
-            and sys.platform.startswith("linux") and hasattr(os, "fork")
-            and "torch" not in sys.modules and all(
+    return (_ONE_SHOT and may_fork() and "torch" not in sys.modules and all(
                 t is threading.main_thread() or t.name == "jacli-watchdog"
                 for t in threading.enumerate()))
 
