@@ -134,17 +134,19 @@ def _case(rng: random.Random, n: int):
 
 @pytest.mark.parametrize("seed", range(12))
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_compare_matches_the_entry_by_entry_loop(seed, dtype):
+@pytest.mark.parametrize("size", [6, 40, 64, 66, 300])  # Python floats up to SMALL, then arrays
+def test_compare_matches_the_entry_by_entry_loop(seed, dtype, size):
     rng = random.Random(seed)
-    numbers, exprs = _case(rng, 40)
+    numbers, exprs = _case(rng, size)
+    k0, w = size - 2 * ((size - 4) // 2), (size - 4) // 2  # values, then two rows of J
     found = Entries()
-    found.add(numbers[:10], exprs[:10], lambda k: f"y[{k}]", False)
-    found.add([numbers[10:25], numbers[25:40]], [exprs[10:25], exprs[25:40]],
-              lambda k: f"dy[{k // 15}]/dx{k % 15}", True)
+    found.add(numbers[:k0], exprs[:k0], lambda k: f"y[{k}]", False)
+    found.add([numbers[k0:k0 + w], numbers[k0 + w:]], [exprs[k0:k0 + w], exprs[k0 + w:]],
+              lambda k: f"dy[{k // w}]/dx{k % w}", True)
     found.finish()
-    plain = [Entry(f"y[{k}]", numbers[k], *classify(exprs[k]), exprs[k], False) for k in range(10)]
-    plain += [Entry(f"dy[{k // 15}]/dx{k % 15}", numbers[10 + k], *classify(exprs[10 + k]),
-                    exprs[10 + k], True) for k in range(30)]
+    plain = [Entry(f"y[{k}]", numbers[k], *classify(exprs[k]), exprs[k], False) for k in range(k0)]
+    plain += [Entry(f"dy[{k // w}]/dx{k % w}", numbers[k0 + k], *classify(exprs[k0 + k]),
+                    exprs[k0 + k], True) for k in range(2 * w)]
     check, notices = compare(found, dtype)
     agree, diff, compared, worst, bad, want_notices, ulps = reference(plain, dtype)
     assert (check.agree, check.compared, check.worst) == (agree, compared, worst)
@@ -213,3 +215,19 @@ def test_rows_printed_after_compute_still_get_its_recursion_limit():
         assert sys.getrecursionlimit() == 1000
     finally:
         sys.setrecursionlimit(old)
+
+
+@pytest.mark.parametrize("size", [4, 200])  # Python floats, then arrays
+def test_compare_names_the_first_of_equal_worst_entries(size):
+    """Every entry agrees; three share the largest difference: the first of them is named,
+    as NumPy's argmax names it, and the difference is that one."""
+    exprs = [sp.Integer(2)] * size
+    numbers = [2.0] * size
+    for k in (1, 2, size - 1):
+        numbers[k] = 2.0 + 1e-12
+    found = Entries()
+    found.add(numbers, exprs, lambda k: f"y[{k}]", False)
+    check, notices = compare(found.finish(), "float64")
+    assert check.agree is True and notices == []
+    assert check.worst == "y[1]" and check.max_abs_diff == abs(numbers[1] - 2.0)
+    assert check.compared == size

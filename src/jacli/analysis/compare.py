@@ -20,6 +20,8 @@ import sympy as sp
 from jacli.result import Check
 from jacli.backends.symbolic import classify
 
+SMALL = 64  # entries up to which Python floats judge faster than NumPy's cost per call
+
 TOLERANCES = {"float64": (1e-9, 1e-12), "float32": (1e-4, 1e-5)}
 
 
@@ -46,19 +48,16 @@ def compare(found: Entries, dtype: str) -> tuple[Check, list[str]]:
     disagreement, in entry order.
 
     The ordinary entries (exact value a real number, most of them structural zeros) are
-    judged as float64 arrays with the same IEEE operations ``_agree`` uses one at a time;
-    the few special kinds (nan, zoo, inf, complex, symbolic) go through ``_agree``.
+    judged as float64 arrays with the same IEEE operations ``_agree`` uses one at a time
+    (``_reals``; for a few entries, in Python floats: ``_reals_small``); the few special
+    kinds (nan, zoo, inf, complex, symbolic) go through ``_agree``.
     """
     rtol, atol = TOLERANCES[dtype]
-    n, x, real = found.numeric, found.exact, found.real_mask()
-    with np.errstate(invalid="ignore", over="ignore"):
-        diff = np.abs(n - x)
-        infinite = np.isinf(x) | np.isinf(n)
-        ok = np.where(infinite, x == n, diff <= atol + rtol * np.abs(x)) & ~np.isnan(n)
-    finite = real & np.isfinite(n) & np.isfinite(x)
+    small = found.size <= SMALL and dtype == "float64"
+    real_bad, real_count, finite, (worst, worst_diff), ulps = (
+        _reals_small if small else _reals)(found, rtol, atol, dtype)
     verdicts = {i: _agree(found.entry(i), rtol, atol) for i in found.special}
-    odd = sorted([*np.flatnonzero(real & ~ok).tolist(),
-                  *(i for i, v in verdicts.items() if v is not True)])
+    odd = sorted([*real_bad, *(i for i, v in verdicts.items() if v is not True)])
     bad: list[str] = []
     notices: list[str] = []
     for i in odd:
@@ -70,9 +69,7 @@ def compare(found: Entries, dtype: str) -> tuple[Check, list[str]]:
         else:
             bad.append(e.label)
             notices.append(explain(e))
-    compared = int(real.sum()) + sum(v is not None for v in verdicts.values())
-    worst, worst_diff = _worst(found, diff, finite)
-    ulps = _max_ulps(n, x, diff, finite) if dtype == "float32" else None
+    compared = real_count + sum(v is not None for v in verdicts.values())
     unmeasured = [i for i in odd if verdicts.get(i, False) is False and not finite[i]]
     max_diff, reason = _unmeasured_diff(found, unmeasured) if unmeasured else (worst_diff, None)
     agree = None if compared == 0 else not bad
@@ -81,6 +78,46 @@ def compare(found: Entries, dtype: str) -> tuple[Check, list[str]]:
                   worst=bad[0] if bad else worst, disagreements=tuple(bad), max_ulps=ulps,
                   max_abs_diff_reason=reason)
     return check, notices
+
+
+
+
+def _reals(found: Entries, rtol: float, atol: float, dtype: str):
+    """The real entries judged as float64 arrays: the indices that disagree, how many were
+    compared, which are finite on both sides, the worst ``(label, diff)``, float32's ulps."""
+    n, x, real = (np.asarray(found.numeric, dtype=np.float64),
+                  np.asarray(found.exact, dtype=np.float64), found.real_mask())
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(n - x)
+        infinite = np.isinf(x) | np.isinf(n)
+        ok = np.where(infinite, x == n, diff <= atol + rtol * np.abs(x)) & ~np.isnan(n)
+    finite = real & np.isfinite(n) & np.isfinite(x)
+    ulps = _max_ulps(n, x, diff, finite) if dtype == "float32" else None
+    return (np.flatnonzero(real & ~ok).tolist(), int(real.sum()), finite,
+            _worst(found, diff, finite), ulps)
+
+
+def _reals_small(found: Entries, rtol: float, atol: float, dtype: str):
+    """``_reals`` for a few entries (a small request's J), in Python floats: the same IEEE
+    operations one entry at a time, without NumPy's cost per call (float64 only: float32's
+    ulps are NumPy's)."""
+    bad, finite, worst, worst_diff = [], [], None, -1.0
+    for i, (n, x) in enumerate(zip(found.numeric, found.exact)):
+        if i in found.special:
+            finite.append(False)
+            continue
+        diff = abs(n - x)
+        if math.isinf(x) or math.isinf(n):
+            ok = x == n
+        else:
+            ok = diff <= atol + rtol * abs(x) and not math.isnan(n)
+        if not ok:
+            bad.append(i)
+        finite.append(math.isfinite(n) and math.isfinite(x))
+        if finite[-1] and diff > worst_diff:  # the first of equal maxima, as argmax
+            worst, worst_diff = i, diff
+    found_worst = (None, 0.0) if worst is None else (found.label(worst), worst_diff)
+    return bad, found.size - len(found.special), finite, found_worst, None
 
 
 def _unmeasured_diff(found: Entries, where: list[int]) -> tuple[float, str]:
@@ -219,7 +256,7 @@ class Entries:
     def __init__(self) -> None:
         self.numeric_parts: list[np.ndarray] = []
         self.exact_parts: list[np.ndarray] = []
-        self.numeric = self.exact = np.zeros(0)  # the parts joined, by finish()
+        self.numeric = self.exact = []  # the parts joined, by finish()
         self.exprs: list = []  # flat SymPy values, parallel to numeric/exact
         self.special: dict[int, tuple[float | None, str]] = {}
         self.blocks: list[tuple[int, Callable[[int], str], bool]] = []  # (start, label, deriv)
@@ -236,10 +273,11 @@ class Entries:
     def add(self, numbers, exprs: list, label: Callable[[int], str], derivative: bool) -> None:
         """Append a block: ``numbers`` (floats, flat or rows) against ``exprs`` (same layout)."""
         flat = [e for row in exprs for e in row] if exprs and isinstance(exprs[0], list) else exprs
-        numeric = np.asarray(numbers, dtype=np.float64).reshape(-1)
-        if numeric.size != len(flat):  # the two sides must line up entry for entry
-            raise ValueError(f"{numeric.size} numbers against {len(flat)} exact values")
-        exact = np.zeros(len(flat))
+        numeric = _floats(numbers) if len(flat) <= SMALL else np.asarray(
+            numbers, dtype=np.float64).reshape(-1)
+        if len(numeric) != len(flat):  # the two sides must line up entry for entry
+            raise ValueError(f"{len(numeric)} numbers against {len(flat)} exact values")
+        exact = [0.0] * len(flat)
         for k, e in enumerate(flat):
             if e is sp.S.Zero:  # a structural zero of a sparse J: exactly 0, nothing to classify
                 continue
@@ -255,9 +293,16 @@ class Entries:
         self.size += len(flat)
 
     def finish(self) -> Entries:
-        if self.numeric_parts:
-            self.numeric = np.concatenate(self.numeric_parts)
-            self.exact = np.concatenate(self.exact_parts)
+        """The blocks joined: Python lists of floats up to ``SMALL`` entries (judged one by
+        one, ``_reals_small``), float64 arrays past it."""
+        if self.size <= SMALL:
+            self.numeric = [x for part in self.numeric_parts for x in part]
+            self.exact = [x for part in self.exact_parts for x in part]
+        elif self.numeric_parts:
+            self.numeric = np.concatenate([np.asarray(p, dtype=np.float64)
+                                           for p in self.numeric_parts])
+            self.exact = np.concatenate([np.asarray(p, dtype=np.float64)
+                                         for p in self.exact_parts])
         return self
 
     def real_mask(self) -> np.ndarray:
@@ -296,3 +341,14 @@ def entries(num, sym, outputs: list[str], inputs: list[str]) -> Entries:
     if num.H is not None and "H" in ex:
         found.add(num.H, ex["H"], lambda k: f"d2y/d{inputs[k // n]}d{inputs[k % n]}", True)
     return found.finish()
+
+
+def _floats(numbers) -> list[float]:
+    """A few numbers (flat or nested lists, or a tensor's wrapper) as one flat list of
+    floats, row-major: what ``np.asarray(numbers).reshape(-1)`` holds."""
+    items = numbers.tolist() if hasattr(numbers, "tolist") else numbers
+    if not isinstance(items, list):
+        return [float(items)]
+    if not any(isinstance(x, list) for x in items):
+        return [float(x) for x in items]
+    return [x for row in items for x in _floats(row)]

@@ -109,25 +109,28 @@ def fast_point(texts: list[str], limits, exact_point: Callable) -> tuple[dict, l
         return named[name] if name is not None else positional[i]
 
     named, positional, count = {}, [], 0
-    for name, value in items:
+    for name, value, token in items:
         data = _numbers(value)
         if data is None or name in named:
             return None
         count += getattr(data, "size", 1)
-        number = Numbers(data, getattr(data, "shape", ()),
-                         lambda name=name, i=len(positional): exact(name, i), typed=True)
+        number = Numbers(data, getattr(data, "shape", ()), (
+            (lambda token=token: Fraction(token)) if token is not None else
+            (lambda name=name, i=len(positional): exact(name, i))), typed=True)
         (positional.append(number) if name is None else named.__setitem__(name, number))
     if (named and positional) or count > limits.tensor_elements:
         return None
     return named, positional
 
 
-def _items(text: str, digits: int) -> list[tuple[str | None, Any]] | None:
-    """``x=[1,2], y=3`` as ``[("x", [1, 2]), ("y", 3)]`` and ``1,[2,3]`` as ``[(None, 1),
-    (None, [2, 3])]``, read by JSON; ``None`` for anything else (a mix, an empty item, a name
-    that is not one, a value that is not ``_plain``). Each value is read where it stands
-    (``raw_decode`` at an index) and the text is classified once: a megabyte-long value is
-    never copied out (each copy cost ~1 ms, 3% of reading it)."""
+def _items(text: str, digits: int) -> list[tuple[str | None, Any, str | None]] | None:
+    """``x=[1,2], y=3`` as ``[("x", [1, 2], None), ("y", 3, "3")]`` and ``1,[2,3]`` as
+    ``[(None, 1, "1"), (None, [2, 3], None)]``, read by JSON, with a number's own text (its
+    exact value is ``Fraction`` of that decimal: no second reading); ``None`` for anything
+    else (a mix, an empty item, a name that is not one, a value that is not ``_plain``).
+    Each value is read where it stands (``raw_decode`` at an index) and the text is
+    classified once: a megabyte-long value is never copied out (each copy cost ~1 ms, 3% of
+    reading it)."""
     if not text.isascii():
         return None
     t = text.translate(_TABLE)  # str to str: no encoded copy (0.8 ms a megabyte)
@@ -147,7 +150,7 @@ def _items(text: str, digits: int) -> list[tuple[str | None, Any]] | None:
             return None
         if not _plain(t, i, end, digits):
             return None
-        out.append((name, value))
+        out.append((name, value, None if isinstance(value, list) else text[i:end]))
         i = _BLANKS.match(text, end).end()
         if i == len(text):
             return out
