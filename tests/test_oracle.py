@@ -325,7 +325,7 @@ def test_a_slow_exact_comparison_is_skipped_with_a_notice_numbers_kept(monkeypat
     import time
 
     import jacli
-    from jacli.analysis import compare as comparing
+    from jacli.analysis import entries as comparing
 
     real = comparing.classify
 

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from jacli.analysis.compare import compare, entries
+from jacli.analysis.compare import compare
+from jacli.analysis.entries import entries
 from jacli.analysis.directions import Directions, directions
 from jacli.analysis.kinks import candidates, notices_at
 from jacli.analysis.numeric import Numeric
