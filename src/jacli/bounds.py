@@ -66,10 +66,16 @@ _deadlines: list[tuple[float, str, float]] = []  # (deadline, stage, seconds), i
 
 def _on_alarm(signum, frame):
     if _deadlines:
-        if _importing(frame):  # raised inside a module's first import, the exception would
-            signal.setitimer(signal.ITIMER_REAL, 0.05)  # leave it half made for the rest
-            return  # of the process (torch._dynamo, seconds under load): raise after it
-        _, stage, seconds = min(_deadlines)
+        if _importing(frame) or _in_budgets(frame):  # raised inside a module's first import,
+            # the exception would leave it half made for the rest of the process
+            # (torch._dynamo, seconds under load); inside ``within``'s own bookkeeping, it
+            # would leave the budget armed for the rest of the run: raise after it
+            signal.setitimer(signal.ITIMER_REAL, 0.05)
+            return
+        deadline, stage, seconds = min(_deadlines)
+        if time.monotonic() < deadline:  # an early wake (a retry's): sleep to the deadline
+            _arm()
+            return
         # raised inside a finalizer or a gc callback, the exception is printed and dropped
         # ("Exception ignored in"): ask again shortly; leaving the budget disarms it
         _signal.setitimer(signal.ITIMER_REAL, 0.05)
@@ -79,6 +85,17 @@ def _on_alarm(signum, frame):
 def _importing(frame) -> bool:
     while frame is not None:
         if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _in_budgets(frame) -> bool:
+    """Whether ``frame`` (or its caller) is ``within`` entering or leaving a budget."""
+    for _ in range(2):
+        if frame is None:
+            return False
+        if frame.f_code in _BOOKKEEPING:
             return True
         frame = frame.f_back
     return False
@@ -137,6 +154,9 @@ class within:
         if self.token is not None:
             self.dog.close(self.token)
         return False
+
+
+_BOOKKEEPING = {within.__enter__.__code__, within.__exit__.__code__, _arm.__code__}
 
 
 # -- the watchdog -------------------------------------------------------------------------

@@ -162,7 +162,8 @@ def explain(e: Entry) -> str:
         return got + " — both sides say the value is undefined here, in different ways " \
                      "(SymPy: zoo is complex infinity, nan is indeterminate; torch: nan or inf)"
     if e.kind in ("nan", "zoo") and math.isfinite(e.numeric):
-        return got + " — the derivative is undefined at this point; PyTorch returns the value " \
+        what = "derivative" if e.derivative else "value (e.g. atan2(0, 0))"
+        return got + f" — the {what} is undefined at this point; PyTorch returns the value " \
                      "of its convention for this operation"
     if math.isnan(e.numeric) and not e.derivative:
         return got + " — PyTorch evaluates the formula as written and meets 0/0, 0·inf or " \

@@ -35,6 +35,8 @@ class RealFunction(sp.Function):
 
     @classmethod
     def eval(cls, *args):  # SymPy's Function.eval hook (auto-evaluation)
+        if any(a is sp.nan for a in args):  # an undefined argument (atan2(0, 0))
+            return sp.nan
         if all(a.is_number and a.is_extended_real for a in args):
             try:
                 value = cls.number(*args)
@@ -50,11 +52,17 @@ class RealFunction(sp.Function):
     def _eval_evalf(self, prec):
         """Numerically, where SymPy could not decide the arguments' signs exactly. A zero
         that evalf cannot resolve (``cos(1)**2 + sin(1)**2 - 1`` is ``-0.e-165``, no digit
-        known) would give a wrong sign: left unevaluated, the value is not compared."""
-        args = [a.evalf(prec_to_dps(prec)) for a in self.args]
-        if all(a.is_number and a.is_extended_real and getattr(a, "_prec", 2) > 1
-               for a in args):
-            return self.func(*args).evalf(prec_to_dps(prec))
+        known) would give a wrong sign: left unevaluated, the value is not compared. An
+        undefined argument (``atan2(0, 0)`` is nan) makes the value undefined."""
+        if any(a is sp.nan for a in self.args):
+            return sp.nan
+        try:
+            args = [a.evalf(prec_to_dps(prec)) for a in self.args]
+            if all(a.is_number and a.is_extended_real and getattr(a, "_prec", 2) > 1
+                   for a in args):
+                return self.func(*args).evalf(prec_to_dps(prec))
+        except (AttributeError, TypeError, ValueError):  # SymPy's evalf of a nan inside
+            pass
         return None
 
 

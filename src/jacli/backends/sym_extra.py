@@ -39,6 +39,8 @@ class _Step(sp.Function):
 
     @classmethod
     def eval(cls, arg):
+        if arg is sp.nan:  # an undefined argument (atan2(0, 0))
+            return sp.nan
         if arg.is_number and arg.is_extended_real:
             return cls.at(arg)
         return None

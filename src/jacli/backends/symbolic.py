@@ -230,6 +230,8 @@ def classify(value: sp.Expr) -> tuple[float | None, str]:
     number = _evalf(value)
     if number is None:
         return None, "symbolic"
+    if number is sp.nan:  # undefined once evaluated (a function of atan2(0, 0))
+        return math.nan, "nan"
     if number.is_Float:  # real already: as_real_imag would only split off im = 0
         return _float(number)
     re, im = number.as_real_imag()

@@ -63,6 +63,29 @@ def _parse(line: str) -> Any:
         return json.loads(line)
     except ValueError as e:
         raise UsageError(f"not a JSON object: {e}", where="batch") from None
+    except RecursionError:
+        raise UsageError("not a JSON object jacli reads: it nests too deep",
+                         where="batch") from None
+
+
+def _texts(value) -> bool:
+    return isinstance(value, str) or (isinstance(value, list)
+                                      and all(isinstance(v, str) for v in value))
+
+
+# what each key may hold, as JSON gives it: (test, what to write instead)
+_TYPES = {
+    "command": (lambda v: isinstance(v, str), 'a command name, e.g. "vjp"'),
+    "at": (lambda v: _texts(v) or isinstance(v, dict),
+           'a text ("1,2"), a list of texts (["x=[1,2]", "y=3"]) or an object of values '
+           '({"x": [1, 2]})'),
+    "v": (lambda v: isinstance(v, (str, list)), 'a text ("1,1") or a list of numbers'),
+    "u": (lambda v: isinstance(v, (str, list, dict)),
+          'a text ("1,0"), a list of numbers or an object of them by variable'),
+    "vars": (_texts, 'a text ("x1,x2") or a list of names'),
+    "wrt": (_texts, 'a text ("x") or a list of names'),
+    "output": (lambda v: isinstance(v, str), 'a name (text)'),
+}
 
 
 def _check(request: Any) -> None:
@@ -74,6 +97,10 @@ def _check(request: Any) -> None:
                          hint=f"keys: {', '.join(sorted(_KEYS))}", where="batch")
     if not isinstance(request.get("expr"), str):
         raise UsageError('each request needs "expr": the function as a string', where="batch")
+    for key, (fits, wanted) in _TYPES.items():
+        if key in request and not fits(request[key]):
+            raise UsageError(f'"{key}" must be {wanted}, not {json.dumps(request[key])[:40]}',
+                             where="batch")
 
 
 def _problem(request: dict[str, Any]):

@@ -146,7 +146,7 @@ def _items(text: str, digits: int) -> list[tuple[str | None, Any, str | None]] |
         i = _BLANKS.match(text, i).end()
         try:
             value, end = _DECODE(text, i)
-        except ValueError:
+        except (ValueError, RecursionError):  # the exact reader names what is wrong
             return None
         if not _plain(t, i, end, digits):
             return None

@@ -16,7 +16,7 @@ def notebook_code(text: str) -> str | None:
         return None
     try:
         document = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(document, dict) or not isinstance(document.get("cells"), list):
         return None

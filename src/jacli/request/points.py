@@ -151,7 +151,7 @@ def _fast_jsonl(text: str, where: str) -> Points:
             if end != len(line) or type(row) is not dict:
                 raise _Unusual
             rows.append(row)
-    except (ValueError, StopIteration):
+    except (ValueError, StopIteration, RecursionError):
         raise _Unusual from None
     return Points(len(rows), _naming_point(_Lines(text, lines), where), rows=rows)
 
@@ -216,11 +216,16 @@ def _naming_point(exact: Callable[[int], dict[str, Value]], where: str):
     """``exact``, its refusal (of a number the fast reader took as a float) naming the point."""
     def read(i: int) -> dict[str, Value]:
         try:
-            return exact(i)
+            point = exact(i)
         except JacliError as e:
             message = e.message.removeprefix("number: ")
             raise type(e)(f"{where} point {i + 1}: {message}", hint=e.hint,
                           where=where) from None
+        for name, value in point.items():  # null, a string: the fast reader took any value
+            if not _numeric(value):
+                raise ValueInputError(f"{where} point {i + 1}: {name} is not a number or a "
+                                      "list of numbers", where=where)
+        return point
     return read
 
 
@@ -239,6 +244,9 @@ def _jsonl(text: str, where: str) -> list[dict[str, Value]]:
         except ValueError as e:
             raise ValueInputError(f"{where} line {n}: not a JSON object of numbers ({e})",
                                   line=n, where=where) from None
+        except RecursionError:
+            raise ValueInputError(f"{where} line {n}: lists nest too deep", line=n,
+                                  where=where) from None
         except JacliError as e:
             raise _at_line(e, where, n) from None
         if not isinstance(obj, dict) or not all(_numeric(v) for v in obj.values()):

@@ -67,6 +67,8 @@ class Caller(Recorder):
     def builtin(self, name: str) -> Any:
         """A Python builtin, or a bare function of the expression language (``sin(x)``,
         ``ones(2)``, ``relu(x)``) as the torch function of that name."""
+        if name in ("print", "display"):  # handed on as a value too (register_hook(print)):
+            return Builtin(name, _shown_nowhere)  # stdout carries only jacli's output
         if name in V.BUILTINS:
             return Builtin(name, getattr(builtins, name, None))
         row = lookup(name)
@@ -257,6 +259,11 @@ class Caller(Recorder):
             (layers.layer(m, args[0]) if len(args) == 1 and not kwargs else None)
         self.record_how(out, how, node, f"nn.{kind}")
         return out
+
+def _shown_nowhere(*args, **kwargs) -> None:
+    """``print`` and ``display`` in a script: what they would show, jacli's tables show."""
+    return None
+
 
 def _shows_only(f: Any) -> bool:
     return (isinstance(f, ModuleRef) and f.display) or \
