@@ -90,7 +90,7 @@ ERRORS = [  # (kind, exit code, argv)
     ("value", ExitCode.BAD_INPUT, ["jacobian", "x**2", "--at", "x=abc"]),
     ("usage", ExitCode.BAD_INPUT, ["jacobian", "x**2", "--at", "x=1", "--bogus"]),
     ("usage", ExitCode.BAD_INPUT, ["jacobian", "x**2", "--at", "x=1", "--emit", "torch"]),
-    ("limit", ExitCode.LIMIT, ["jacobian", "x**2", "--symbolic", "never"]),
+    ("limit", ExitCode.LIMIT, ["jacobian", "x.repeat(10**7)", "--at", "x=[1,2]"]),
 ]
 
 

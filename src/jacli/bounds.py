@@ -14,9 +14,11 @@ by ``GRACE`` seconds, on any thread. Imports nothing of jacli.
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 try:  # signal's own functions, without the enum conversions of the ``signal`` wrappers
@@ -231,3 +233,18 @@ def install_watchdog(watchdog: Watchdog | None) -> None:
     """Hold every later budget to ``watchdog`` (``None``: none; the default)."""
     global _watchdog
     _watchdog = watchdog
+
+
+@contextmanager
+def gc_paused():
+    """Hold off the cyclic garbage collector while millions of small lists and dicts are
+    built: reference counting frees them, and collections that walk torch's large heap cost
+    ~10× the work itself (measured: ``tolist`` of 10⁵×9 floats 0.57 s with them, 0.06 s
+    without)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -49,6 +49,7 @@ def assemble(problem: Problem, setup: Setup, stages=None) -> Result:
         notices.extend(why)
     notices.extend(sym.kinks if sym else [])
     notices.extend(_structure_notices(num, sym, outputs, inputs))
+    notices.extend(num.warned if num else ())
     d = num.d if num else sym.d
     return Result(
         command=problem.command, source=setup.program.source,

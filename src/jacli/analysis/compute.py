@@ -29,9 +29,14 @@ def compute(problem: Problem) -> Result:
     try:
         try:
             setup = stage(problem.limits.timeout, "input parsing", lambda: prepare(problem))
-        except (ParseError, NameLookupError, UsageError, ValueInputError, ShapeError):
-            if not is_script(problem.source):
-                raise
+        except (ParseError, NameLookupError, UsageError, ValueInputError, ShapeError) as e:
+            if not is_script(problem.source) or e.where == "--output":
+                raise  # (an --output the program lacks is that, not a reason to run a script)
+            if problem.output is not None:
+                raise UsageError("--output picks the output of a straight-line program; a "
+                                 "script's output is what its backward() or autograd call "
+                                 "differentiates", where="--output",
+                                 hint="choose among a script's gradient events with --event")
             from jacli.analysis.script import compute_script  # torch: only scripts need it
 
             return compute_script(problem, compute_program)

@@ -28,7 +28,7 @@ from jacli.bounds import OutOfTime, within
 from jacli.request.command import Command as C
 from jacli.result import Check
 from jacli.result.labels import labels
-from jacli.errors import LimitError, ValueInputError
+from jacli.errors import LimitError, UsageError, ValueInputError
 from jacli.request.lazy import exact_of
 from jacli.request.problem import Problem
 from jacli.runtime.interpret import run
@@ -55,8 +55,8 @@ def symbolic_or_notice(problem, setup, num, notices, run=None) -> Symbolic | Non
     mode = problem.symbolic
     if mode == "never":
         if num is None:
-            raise LimitError("--symbolic never without --at leaves nothing to compute",
-                             hint="give a point with --at")
+            raise UsageError("--symbolic never without --at leaves nothing to compute",
+                             hint="give a point with --at", where="--symbolic")
         return None
     n = sum(int(np.prod(setup.shapes[w], dtype=np.int64)) for w in setup.wrt)
     if num is not None and mode == "auto" and len(num.value) * n > problem.limits.symbolic_entries:

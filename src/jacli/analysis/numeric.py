@@ -9,6 +9,7 @@ only, and only when there is a point.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,11 +41,29 @@ class Numeric:
     H: list[list[float]] | None = None
     hvp: list[float] | None = None
     fd: Any = None
+    warned: list[str] = field(default_factory=list)  # PyTorch's warnings, said as notices
     strategy: str | None = None
     choice: tuple[str, str, str] | None = None  # choose_mode's (mode, implementation, reason)
 
 
 def numeric(problem: Problem, setup: Setup) -> Numeric:
+    """The numeric stage; what PyTorch warns of on the way (``std`` of one element, a loss
+    whose target broadcasts) is kept for the notices, never printed from inside jacli."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        num = _numeric(problem, setup)
+    num.warned = list(dict.fromkeys(_said(w) for w in caught if issubclass(w.category,
+                                                                           UserWarning)))
+    return num
+
+
+def _said(w: warnings.WarningMessage) -> str:
+    """A warning's first sentence, without where inside torch it was raised."""
+    text = str(w.message).split("\n")[0].split(" (Triggered internally at")[0]
+    return "PyTorch warns: " + text
+
+
+def _numeric(problem: Problem, setup: Setup) -> Numeric:
     from jacli.analysis import autograd as ag  # torch is imported by the numeric stage only
     from jacli.backends.tensors import TorchBackend
 

@@ -88,8 +88,8 @@ def _analyse(problem: Problem, event: Event, analyse_program) -> Result | None:
     names = {replay_name(n) for n, _ in event.inputs}
     if event.kind == "output":  # no backward in the script: the command and --v, --u rule
         command, v, u = problem.command, problem.v, problem.u
-    else:
-        v = u = None
+    else:  # a jvp's direction is the tangent the script gave
+        v, u = None, None if event.u is None else ",".join(map(repr, event.u.tolist()))
     order = problem.vars if problem.vars and set(problem.vars) == names else None
     wrt = problem.wrt if problem.wrt and set(problem.wrt) <= names else None
     replay = replace(problem, source=event.replay, command=command, at=(), v=v, u=u,
@@ -198,7 +198,7 @@ def _finish(problem: Problem, run: ScriptRun, chosen: int, top: Result,
     notices = list(top.notices)
     vjp = _real_vjp(event, top.vjp)
     if top.vjp is not None and top.vjp.numeric is not None and vjp is not None and \
-            event.kind in ("backward", "autograd.grad"):
+            event.kind in ("backward", "autograd.grad") and analysed.get(chosen) is not None:
         real = _in_order(event, _real_vjp(event, None), top)
         if real is not None and not _close(real, top.vjp.numeric):
             notices.append("the replay's vᵀJ differs from what PyTorch's run computed "

@@ -16,6 +16,8 @@ from typing import Callable
 
 import torch
 
+from jacli.backends import sizes
+from jacli.bounds import DEFAULT_LIMITS
 from jacli.errors import DeviceError, UsageError
 from jacli.request.lazy import Numbers
 from jacli.request.problem import check_device
@@ -137,7 +139,8 @@ class TorchBackend:
         scalar system's Jacobian); any other row with this backend bound."""
         if isinstance(row.torch, str):  # "sin", "nn.functional.softplus"
             return reduce(getattr, row.torch.split("."), torch)
-        return partial(row.torch, self)
+        meaning = partial(row.torch, self)
+        return _bounded(meaning, row.name) if row.name in GROWS else meaning
 
     def operand(self, value: Fraction) -> float:
         """A literal beside a tensor operand, as hand-written PyTorch has it: a Python float
@@ -190,3 +193,25 @@ def _float(x: Fraction) -> float:
 
 def _floats(value):
     return [_floats(v) for v in value] if isinstance(value, list) else _float(value)
+
+
+# functions whose result can hold far more elements than their inputs: measured before
+# torch allocates it, where the arguments tell (``sizes.check_call``), and after
+GROWS = {"pad", "repeat", "tile", "expand", "broadcast_to", "kron", "outer", "einsum",
+         "matmul", "mm", "bmm"}
+_METHODS = {"repeat", "tile", "expand", "broadcast_to"}  # x.f(*sizes): x is the owner
+
+
+def _bounded(meaning: Callable, name: str) -> Callable:
+    """``meaning``, refused (``LimitError``) when its result would pass the element limit."""
+    limit = DEFAULT_LIMITS.tensor_elements
+
+    def call(*args, **kwargs):
+        owner = args[0] if name in _METHODS and args else None
+        sizes.check_call(name, owner, list(args[1:] if owner is not None else args), kwargs,
+                         limit, None)
+        out = meaning(*args, **kwargs)
+        sizes.check_result(out, limit, None)
+        return out
+
+    return call

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import warnings
 
 import typer
 
@@ -58,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     json_mode = _json_mode(argv)
     debug = "--debug" in argv
+    if not debug:  # a library's warning, printed with jacli's own source lines, says nothing
+        warnings.simplefilter("ignore")  # a user can act on: the numeric stage keeps torch's
+        # as notices (``analysis.numeric``)
     try:
         code = app(args=argv, prog_name="jacli", standalone_mode=False)
     except JacliError as e:

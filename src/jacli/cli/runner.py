@@ -49,7 +49,7 @@ def read_bytes(read, where: str) -> str:
     except OSError as e:
         raise UsageError(f"cannot read {where}: {e.strerror or e}", where=where) from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a byte order mark some editors write: not text
     except UnicodeDecodeError as e:
         raise UsageError(f"{where} is not valid UTF-8 (byte {e.start + 1})",
                          hint="save the file as UTF-8 text", where=where) from None

@@ -121,6 +121,12 @@ def literal(p: ExprParser, node: ast.expr):
         return [literal(p, e) for e in node.elts]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         v = literal(p, node.operand)
+        if isinstance(v, Fraction) and v == 0 and isinstance(node.op, ast.USub) and \
+                isinstance(node.operand, ast.Constant) and type(node.operand.value) is float:
+            # PyTorch's -0.0 keeps its sign (1/x is -inf there); an exact point cannot: a
+            # pasted script then runs as written, on PyTorch's own numbers
+            raise p.fail(node, "-0.0 as a variable's value: PyTorch keeps its sign, an exact "
+                         "point reads it as 0", "write 0.0, or paste the whole script")
         if isinstance(v, Fraction):
             return -v if isinstance(node.op, ast.USub) else v
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):

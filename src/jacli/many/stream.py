@@ -24,7 +24,8 @@ from typing import Iterator
 
 from jacli.errors import ValueInputError
 from jacli.request.command import Command as C
-from jacli.request.points import Points, floats, gc_paused
+from jacli.bounds import gc_paused
+from jacli.request.points import Points, floats
 
 CHECKED = 3  # points also computed one at a time, exactly, and checked against SymPy
 

@@ -19,7 +19,8 @@ import torch
 
 from jacli.language.signatures import lookup
 from jacli.errors import NameLookupError, ParseError, ScriptError
-from jacli.runtime.script import layers, sizes
+from jacli.backends import sizes
+from jacli.runtime.script import layers
 from jacli.runtime.script import vocabulary as V
 from jacli.runtime.script.recording import Context, Recorder
 from jacli.runtime.script.objects import Builtin, Func, Instance, ModuleRef, ScriptClass

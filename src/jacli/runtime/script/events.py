@@ -74,6 +74,10 @@ def replay_or_why(trace, event: Event, output: torch.Tensor,
     try:
         if not variables:
             raise Untraceable("it differentiates no tensor")
+        if any(t.is_floating_point() and bool(((t == 0) & t.signbit()).any())
+               for _, t in variables):  # 1/x, sqrt'(x), atan2 tell -0.0 from 0
+            raise Untraceable("a leaf holds -0.0, which the exact replay reads as 0: the "
+                              "numbers are the run's own")
         event.replay = trace.replay(output, variables, v, _identifier(event.output),
                                     backward=event.command in ("vjp", "grad") and
                                     event.kind != "output")

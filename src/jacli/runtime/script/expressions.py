@@ -15,7 +15,7 @@ import torch
 
 from jacli.errors import LimitError, NameLookupError, ParseError, ScriptError
 from jacli.runtime.script.objects import Func, Scope
-from jacli.runtime.script.sizes import check_operands
+from jacli.backends.sizes import check_operands
 from jacli.runtime.script.messages import describe, first_line, hint_for, source_of
 from jacli.runtime.script.trace import Untraceable, scalar_text
 
@@ -260,8 +260,18 @@ class Evaluator:
         """``fn(*args)`` on real values; PyTorch's and Python's errors become one line here."""
         try:
             return fn(*args, **kwargs)
+        except OverflowError:  # Python's float arithmetic: "(34, 'Numerical result ...')"
+            raise self.fail(node, "a number past float64's range (about 1.8e308)",
+                            "use smaller numbers, or tensors (torch gives inf)",
+                            kind=ScriptError) from None
+        except MemoryError:
+            raise self.fail(node, "out of memory", "use smaller tensors",
+                            kind=LimitError) from None
         except (RuntimeError, TypeError, ValueError, IndexError, KeyError, ZeroDivisionError,
-                AttributeError, OverflowError) as e:
+                AttributeError) as e:
+            if "alloc" in str(e):  # torch's allocator: "can't allocate memory", alloc_cpu.cpp
+                raise self.fail(node, f"out of memory: {first_line(e)}", "use smaller tensors",
+                                kind=LimitError) from None
             raise self.fail(node, f"{source_of(fn)}{first_line(e)}", hint_for(e),
                             kind=ScriptError) from None
 

@@ -89,6 +89,12 @@ class Specials:
             return self.backward_event(args[0], args[1:], kwargs, node)
         if f.name == "torch.autograd.grad":
             return self.grad_event(args, kwargs, node)
+        if f.name == "torch.func.jvp":  # a call, not a transform: (f(x), J u) now
+            return self.functional_event(f, "func.jvp", args, kwargs, node)
+        if f.name == "torch.func.vjp":  # (f(x), the pullback): calling the pullback is
+            out, pullback = self.real(node, f.fn, *[self.callable_of(a) for a in args],
+                                      **kwargs)  # PyTorch's own numbers, no event
+            return out, Builtin("torch.func.vjp(...)'s pullback", pullback)
         if f.name.startswith("torch.func.") and f.name != "torch.func.vmap":
             return self.transform(f, args, kwargs, node)
         if f.name == "torch.func.vmap":
@@ -217,6 +223,8 @@ class Specials:
                 event.value = _value(out)
                 if out.numel() > 1 and event.command in ("vjp", "grad"):
                     event.v = _value(xs[1]) if len(xs) > 1 and kind.endswith("vjp") else None
+                if kind.endswith("jvp") and len(xs) > 1:  # the tangents: the replay's u
+                    event.u = _flat_tensors(as_list(xs[1]))
                 if out.requires_grad:
                     replay_or_why(self.trace, event, out, named,
                                   event.v if out.numel() > 1 else None)
@@ -236,6 +244,11 @@ def _asks_cuda(short: str, args: list, kwargs: dict) -> bool:
         return False
     wanted = [a for a in (*args, kwargs.get("device")) if isinstance(a, (str, torch.device))]
     return bool(wanted) and all(str(a).startswith("cuda") for a in wanted)
+
+
+def _flat_tensors(items: list) -> torch.Tensor | None:
+    tensors = [t.detach().reshape(-1) for t in items if isinstance(t, torch.Tensor)]
+    return torch.cat(tensors) if tensors and len(tensors) == len(items) else None
 
 
 def _value(t: Any) -> torch.Tensor | None:

@@ -13,7 +13,7 @@ import torch
 from jacli.errors import ScriptError
 from jacli.runtime.script.definitions import Definitions
 from jacli.runtime.script.expressions import BINARY
-from jacli.runtime.script.sizes import check_operands
+from jacli.backends.sizes import check_operands
 from jacli.runtime.script.objects import Break, Builtin, Continue, Instance, Return
 
 _IN_PLACE_OP = {ast.Add: "add_", ast.Sub: "sub_", ast.Mult: "mul_", ast.Div: "div_",

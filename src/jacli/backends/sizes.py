@@ -1,6 +1,7 @@
-"""Size bounds for the script machine: a tensor-making call whose result would pass the
-element limit is refused before PyTorch allocates it (``torch.ones(10**5, 10**5)`` is 40 GB),
-and every result is checked after (broadcasting can grow a tensor too)."""
+"""Size bounds for the script machine and the typed interpreter: a tensor-making call whose
+result would pass the element limit is refused before PyTorch allocates it
+(``torch.ones(10**5, 10**5)`` is 40 GB, ``F.pad(x, (10**9, 0))`` 8 GB), and every result is
+checked after (broadcasting can grow a tensor too)."""
 
 from __future__ import annotations
 
@@ -36,9 +37,26 @@ def check_call(name: str, owner: Any, args: list, kwargs: dict, limit: int, line
         size = _range_size(short, args, kwargs)
     elif short in _SCALED and isinstance(owner, torch.Tensor):
         size = owner.numel() * (_product(args) or 1)
+    elif short in ("kron", "outer", "ger"):
+        tensors = [a for a in args if isinstance(a, torch.Tensor)]
+        size = math.prod(t.numel() for t in tensors) if len(tensors) == 2 else None
+    elif short == "pad":
+        size = _padded(args[0] if args else None, kwargs.get("pad", args[1] if len(args) > 1
+                                                              else None))
     if size is not None and size > limit:
         raise LimitError(f"{name}(...) would make a tensor of {size:.3g} elements; the limit is "
                          f"{limit}", line=line, hint="use smaller tensors")
+
+
+def _padded(x: Any, pad: Any) -> int | None:
+    """The elements of ``F.pad(x, pad)``: pad's pairs widen x's last dims, the last first."""
+    if not isinstance(x, torch.Tensor) or not isinstance(pad, (tuple, list)) or \
+            not all(isinstance(p, int) for p in pad) or len(pad) // 2 > x.dim():
+        return None
+    shape = list(x.shape)
+    for k in range(len(pad) // 2):
+        shape[-1 - k] += pad[2 * k] + pad[2 * k + 1]
+    return math.prod(max(n, 0) for n in shape)
 
 
 def check_result(out: Any, limit: int, line: int) -> None:
