@@ -11,6 +11,7 @@ import platform
 import sys
 
 import report_e2e
+from startup import shown
 from strategies import ALL, TARGET_SET, best_hand
 
 STRATS = tuple(ALL)  # jacrev jacfwd af_rev af_fwd grad_loop backward_loop
@@ -55,7 +56,7 @@ def machine() -> dict:
             "rich": version("rich"), "jacli": version("jacli"),
             "orjson": version("orjson"),  # ? = not installed: --at-file writes by repr
             "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-            "load_before": loadavg(), "executable": sys.executable}
+            "load_before": loadavg(), "executable": shown(sys.executable)}
     info["commit"] = _git_commit()
     info["summary"] = (f"{info['nproc']} cores ({cpu}), Python {info['python']}, "
                        f"torch {info['torch']}, sympy {info['sympy']}, typer {info['typer']}")

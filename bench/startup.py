@@ -47,6 +47,15 @@ print(json.dumps({"code": code, "out_chars": len(buf.getvalue()),
 """
 
 
+def shown(path: str) -> str:
+    """A path as the reports print it: inside the checkout, relative to it; elsewhere its
+    name alone (a report names no machine's folders)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    full = os.path.abspath(path)
+    return os.path.relpath(full, root) if full.startswith(root + os.sep) else \
+        os.path.basename(path)
+
+
 def jacli_argv() -> list[str]:
     """The console script next to this interpreter (what users run), else ``-m jacli``."""
     script = os.path.join(os.path.dirname(sys.executable), "jacli")
@@ -99,4 +108,4 @@ def startup_case(case: dict) -> dict:
                      "modules_ok": not bad and "error" not in mods,
                      "pass": med / floor <= target and not bad and codes[label] == 0})
     return {"floor": {"median": floor, "min": min(runs["floor"]), "times": runs["floor"]},
-            "jacli": " ".join(base), "rounds": rounds, "rows": rows}
+            "jacli": " ".join(map(shown, base[:1])) + "".join(" " + a for a in base[1:]), "rounds": rounds, "rows": rows}
