@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -17,9 +18,14 @@ from jacli import bounds
 JACLI = [sys.executable, "-m", "jacli"]
 
 
-def run(args: list[str], stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(JACLI + args, input=stdin, capture_output=True, text=True,
-                          timeout=120)
+@pytest.fixture
+def run(cli):
+    """``run(argv, stdin)``: the console's ``main`` in this process (``cli``), as a
+    finished process reads: ``returncode``, ``stdout``, ``stderr``."""
+    def go(args: list[str], stdin: str | None = None) -> SimpleNamespace:
+        r = cli(*args, stdin=None if stdin is None else stdin.encode())
+        return SimpleNamespace(returncode=r.code, stdout=r.out, stderr=r.err)
+    return go
 
 
 # -- budgets --------------------------------------------------------------------------------
@@ -58,7 +64,7 @@ def test_an_early_alarm_does_not_end_a_budget_before_its_time():
 # -- exact values ---------------------------------------------------------------------------
 @pytest.mark.parametrize("expr", ["abs(atan2(x, y))", "relu(atan2(x, y))",
                                   "maximum(atan2(x, y), x)", "sign(atan2(x, y))"])
-def test_a_function_of_an_undefined_value_is_undefined_not_an_internal_error(expr):
+def test_a_function_of_an_undefined_value_is_undefined_not_an_internal_error(expr, run):
     """atan2(0, 0) is nan in SymPy (PyTorch says 0): a function of it is nan, and the
     disagreement is a notice with exit 1."""
     out = run(["jacobian", expr, "--at", "0,0", "--json"])
@@ -76,7 +82,7 @@ def test_a_function_of_an_undefined_value_is_undefined_not_an_internal_error(exp
      "point 2: x2 is not a number or a list of numbers"),
     ('{"x1": ' + "[" * 100_000 + "]" * 100_000 + ', "x2": 1}', "line 1: lists nest too deep"),
 ])
-def test_a_points_line_that_holds_no_number_is_refused(tmp_path, line, message):
+def test_a_points_line_that_holds_no_number_is_refused(tmp_path, line, message, run):
     path = tmp_path / "p.jsonl"
     path.write_text(line + "\n")
     out = run(["jacobian", "x1*x2", "--at-file", str(path)])
@@ -92,13 +98,13 @@ def test_a_points_line_that_holds_no_number_is_refused(tmp_path, line, message):
     ({"at": "1", "output": ["y"]}, '"output" must be a name'),
     ({"at": "1", "command": 5}, '"command" must be'),
 ])
-def test_a_batch_key_of_the_wrong_type_is_a_usage_error(request_, where):
+def test_a_batch_key_of_the_wrong_type_is_a_usage_error(request_, where, run):
     out = run(["batch"], json.dumps({"expr": "x", **request_}) + "\n")
     error = json.loads(out.stdout)["error"]
     assert error["kind"] == "usage" and error["message"].startswith(where), error
 
 
-def test_a_batch_line_nested_too_deep_is_a_usage_error_and_the_stream_goes_on():
+def test_a_batch_line_nested_too_deep_is_a_usage_error_and_the_stream_goes_on(run):
     deep = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"
     out = run(["batch"], deep + "\n" + json.dumps({"expr": "x**2", "at": "3"}) + "\n")
     first, second = map(json.loads, out.stdout.splitlines())
@@ -109,7 +115,7 @@ def test_a_batch_line_nested_too_deep_is_a_usage_error_and_the_stream_goes_on():
 # -- scripts --------------------------------------------------------------------------------
 @pytest.mark.parametrize("line", ["x.register_hook(print)", "f = print\nf(x)",
                                   "list(map(print, [1, 2]))"])
-def test_print_handed_on_as_a_value_writes_nothing(line):
+def test_print_handed_on_as_a_value_writes_nothing(line, run):
     script = f"import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)\n{line}\n" \
              "(x * x).sum().backward()\n"
     out = run(["vjp", "-", "--json"], script)
@@ -124,7 +130,7 @@ def test_print_handed_on_as_a_value_writes_nothing(line):
     ("torch.kron(x, ones(10**7))", "kron(...) would make a tensor of 4e+07 elements"),
     ("torch.outer(x.repeat(10**4), x.repeat(10**4)).sum()", "outer(...) would make a tensor"),
 ])
-def test_a_typed_program_that_grows_a_tensor_past_the_limit_is_refused_first(expr, what):
+def test_a_typed_program_that_grows_a_tensor_past_the_limit_is_refused_first(expr, what, run):
     """Refused before torch allocates it (F.pad's 8 GB took the machine's memory, then
     SymPy's object arrays the rest: the process was killed)."""
     out = run(["jacobian", expr, "--at", "x=[1,2,3,4]"])
@@ -152,13 +158,13 @@ def test_growing_functions_within_the_limit_give_pytorchs_numbers(expr):
      "pad(...) would make a tensor of 1e+09 elements"),
     ("m = nn.Linear(10**6, 10**6)", "out of memory"),
 ])
-def test_a_script_that_grows_a_tensor_past_the_limit_is_a_limit(script, message):
+def test_a_script_that_grows_a_tensor_past_the_limit_is_a_limit(script, message, run):
     source = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n" + script
     out = run(["vjp", "-"], source + "\n")
     assert out.returncode == 3 and out.stderr.startswith("error: " + message), out.stderr
 
 
-def test_a_python_float_past_the_range_says_so():
+def test_a_python_float_past_the_range_says_so(run):
     out = run(["vjp", "-"], "import torch\nx = 10.0 ** 400\n")
     assert out.returncode == 2
     assert out.stderr.startswith("error: a number past float64's range"), out.stderr
@@ -166,27 +172,27 @@ def test_a_python_float_past_the_range_says_so():
 
 # -- options --------------------------------------------------------------------------------
 @pytest.mark.parametrize("at", ["x=1", "1"])
-def test_an_output_the_program_lacks_is_named(at):
+def test_an_output_the_program_lacks_is_named(at, run):
     out = run(["jacobian", "a = x*2; b = a+1", "--at", at, "--output", "zz"])
     assert out.returncode == 2
     assert out.stderr.startswith("error: --output 'zz' is not a name in the program"), out.stderr
 
 
-def test_a_script_refuses_output_instead_of_ignoring_it():
+def test_a_script_refuses_output_instead_of_ignoring_it(run):
     script = "import torch\nx = torch.tensor(2.0, requires_grad=True)\nfor i in range(2):\n" \
              "    x = x * 2\nx.backward()\n"
     out = run(["grad", "-", "--output", "x"], script)
     assert out.returncode == 2 and out.stderr.startswith("error: --output picks"), out.stderr
 
 
-def test_symbolic_never_without_a_point_is_a_usage_error():
+def test_symbolic_never_without_a_point_is_a_usage_error(run):
     out = run(["jacobian", "x1*x2", "--symbolic", "never"])
     assert out.returncode == 2 and "leaves nothing to compute" in out.stderr
 
 
 @pytest.mark.parametrize("name, text", [("p.jsonl", '{"x1": 1, "x2": 2}\n{"x1": 3, "x2": 4}\n'),
                                         ("p.csv", "x1,x2\n1,2\n3,4\n")])
-def test_a_points_file_with_a_byte_order_mark_reads_as_without(tmp_path, name, text):
+def test_a_points_file_with_a_byte_order_mark_reads_as_without(tmp_path, name, text, run):
     path = tmp_path / name
     path.write_bytes(b"\xef\xbb\xbf" + text.encode())
     out = run(["jacobian", "x1*x2", "--at-file", str(path)])
@@ -196,7 +202,7 @@ def test_a_points_file_with_a_byte_order_mark_reads_as_without(tmp_path, name, t
 
 
 # -- negative zero --------------------------------------------------------------------------
-def test_a_leaf_at_negative_zero_gives_pytorchs_own_numbers():
+def test_a_leaf_at_negative_zero_gives_pytorchs_own_numbers(run):
     """torch.tensor(-0.0) keeps its sign (1/x is -inf, sqrt'(x) is -inf); an exact point
     reads it as 0, so the event's numbers are the run's own, with a notice."""
     import torch
@@ -238,7 +244,7 @@ def test_pytorchs_warnings_are_notices_not_stderr_with_jaclis_paths(expr, at, sa
     "_, t = jvp(lambda a: torch.sin(a) * a, (x,), (torch.ones(2),))\nt.sum().backward()",
     "out, f = vjp(torch.sin, x)\n(g,) = f(torch.ones(2))\ng.sum().backward()",
 ])
-def test_func_jvp_and_vjp_are_calls_with_pytorchs_grad(lines):
+def test_func_jvp_and_vjp_are_calls_with_pytorchs_grad(lines, run):
     """torch.func.jvp returns (f(x), J u) and torch.func.vjp (f(x), the pullback) at once;
     they were taken for transforms (which return a function) and failed on valid code."""
     head = "import torch\nfrom torch.func import jvp, vjp\n" \
