@@ -57,8 +57,6 @@ def compare(found: Entries, dtype: str) -> tuple[Check, list[str]]:
     return check, notices
 
 
-
-
 def _reals(found: Entries, rtol: float, atol: float, dtype: str):
     """The real entries judged as float64 arrays: the indices that disagree, how many were
     compared, which are finite on both sides, the worst ``(label, diff)``, float32's ulps."""

@@ -39,14 +39,14 @@ class Entry:
 
 class Entries:
     """Every quantity both sides computed, flat in report order: the output values, then J,
-    vᵀJ, J u, H v and H, each row-major. ``numeric``/``exact`` are float64 arrays of length k;
-    ``special`` maps the index of each entry whose exact kind is not "real" (see
+    vᵀJ, J u, H v and H, each row-major. ``numeric``/``exact`` hold k floats each (lists up to
+    ``SMALL`` entries, float64 arrays past it: ``finish``); ``special`` maps the index of each entry whose exact kind is not "real" (see
     ``classify``) to its classified value and kind (``exact`` is 0 there). Labels and
     ``Entry`` objects are made only for the entries a report names."""
 
     def __init__(self) -> None:
-        self.numeric_parts: list[np.ndarray] = []
-        self.exact_parts: list[np.ndarray] = []
+        self.numeric_parts: list = []  # per block: a list of floats, or an array (large)
+        self.exact_parts: list[list[float]] = []
         self.numeric = self.exact = []  # the parts joined, by finish()
         self.exprs: list = []  # flat SymPy values, parallel to numeric/exact
         self.special: dict[int, tuple[float | None, str]] = {}
