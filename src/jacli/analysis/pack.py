@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 from jacli.bounds import RECURSION
 from jacli.errors import ValueInputError
@@ -36,10 +37,38 @@ def text(e) -> str:
         if isinstance(e, sp.Rational) and max(e.p.bit_length(), e.q.bit_length()) < MAX_DIGITS * 3.32:
             return f"{e.p}/{e.q}" if e.q != 1 else str(e.p)
         if not isinstance(e, sp.Rational):
-            return str(e)
+            return printed(e)
     except ValueError:
         pass  # an integer inside e is past Python's int-to-str limit
     return _approximately(e)
+
+
+LARGE = 128  # nodes: past this, an exact value (no symbols) is printed in its stored order
+
+
+def printed(e) -> str:
+    """``str(e)``, except for a large exact value (no free symbols: a formula at the point),
+    which keeps its terms in SymPy's stored order. To order a sum's terms for printing,
+    SymPy evaluates each term of a number-only sum numerically, again at every level of
+    nesting: one 400-operation exact value of a two-layer network took 136 ms to print
+    ordered, 5 ms as stored. Small values keep the familiar order (``sin(1) + 2``)."""
+    if isinstance(e, sp.Basic) and _more_nodes_than(e, LARGE):
+        return _AS_STORED.doprint(e)
+    return str(e)
+
+
+def _more_nodes_than(e, limit: int) -> bool:
+    """Whether e's tree has more than ``limit`` nodes (walks at most ``limit + 1``)."""
+    stack, seen = [e], 0
+    while stack:
+        seen += 1
+        if seen > limit:
+            return True
+        stack.extend(stack.pop().args)
+    return False
+
+
+_AS_STORED = StrPrinter({"order": "none"})
 
 
 def _approximately(e) -> str:
