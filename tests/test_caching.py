@@ -110,3 +110,38 @@ def test_batch_answers_of_a_repeated_program_are_those_of_fresh_requests():
         J = _hand(x1, x2)
         assert a["vjp"]["numeric"] == pytest.approx([J[0][j] + 2 * J[1][j] for j in range(2)],
                                                     rel=1e-15)
+
+
+def _vjp_by_hand(v: list[float]) -> list[float]:
+    x = torch.tensor([0.5, -1.25], dtype=torch.float64, requires_grad=True)
+    (torch.tanh(x) * x[0]).backward(torch.tensor(v, dtype=torch.float64))
+    return x.grad.tolist()
+
+
+def test_programs_alike_but_for_backwards_v_share_one_derivation(monkeypatch):
+    """A script's events replayed one by one differ only in v: J is derived once."""
+    program = ("x = torch.tensor([0.5, -1.25], requires_grad=True)\n"
+               "y = torch.tanh(x) * x[0]\ny.backward(torch.tensor({v}))")
+    derivations = []
+    differentiate = formulas.jacobian
+    monkeypatch.setattr(formulas, "jacobian",
+                        lambda *a: derivations.append(1) or differentiate(*a))
+    first = jacli.vjp(program.format(v="[1.0, 0.0]"))
+    second = jacli.vjp(program.format(v="[0.0, 1.0]"))
+    assert derivations == [1]
+    assert first.jacobian.symbolic == second.jacobian.symbolic
+    assert first.vjp.numeric == pytest.approx(_vjp_by_hand([1.0, 0.0]), rel=1e-15)
+    assert second.vjp.numeric == pytest.approx(_vjp_by_hand([0.0, 1.0]), rel=1e-15)
+    assert first.vjp.exact != second.vjp.exact and first.check.agree and second.check.agree
+    jacli.vjp(program.format(v="[0.0, 1.0]").replace("x[0]", "x[1]"))
+    assert derivations == [1, 1]  # another forward computation: derived anew
+
+
+def test_alike_means_the_exact_static_values_too(monkeypatch):
+    """``0.1`` and ``0.1000000000000000000001`` are one float but two exact slopes: their
+    formulas must not be shared (``ir.Real`` equals its float)."""
+    slope = "0.1000000000000000000001"
+    coarse = jacli.jacobian("F.leaky_relu(x, 0.1)", at="x=[-1.0]")
+    fine = jacli.jacobian(f"F.leaky_relu(x, {slope})", at="x=[-1.0]")
+    assert coarse.jacobian.exact == [["1/10"]]
+    assert fine.jacobian.exact == [[str(Fraction(slope))]]

@@ -232,3 +232,28 @@ def test_compare_names_the_first_of_equal_worst_entries(size):
     assert check.agree is True and notices == []
     assert check.worst == "y[1]" and check.max_abs_diff == abs(numbers[1] - 2.0)
     assert check.compared == size
+
+
+def _layers(depth: int) -> sp.Expr:
+    """An exact value like a small network's at its point: sums of tanh of sums."""
+    e = sp.Rational(1, 3)
+    for k in range(depth):
+        e = sp.tanh(e + sp.Rational(k + 2, 7)) * sp.Rational(-3, k + 5) + sp.tanh(
+            sp.Rational(2, k + 3) * e - sp.Rational(1, 9)) + sp.cos(sp.Rational(k, 4))
+    return e
+
+
+def test_a_large_exact_value_prints_as_stored_and_reads_back_equal():
+    from sympy.printing.str import StrPrinter
+
+    from jacli.analysis.pack import LARGE, printed
+
+    big, small = _layers(6), sp.sin(1) + 2
+    assert sum(1 for _ in sp.preorder_traversal(big)) > LARGE
+    assert text(big) == printed(big) == StrPrinter({"order": "none"}).doprint(big)
+    assert text(big) != str(big)  # the ordered form differs: the test sees which one it got
+    back = sp.sympify(text(big))  # our own output, in a test
+    assert abs(sp.N(back - big, 40)) < sp.Float(10) ** -35
+    assert text(small) == str(small) == "sin(1) + 2"  # small values keep SymPy's order
+    formula = sum(sp.tanh(x * k + y) for k in range(40))
+    assert text(formula) == StrPrinter({"order": "none"}).doprint(formula)

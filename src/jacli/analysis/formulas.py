@@ -8,6 +8,7 @@ time and numbers exist.
 
 from __future__ import annotations
 
+import pickle
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -125,18 +126,39 @@ class _Derived:
         return self.kinked[0]
 
 
-DERIVED = Lru(16)  # by program, variables, shapes, wrt and limits
+DERIVED = Lru(16)  # by program object, variables, shapes, wrt and limits
+ALIKE = Lru(16)  # the same, by what the formulas depend on: see ``_alike``
 
 
 def _derived(problem: Problem, setup: Setup, num: Numeric | None) -> _Derived:
     shapes = tuple(setup.shapes[v] for v in setup.variables)
-    key = (id(setup.program), setup.variables, shapes, tuple(setup.wrt),
-           replace(problem.limits, timeout=0.0))
+    rest = (setup.variables, shapes, tuple(setup.wrt), replace(problem.limits, timeout=0.0))
+    key = (id(setup.program), *rest)
     hit = DERIVED.get(key)
-    if hit is not None and hit.program is setup.program:
-        if num is None:
-            _check_budget(problem, len(hit.values) * len(hit.inputs))
-        return hit
+    if hit is None or hit.program is not setup.program:
+        alike = (_alike(setup.program), *rest)
+        hit = ALIKE.get(alike)
+        if hit is None:
+            return DERIVED.put(key, ALIKE.put(alike, _derive(problem, setup, num)))
+        hit = DERIVED.put(key, replace(hit, program=setup.program))  # its parts shared
+    if num is None:
+        _check_budget(problem, len(hit.values) * len(hit.inputs))
+    return hit
+
+
+def _alike(program) -> bytes:
+    """What a program's formulas depend on, as bytes: its statements, output and leaves
+    (positions included), and every identifier of its text (``_readable`` avoids them). Two
+    programs alike differ at most in ``backward``'s v: a script's events replayed one by
+    one (16 ``autograd.grad`` rows of one layer derived one J, not 8). Pickled, not
+    hashed by value: ``ir.Real`` equals its float, but pickles its exact value too."""
+    return pickle.dumps((program.statements, program.output, program.output_label,
+                         program.variables, program.leaves,
+                         sorted(set(re.findall(r"[A-Za-z_]\w*", program.source)))))
+
+
+def _derive(problem: Problem, setup: Setup, num: Numeric | None) -> _Derived:
+    """The formulas and symbolic J of ``setup.program``, from scratch."""
     B = SymbolicBackend(problem.limits)
     bindings = {name: B.variable(name, setup.shapes[name]) for name in setup.variables}
     out = np.asarray(run(setup.program, B, bindings))
@@ -146,18 +168,21 @@ def _derived(problem: Problem, setup: Setup, num: Numeric | None) -> _Derived:
     if num is None:
         _check_budget(problem, len(values) * len(inputs))
     own = _own_names(setup, B, bindings, values, labels(setup.program.output_label, out.shape))
-    J = _readable(jacobian(values, inputs), setup, own)
-    return DERIVED.put(key, _Derived(setup.program, tuple(out.shape), tuple(values), J,
-                                     tuple(inputs), bindings))
+    J, printed = _readable(jacobian(values, inputs), setup, own)
+    return _Derived(setup.program, tuple(out.shape), tuple(values), J, tuple(inputs), bindings,
+                    printed={"full": printed} if printed else {})
 
 
-def _readable(J: list[list], setup: Setup, own) -> Rows:
+def _readable(J: list[list], setup: Setup, own) -> tuple[Rows, list[list[str]] | None]:
     """J as ``Rows``, carrying the short form with common subexpressions named (inside the
-    stage's time budget); fresh names avoid every identifier of the program."""
-    rows = Rows(J)
+    stage's time budget; fresh names avoid every identifier of the program), and J's rows
+    printed when shortening printed them (``None`` otherwise)."""
+    rows, printed = Rows(J), []
     reserved = set(re.findall(r"[A-Za-z_]\w*", setup.program.source))
-    rows.short = shorten(J, reserved | set(setup.variables) | {setup.program.output_label}, own)
-    return rows
+    rows.short = shorten(J, reserved | set(setup.variables) | {setup.program.output_label}, own,
+                         printed)
+    width = len(J[0]) if J else 0
+    return rows, [printed[i:i + width] for i in range(0, len(printed), width)] or None
 
 
 MAX_OWN = 12  # intermediates looked at for their names (each is one more run of the program)

@@ -48,16 +48,19 @@ class Rows(list):
 
 
 def shorten(rows: list[list[sp.Expr]], reserved: set[str],
-            names: Callable[[], Names] | None = None) -> Shortened | None:
+            names: Callable[[], Names] | None = None,
+            printed: list[str] | None = None) -> Shortened | None:
     """The shortened J, or ``None`` when J is short already, too big, cse saves nothing or
     takes longer than ``SECONDS``. ``reserved``: every name the program or its labels use;
     fresh names never take one. ``names()``: the program's own names, asked for only when
-    J is worth shortening."""
+    J is worth shortening. ``printed``: a list that receives J's entries as ``pack.text``
+    prints them (flat, row-major) when shortening printed them all, for the caller to keep:
+    printing a J of long formulas costs as much as shortening it."""
     from jacli.bounds import OutOfTime, within
 
     try:
         with within(SECONDS, "shortening"):
-            return _shorten(rows, reserved, names)
+            return _shorten(rows, reserved, names, printed)
     except OutOfTime as t:
         if t.stage != "shortening":
             raise  # the stage's own budget ended: not ours to swallow
@@ -67,12 +70,15 @@ def shorten(rows: list[list[sp.Expr]], reserved: set[str],
 
 
 def _shorten(rows: list[list[sp.Expr]], reserved: set[str],
-             names: Callable[[], Names] | None) -> Shortened | None:
+             names: Callable[[], Names] | None, printed: list[str] | None) -> Shortened | None:
+    from jacli.analysis.pack import texts
+
     flat = [e for row in rows for e in row]
     if not flat or len(flat) > MAX_ENTRIES:
         return None
-    from jacli.analysis.pack import printed
-    full = [printed(e) for e in flat]
+    full = texts(flat)
+    if printed is not None:
+        printed.extend(full)
     if max(len(t) for t in full) <= LONG:
         return None
     prefix = _prefix(reserved | {s.name for e in flat for s in e.free_symbols})
