@@ -257,3 +257,48 @@ def test_a_large_exact_value_prints_as_stored_and_reads_back_equal():
     assert text(small) == str(small) == "sin(1) + 2"  # small values keep SymPy's order
     formula = sum(sp.tanh(x * k + y) for k in range(40))
     assert text(formula) == StrPrinter({"order": "none"}).doprint(formula)
+
+
+AT_RATIONAL = [sp.sin, sp.cos, sp.tan, sp.tanh, sp.sinh, sp.cosh, sp.exp, sp.atan, sp.asinh,
+               sp.erf, sp.log, sp.atanh, sp.asin, sp.acos, sp.sqrt, sp.Abs, sp.gamma, relu]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_function_at_a_rational_prints_and_evaluates_as_sympy_does(seed):
+    """``c*f(r)`` (most small requests' exact values): SymPy's own string, and the float
+    nearest the value (SymPy at 60 digits, rounded once), where the fast path applies; the
+    functions complex somewhere on the reals (atanh, asin) and the rest go the general way."""
+    from jacli.backends import at_rational
+
+    rng = random.Random(seed)
+
+    def rational():
+        return sp.Rational(rng.randint(-40, 40), rng.choice([1, 2, 3, 4, 7, 8, 10, 100]))
+
+    printed = evaluated = 0
+    for _ in range(400):
+        c = rng.choice([sp.S.One, sp.S.NegativeOne, rational(), sp.Integer(rng.randint(-5, 5))])
+        e = c * rng.choice(AT_RATIONAL)(rational())
+        quick = at_rational.text(e)
+        if quick is not None:
+            printed += 1
+            assert quick == str(e) == text(e), e
+        number = at_rational.value(e)
+        if number is not None:
+            evaluated += 1
+            assert number == float(sp.N(e, 60)), e
+            assert classify(e) == (number, "real")
+        elif isinstance(e, (sp.Mul, sp.Function)) and e.free_symbols == set():
+            assert repr(classify(e)) == repr(classify_slowly(e)), e
+    assert printed > 150 and evaluated > 100  # the fast paths were exercised
+
+
+def classify_slowly(e):
+    """``classify`` by SymPy's evalf alone (the general path)."""
+    from jacli.backends import at_rational, symbolic
+
+    saved, at_rational.value = at_rational.value, lambda e: None
+    try:
+        return symbolic.classify(e)
+    finally:
+        at_rational.value = saved

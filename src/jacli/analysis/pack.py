@@ -17,6 +17,7 @@ from jacli.bounds import RECURSION
 from jacli.errors import ValueInputError
 from jacli.request.lazy import Numbers, exact_of, json_value
 from jacli.result import Matrix, Product, Texts
+from jacli.backends import at_rational
 from jacli.backends.symbolic import classify
 
 
@@ -37,7 +38,7 @@ def text(e) -> str:
         if isinstance(e, sp.Rational) and max(e.p.bit_length(), e.q.bit_length()) < MAX_DIGITS * 3.32:
             return f"{e.p}/{e.q}" if e.q != 1 else str(e.p)
         if not isinstance(e, sp.Rational):
-            return printed(e)
+            return at_rational.text(e) or printed(e)  # c*f(r): most small requests' values
     except ValueError:
         pass  # an integer inside e is past Python's int-to-str limit
     return _approximately(e)

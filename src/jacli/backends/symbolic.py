@@ -21,6 +21,7 @@ from jacli.bounds import DEFAULT_LIMITS, Limits, OutOfTime, within
 from jacli.errors import LimitError
 from jacli.request.lazy import Numbers
 from jacli.result.labels import labels
+from jacli.backends import at_rational
 from jacli.backends.object_arrays import broadcasting, detach, obj
 from jacli.backends.object_arrays import matmul as sym_matmul
 from jacli.backends.torch_messages import expand_error
@@ -227,6 +228,9 @@ def classify(value: sp.Expr) -> tuple[float | None, str]:
         return math.inf, "zoo"
     if value is sp.S.Infinity or value is sp.S.NegativeInfinity:
         return (math.inf if value is sp.S.Infinity else -math.inf), "inf"
+    quick = at_rational.value(value)  # c*f(r): the correctly rounded float, without evalf
+    if quick is not None:
+        return quick, "real"
     number = _evalf(value)
     if number is None:
         return None, "symbolic"
