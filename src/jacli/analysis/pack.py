@@ -44,15 +44,16 @@ def text(e) -> str:
     return _approximately(e)
 
 
-LARGE = 128  # nodes: past this, an exact value (no symbols) is printed in its stored order
+LARGE = 128  # nodes: past this, an expression is printed with its terms as SymPy stores them
 
 
 def printed(e) -> str:
-    """``str(e)``, except for a large exact value (no free symbols: a formula at the point),
-    which keeps its terms in SymPy's stored order. To order a sum's terms for printing,
-    SymPy evaluates each term of a number-only sum numerically, again at every level of
-    nesting: one 400-operation exact value of a two-layer network took 136 ms to print
-    ordered, 5 ms as stored. Small values keep the familiar order (``sin(1) + 2``)."""
+    """``str(e)``, except that an expression of more than ``LARGE`` nodes keeps its terms in
+    SymPy's stored order. To sort a sum's terms for printing, SymPy evaluates each term
+    numerically when the sum has no symbols (an exact value), again at every level of
+    nesting, and gathers each term's monomials when it has: one 400-operation exact value of
+    a two-layer network took 136 ms to print sorted and 5 ms as stored, its 1000-operation
+    formulas 43 and 16 ms. Small expressions keep the familiar order (``sin(1) + 2``)."""
     if isinstance(e, sp.Basic) and _more_nodes_than(e, LARGE):
         return _AS_STORED.doprint(e)
     return str(e)

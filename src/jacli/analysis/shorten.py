@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from jacli.analysis.pack import texts
+
 MAX_ENTRIES = 400  # past this J is read as a picture or numbers, not entry by entry
 LONG = 60  # an entry printed longer than this makes J worth shortening
 MIN_DEFINITION = 20  # a definition printed shorter than this reads better inline
@@ -71,8 +73,6 @@ def shorten(rows: list[list[sp.Expr]], reserved: set[str],
 
 def _shorten(rows: list[list[sp.Expr]], reserved: set[str],
              names: Callable[[], Names] | None, printed: list[str] | None) -> Shortened | None:
-    from jacli.analysis.pack import texts
-
     flat = [e for row in rows for e in row]
     if not flat or len(flat) > MAX_ENTRIES:
         return None
