@@ -7,7 +7,8 @@ Most exact values of a small request have this form: ``x2*cos(x1)`` at ``x1 = 9/
 a quarter of its time there. Here the string is SymPy's own (``StrPrinter``'s rules for a
 ``Function`` of a ``Rational`` and a ``Mul`` of a ``Rational`` and one function, checked
 against the printer in ``tests/test_symbolic_fastpaths.py``), and the float is the value
-computed by mpmath at 200 bits, then rounded once to float64: the correctly rounded value
+computed by mpmath (SymPy's own arbitrary-precision library, installed with it) at 200
+bits, then rounded once to float64: the correctly rounded value
 (``evalf(30)`` then ``float`` rounds twice, and agrees but for values within 2⁻⁵⁰ of a
 rounding boundary). Anything else returns ``None``: the caller takes the general path.
 """
