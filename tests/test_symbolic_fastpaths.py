@@ -302,3 +302,24 @@ def classify_slowly(e):
         return symbolic.classify(e)
     finally:
         at_rational.value = saved
+
+
+def test_vjp_of_a_scalar_output_with_v_one_is_js_row_said_once():
+    """``loss.backward()``: vᵀJ is J's one row, the same expressions, substituted and
+    printed once; any other v is its own sum. Both are PyTorch's numbers."""
+    import torch
+
+    import jacli
+
+    x = torch.tensor([0.5, -1.25], dtype=torch.float64, requires_grad=True)
+    (torch.tanh(x) * x).sum().backward()
+    r = jacli.vjp("sum(tanh(x)*x)", at="x=[0.5,-1.25]")
+    assert r.vjp.exact is r.jacobian.exact[0]
+    full = r.jacobian.symbolic_full or r.jacobian.symbolic
+    assert list(r.vjp.symbolic) == list(full[0])
+    assert r.vjp.numeric == pytest.approx(x.grad.tolist(), rel=1e-15) and r.check.agree
+    doubled = jacli.vjp("sum(tanh(x)*x)", at="x=[0.5,-1.25]", v="2")
+    assert doubled.vjp.exact is not doubled.jacobian.exact[0]
+    assert [sp.sympify(t) for t in doubled.vjp.exact] == [  # our own output, in a test
+        2 * sp.sympify(t) for t in r.vjp.exact]
+    assert doubled.vjp.numeric == pytest.approx([2 * g for g in x.grad.tolist()], rel=1e-15)

@@ -51,6 +51,7 @@ def assemble(problem: Problem, setup: Setup, stages=None) -> Result:
     notices.extend(_structure_notices(num, sym, outputs, inputs))
     notices.extend(num.warned if num else ())
     d = num.d if num else sym.d
+    jacobian = pack.matrix(num and num.J, sym and sym.J, sym and sym.exact.get("J"))
     return Result(
         command=problem.command, source=setup.program.source,
         variables=variables_info(setup), inputs=tuple(inputs), outputs=tuple(outputs),
@@ -58,8 +59,7 @@ def assemble(problem: Problem, setup: Setup, stages=None) -> Result:
         point=pack.json_point(setup.point), point_text=pack.point_text(setup.point),
         value_exact=pack.later(sym.exact.get("value") if sym else None),
         value_numeric=num.value if num else None,
-        jacobian=pack.matrix(num and num.J, sym and sym.J, sym and sym.exact.get("J")),
-        vjp=_vjp(num, sym, setup, d),
+        jacobian=jacobian, vjp=_vjp(num, sym, setup, d, jacobian),
         jvp=_product("u", d.u, num and num.jvp, sym, "jvp"),
         hessian=_hessian(num, sym), hvp=_product("v", d.hv, num and num.hvp, sym, "hvp"),
         check=check, notices=tuple(notices), dtype=problem.dtype, device=problem.device,
@@ -122,18 +122,30 @@ def _support(rows: list[list], exact: bool):
     return [not cols for cols in nonzero], set().union(*nonzero)
 
 
-def _vjp(num: Numeric | None, sym: Symbolic | None, setup: Setup, d: Directions) -> VJP | None:
+def _vjp(num: Numeric | None, sym: Symbolic | None, setup: Setup, d: Directions,
+         jacobian) -> VJP | None:
     if d.v is None:
         return None
     source = "--v" if setup.v is not None else (
         f"{setup.program.output_label}.backward(v) in the program" if setup.program.v is not None
         else "1: the output is a scalar, as in backward()")
-    return VJP(v=[pack.floats(x) for x in d.v], v_exact=pack.strs(d.v),
-               exact=pack.later(sym.exact.get("vjp") if sym else None),
-               numeric=num.vjp if num else None,
-               symbolic=pack.later(sym.parts.get("vjp") if sym else None),
+    exact, symbolic = _vjp_texts(sym, jacobian)
+    return VJP(v=[pack.floats(x) for x in d.v], v_exact=pack.strs(d.v), exact=exact,
+               numeric=num.vjp if num else None, symbolic=symbolic,
                grad=num.grads if num else None, grad_repr=num.grad_repr if num else None,
                v_source=source, grad_none=tuple(num.untouched) if num else ())
+
+
+def _vjp_texts(sym: Symbolic | None, jacobian):
+    """vᵀJ's exact values and formulas as strings; when vᵀJ is J's one row (``formulas``:
+    a scalar output and v = 1), J's own rows, printed once for both (a network's formulas
+    printed twice cost it a second)."""
+    if sym is None:
+        return None, None
+    if sym.J and sym.parts.get("vjp") is sym.J[0]:
+        full = jacobian.symbolic_full or jacobian.symbolic
+        return (jacobian.exact[0] if jacobian.exact else None), full[0]
+    return pack.later(sym.exact.get("vjp")), pack.later(sym.parts.get("vjp"))
 
 
 def _product(name: str, direction, numbers, sym: Symbolic | None, key: str):

@@ -101,7 +101,8 @@ def symbolic(problem: Problem, setup: Setup, num: Numeric | None) -> Symbolic:
         point = _exact_point(SymbolicBackend(problem.limits), d.bindings, setup)
         sym.exact = {"value": substitute(sym.value, point),
                      "J": [substitute(row, point) for row in sym.J]}
-        sym.exact.update({k: _subst(f, point) for k, f in sym.parts.items()})
+        sym.exact.update({k: sym.exact["J"][0] if J and f is J[0] else _subst(f, point)
+                          for k, f in sym.parts.items()})  # vᵀJ that is J's row: its values
         sym.kinks = notices_at(d.kinks(), point)
     return sym
 
@@ -216,8 +217,11 @@ def _products(sym: Symbolic, inputs: list, command: str) -> None:
     """vᵀJ, J u, H and H v as formulas."""
     J, d = sym.J, sym.d
     if d.v is not None:
-        sym.parts["vjp"] = [sp.Add(*(vi * row[j] for vi, row in zip(d.v, J)))
-                            for j in range(len(inputs))]
+        vjp = [sp.Add(*(vi * row[j] for vi, row in zip(d.v, J))) for j in range(len(inputs))]
+        # a scalar output and v = 1 (``loss.backward()``): vᵀJ is J's one row, the same
+        # expressions; said once, so they are substituted and printed once (``assemble``)
+        same = len(J) == 1 and all(a is b for a, b in zip(vjp, J[0]))
+        sym.parts["vjp"] = J[0] if same else vjp
     if d.u is not None:
         sym.parts["jvp"] = [sp.Add(*(row[j] * d.u[j] for j in range(len(inputs)))) for row in J]
     if command == C.hessian:

@@ -126,9 +126,11 @@ def matrix(numeric, symbolic, exact) -> Matrix:
     short = getattr(symbolic, "short", None)
     if short is None:
         return Matrix(symbolic=full, exact=later2(exact), numeric=numeric)
-    if "short" not in kept:
-        definitions = [{"name": n.name, "formula": text(f)} for n, f in short.definitions]
-        kept["short"] = ([texts(row) for row in short.rows], definitions)
+    if "short" not in kept:  # printed when shortening measured them
+        formulas = short.printed_definitions or [text(f) for _, f in short.definitions]
+        definitions = [{"name": n.name, "formula": f}
+                       for (n, _), f in zip(short.definitions, formulas)]
+        kept["short"] = (short.printed_rows or [texts(row) for row in short.rows], definitions)
     rows, definitions = kept["short"]
     return Matrix(symbolic=rows, exact=later2(exact), numeric=numeric,
                   definitions=definitions, symbolic_full=full)

@@ -40,6 +40,10 @@ class Shortened:
 
     rows: list[list[sp.Expr]]
     definitions: list[tuple[sp.Symbol, sp.Expr]]
+    # ``pack.text`` of each entry (rows) and of each definition's formula: printed once, to
+    # measure the saving, and shown as they are
+    printed_rows: list[list[str]] | None = None
+    printed_definitions: list[str] | None = None
 
 
 class Rows(list):
@@ -92,11 +96,14 @@ def _shorten(rows: list[list[sp.Expr]], reserved: set[str],
     defs, reduced = _renumber(*_used(defs, reduced), prefix)
     if not defs and reduced == flat:
         return None
-    shown = sum(len(str(e)) for e in reduced) + sum(len(str(f)) for _, f in defs)
+    entries, formulas = texts(reduced), texts([f for _, f in defs])
+    shown = sum(map(len, entries)) + sum(map(len, formulas))
     if shown >= 0.8 * sum(len(t) for t in full):
         return None  # not worth the indirection
     width = len(rows[0])
-    return Shortened([reduced[i:i + width] for i in range(0, len(reduced), width)], defs)
+    starts = range(0, len(reduced), width)
+    return Shortened([reduced[i:i + width] for i in starts], defs,
+                     [entries[i:i + width] for i in starts], formulas)
 
 
 def _prefix(names: set[str]) -> str | None:
