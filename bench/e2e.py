@@ -81,6 +81,23 @@ with open(sys.argv[2], "w") as out:
     for i, (y, j) in enumerate(zip(Y.tolist(), J.tolist())):
         out.write(json.dumps({"index": i, "value": y, "jacobian": j}) + "\\n")
 ''',
+    "network": '''\
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+torch.manual_seed(1)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 5)
+        self.fc2 = nn.Linear(5, 3)
+    def forward(self, x):
+        return self.fc2(torch.tanh(self.fc1(x)))
+net = Net()
+x = torch.randn(2, 4)
+loss = F.cross_entropy(net(x), torch.tensor([0, 2]))
+loss.backward()
+''',
 }
 TARGETS = {"api scalar 300×300": 1.3, "api tanh(W@x+b) 256×256 wrt x": 1.3,
            "api tanh(W@x+b) 256×256 wrt W": 1.3,
@@ -283,7 +300,23 @@ def cli_rows(case: dict) -> list[dict]:
         rows.append({"label": label, "jacli_s": p["a"], "anchor": "import floor (torch, sympy)",
                      "anchor_s": p["b"], "ratio": p["ratio"], "rounds": rounds,
                      "target": TARGETS[label], "note": "jacli " + " ".join(args)})
-    return rows
+    return rows + [_network_row(base, case.get("script_rounds", 2))]
+
+
+def _network_row(base: list[str], rounds: int) -> dict:
+    """A learner's pasted network (two ``nn.Linear``, ``F.cross_entropy``, 43 parameters):
+    ``jacli vjp --file`` with every formula, exact value and check, against PyTorch running
+    the script itself (its one ``backward``). For information: no target."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script = os.path.join(tmp, "net.py")
+        with open(script, "w") as f:
+            f.write(HAND["network"])
+        p = _process_pairs(base + ["vjp", "--file", script, "--json"],
+                           [sys.executable, script], rounds)
+    return {"label": "cli script: a two-layer network", "jacli_s": p["a"],
+            "anchor": "python net.py (PyTorch's own run)", "anchor_s": p["b"],
+            "ratio": p["ratio"], "rounds": rounds, "target": None,
+            "note": "jacli vjp --file net.py --json: formulas, exact values, check"}
 
 
 def atfile_rows(case: dict) -> list[dict]:

@@ -60,6 +60,7 @@ def section(results: list[dict]) -> list[str]:
            table(["case", "jacli (median)", "anchor (median)", "ratio", "target", "result"],
                  rows, True), ""]
     for name, title in (("api", "API call"), ("batch", "`jacli batch` requests"),
-                        ("atfile", "`--at-file` (the naive hand script)")):
+                        ("atfile", "`--at-file` (the naive hand script)"),
+                        ("network", "the network script (run by `python net.py`)")):
         out += [f"Hand-written, {title}:", "", "```python", HAND[name].rstrip(), "```", ""]
     return out
