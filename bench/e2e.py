@@ -12,7 +12,8 @@ docs/benchmarks.md, and run from that very text). Cases (``which``):
 * ``batch``      one ``jacli batch`` process answering small requests over a pipe (programs
   repeating, points fresh, symbolic side on) vs a hand loop doing only the numeric J;
 * ``cli``        whole one-shot processes vs the import floor ``python -c "import torch,
-  sympy"``: a numeric ``jacli vjp`` and ``jacli --help``;
+  sympy"``: a numeric ``jacli vjp`` and ``jacli --help``; and, for information, a pasted
+  two-layer network (``HAND["network"]``) through ``jacli vjp --file`` vs PyTorch running it;
 * ``atfile``     ``jacli jacobian … --at-file`` on 10⁵ points 3→3 (whole process) vs the naive
   hand script (``json.loads`` per line, ``vmap(jacrev)``, ``json.dumps`` per row);
 * ``structure``  the CLI's ``structure`` of a 200×200 J, right after torch work on its
