@@ -127,10 +127,9 @@ def matrix(numeric, symbolic, exact) -> Matrix:
     if short is None:
         return Matrix(symbolic=full, exact=later2(exact), numeric=numeric)
     if "short" not in kept:  # printed when shortening measured them
-        formulas = short.printed_definitions or [text(f) for _, f in short.definitions]
         definitions = [{"name": n.name, "formula": f}
-                       for (n, _), f in zip(short.definitions, formulas)]
-        kept["short"] = (short.printed_rows or [texts(row) for row in short.rows], definitions)
+                       for (n, _), f in zip(short.definitions, short.printed_definitions)]
+        kept["short"] = (short.printed_rows, definitions)
     rows, definitions = kept["short"]
     return Matrix(symbolic=rows, exact=later2(exact), numeric=numeric,
                   definitions=definitions, symbolic_full=full)

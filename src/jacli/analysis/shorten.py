@@ -36,14 +36,13 @@ class Names:
 
 @dataclass
 class Shortened:
-    """J in terms of ``definitions`` (name symbol, formula; each may use earlier names)."""
+    """J in terms of ``definitions`` (name symbol, formula; each may use earlier names), and
+    both as ``pack.text`` prints them: printed once, to measure the saving, and shown so."""
 
     rows: list[list[sp.Expr]]
     definitions: list[tuple[sp.Symbol, sp.Expr]]
-    # ``pack.text`` of each entry (rows) and of each definition's formula: printed once, to
-    # measure the saving, and shown as they are
-    printed_rows: list[list[str]] | None = None
-    printed_definitions: list[str] | None = None
+    printed_rows: list[list[str]]
+    printed_definitions: list[str]
 
 
 class Rows(list):
