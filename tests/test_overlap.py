@@ -3,7 +3,8 @@
 The console script forks: a child imports torch and computes the numbers while the parent
 derives the formulas with SymPy. pytest has torch imported (where the split never happens),
 so the command line runs here in fresh interpreters, through a driver that reports, at the
-parent's exit, whether the parent imported torch and whether a child is left unreaped. Each
+parent's exit, whether the parent imported torch (and SymPy) and whether a child is left
+unreaped. Each
 output is compared, byte for byte, with the one process's (``JACLI_OVERLAP=0``).
 """
 
@@ -30,7 +31,8 @@ def audit():
     except ChildProcessError:
         left = False
     with open(os.environ["JACLI_AUDIT"], "w") as f:
-        json.dump({"torch": "torch" in sys.modules, "children": left}, f)
+        json.dump({"torch": "torch" in sys.modules, "children": left,
+                   "sympy": "sympy" in sys.modules}, f)
 
 atexit.register(audit)
 sys.argv = ["jacli"] + json.loads(os.environ["JACLI_ARGS"])
@@ -79,8 +81,8 @@ def both(tmp_path, args: list[str], patch: str = "") -> tuple[Ran, Ran]:
 def test_the_numbers_come_from_a_child_and_the_parent_never_imports_torch(tmp_path, args):
     split, serial = both(tmp_path, args)
     assert split.code == 0 and split.out, split.err
-    assert split.audit == {"torch": False, "children": False}
-    assert serial.audit == {"torch": True, "children": False}  # the audit can tell
+    assert split.audit == {"torch": False, "children": False, "sympy": True}
+    assert serial.audit == {"torch": True, "children": False, "sympy": True}  # the audit can tell
 
 
 @pytest.mark.parametrize("args", [
@@ -152,7 +154,7 @@ def test_the_childs_numeric_stage_runs_out_of_time_as_in_one_process(tmp_path):
     split, _ = both(tmp_path, ["jacobian", "x1*x2", "--at", "1,2", "--timeout", "1"], SLOW)
     assert split.code == 3
     assert split.err.startswith("error: the numeric stage ran out of time (1 s)")
-    assert split.audit == {"torch": False, "children": False}
+    assert split.audit == {"torch": False, "children": False, "sympy": True}
     assert split.seconds < 40
 
 
@@ -184,7 +186,7 @@ def test_a_stuck_child_is_stopped_as_the_watchdog_stops_one_process(tmp_path):
     assert split.err.startswith("error: the numeric stage ran out of time (1 s) and did not "
                                 "stop within"), split.err
     assert serial.audit is None  # the watchdog ended that one at once
-    assert split.audit == {"torch": False, "children": False}  # killed and reaped
+    assert split.audit == {"torch": False, "children": False, "sympy": True}  # killed and reaped
     assert split.seconds < 1 + GRACE + 40
 
 
@@ -201,7 +203,7 @@ def test_a_child_that_dies_without_an_answer_is_an_internal_error(tmp_path):
     assert r.code == 4
     assert r.err.startswith("error: internal error: RuntimeError: the numeric stage's process "
                             "ended without an answer (killed by SIGKILL)"), r.err
-    assert r.audit == {"torch": False, "children": False}
+    assert r.audit == {"torch": False, "children": False, "sympy": True}
     assert r.seconds < 40
 
 

@@ -101,3 +101,57 @@ def test_plain_points_rebuild_the_same_points():
     assert again.exact(0) == exactly.exact(0) and again.column("x", ()) == [1 / 3]
     assert from_plain(read_points(text, "--at-file").plain(), text, "--at-file").exact(0) == \
         {"x": Fraction(3, 2), "y": [1, 2]}
+
+
+# -- the checked points in a child (``stream._Run``): forked once torch is in, before it ran --
+
+CHECKED_MARK = """
+import os, jacli.many.checked as S
+_parent, _summary = os.getpid(), S._summary
+def _marked(*args):
+    if os.getpid() != _parent:
+        open(os.environ["JACLI_AUDIT"] + ".child-checked", "w").close()
+    return _summary(*args)
+S._summary = _marked
+"""
+
+
+def _checked_by_child(tmp_path) -> bool:
+    found = list(tmp_path.glob("*.child-checked"))
+    for f in found:
+        f.unlink()
+    return bool(found)
+
+
+@pytest.mark.parametrize("command", [["jacobian"], ["vjp", "--v", "1,-2,0.5"], ["grad"]])
+def test_the_checked_points_come_from_a_child_and_the_stream_never_imports_sympy(
+        tmp_path, command):
+    """The parent batches and writes without SymPy; the child (torch inherited, SymPy its
+    own) computes the three checked points; the stream is the one process's, byte for byte."""
+    source = "x1**2*x2 + sin(x3)" if command[0] == "grad" else SOURCE
+    path = tmp_path / "points.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in _lines(200, seed=3)))
+    split, serial = both(tmp_path, [command[0], source, "--at-file", str(path), "--json",
+                                    *command[1:]], patch=CHECKED_MARK)
+    assert split.code == 0 and split.out.count("\n") == 201, split.err
+    assert _checked_by_child(tmp_path)
+    assert split.audit == {"torch": True, "children": False, "sympy": False}
+    assert serial.audit["sympy"] is True
+    rows = [json.loads(line) for line in split.out.splitlines()]
+    assert [r.get("check") for r in rows[1:5]] == [True, True, True, None]
+
+
+@pytest.mark.parametrize("args, extra, code", [
+    (["--v", "1,2"], "", 2),  # v of the wrong length: the checked point's refusal
+    (["--v", "1,2,3"], '{"x1": 1, "x2": 2, "x3": 1e400}\n', 2),  # the columns' refusal first
+    (["--v", "1,2,3"], '{"x1": 1, "x2": 2}\n', 2),  # a point without x3
+])
+def test_a_refusal_with_the_checked_points_in_a_child_reads_as_in_one_process(
+        tmp_path, args, extra, code):
+    path = tmp_path / "points.jsonl"
+    rows = _lines(2, seed=4)
+    path.write_text(json.dumps(rows[0]) + "\n" + extra + json.dumps(rows[1]) + "\n")
+    split, _ = both(tmp_path, ["vjp", SOURCE, "--at-file", str(path), "--json", *args],
+                    patch=CHECKED_MARK)
+    assert split.code == code and split.err.startswith("error:"), split.err
+    assert split.audit is not None and split.audit["children"] is False

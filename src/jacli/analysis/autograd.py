@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from jacli.backends import engine
 from jacli.backends.tensors import TorchBackend
 from jacli.errors import LimitError, ShapeError
 from jacli.language import ir
@@ -101,8 +102,8 @@ def _reverse(f, flat: torch.Tensor, keep: list | None) -> torch.Tensor:
     if not y.requires_grad or m == 0 or n == 0:  # nothing reaches x: AF's zeros
         return torch.zeros(m, n, dtype=y.dtype, device=y.device)
     basis = torch.eye(m, dtype=y.dtype, device=y.device)
-    (J,) = torch.autograd.grad(y, x, basis, is_grads_batched=True, allow_unused=True,
-                               materialize_grads=True)
+    (J,) = engine.grad((y,), (x,), (basis,), batched=True, allow_unused=True,
+                       materialize=True)
     return J
 
 
@@ -124,7 +125,7 @@ def backward(program: ir.Program, backend: TorchBackend, point: dict[str, torch.
     leaves = {k: t.detach().clone().requires_grad_(True) for k, t in point.items()}
     y = forward(program, backend, leaves)
     if y.requires_grad:
-        y.backward(v.reshape(y.shape))
+        engine.backward((y,), (v.reshape(y.shape),))  # y.backward(v), as torch runs it
     grads = {k: (t.grad if t.grad is not None else torch.zeros_like(t)) for k, t in leaves.items()}
     untouched = [k for k, t in leaves.items() if t.grad is None]
     return y.detach(), {"grads": grads, "untouched": untouched}
@@ -246,7 +247,7 @@ def hvp(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tenso
     (g,) = torch.autograd.grad(y, x, create_graph=True)
     if not g.requires_grad:  # the gradient is constant: H = 0
         return torch.zeros_like(flat)
-    (hv,) = torch.autograd.grad(g, x, grad_outputs=v.reshape(g.shape), allow_unused=True)
+    (hv,) = engine.grad((g,), (x,), (v.reshape(g.shape),), allow_unused=True)
     return torch.zeros_like(flat) if hv is None else hv.clone()  # see hessian
 
 

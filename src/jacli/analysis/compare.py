@@ -15,9 +15,8 @@ from dataclasses import replace
 import numpy as np
 
 from jacli.analysis.entries import SMALL, Entries, Entry
+from jacli.analysis.tolerances import TOLERANCES
 from jacli.result import Check
-
-TOLERANCES = {"float64": (1e-9, 1e-12), "float32": (1e-4, 1e-5)}
 
 
 def compare(found: Entries, dtype: str) -> tuple[Check, list[str]]:

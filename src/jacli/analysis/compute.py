@@ -1,6 +1,8 @@
 """``Problem`` in, ``Result`` out: the one entry point of the analysis.
 
-Pure: no printing, no exits. Parses (``prepare``), then runs the numeric side (torch) when
+Pure: no printing, no exits. Imports no SymPy and no torch itself: parsing needs neither,
+and a one-shot command forks its numbers (``split``) before SymPy is imported, so that the
+two imports overlap. Parses (``prepare``), then runs the numeric side (torch) when
 there is a point and the symbolic side (SymPy) unless it is switched off or too big, compares
 them and fills the ``Result`` (``assemble``). When the symbolic side cannot finish while
 numbers exist, the numbers are still given with a notice.
@@ -10,7 +12,6 @@ from __future__ import annotations
 
 import sys
 
-from jacli.analysis.assemble import assemble
 from jacli.analysis.prepare import prepare, stage
 from jacli.analysis.split import split
 from jacli.bounds import RECURSION
@@ -40,12 +41,21 @@ def compute(problem: Problem) -> Result:
             from jacli.analysis.script import compute_script  # torch: only scripts need it
 
             return compute_script(problem, compute_program)
-        return assemble(problem, setup, split(problem, setup))
+        stages = split(problem, setup)  # the numbers forked now, before SymPy loads
+        try:
+            from jacli.analysis.assemble import assemble  # SymPy
+
+            return assemble(problem, setup, stages)
+        finally:
+            if stages is not None:
+                stages.cancel()  # (reaped, or killed if an error came first)
     finally:
         sys.setrecursionlimit(old)
 
 
 def compute_program(problem: Problem) -> Result:
     """A straight-line program only (a script's replay is one by construction)."""
+    from jacli.analysis.assemble import assemble
+
     setup = stage(problem.limits.timeout, "input parsing", lambda: prepare(problem))
     return assemble(problem, setup)

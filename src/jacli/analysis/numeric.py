@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
-from jacli.analysis import pack
 from jacli.analysis.directions import Directions, directions
 from jacli.analysis.prepare import Setup
 from jacli.analysis.literals import literal_free
@@ -84,7 +84,7 @@ def _numeric(problem: Problem, setup: Setup) -> Numeric:
                        ag.jacobian(setup.program, B, point, setup.wrt, impl))
     if num.d.v is not None:
         _backward(num, ag, B, setup, point)
-    vec = lambda xs: B.tensor([pack.to_fraction(x) for x in xs])  # noqa: E731
+    vec = lambda xs: B.tensor(_fractions(xs))  # noqa: E731
     if num.d.u is not None:
         num.jvp = ag.jvp(setup.program, B, point, setup.wrt, vec(num.d.u)).tolist()
     if problem.command == C.hessian:
@@ -140,9 +140,20 @@ def _too_big(problem: Problem, entries: int) -> None:
                          hint="vjp (vᵀJ) and jvp (J u) need no full Jacobian")
 
 
+def _fractions(xs) -> list[Fraction]:
+    """v's or u's exact entries as Fractions (the torch side rounds each once). SymPy
+    (``pack.to_fraction``) only for an entry that is not one already (``pi/4``): the
+    numeric stage of a plain request imports no SymPy."""
+    if all(isinstance(x, Fraction) for x in xs):
+        return list(xs)
+    from jacli.analysis.pack import to_fraction
+
+    return [to_fraction(x) for x in xs]
+
+
 def _backward(num: Numeric, ag, B, setup: Setup, point: dict) -> None:
     """``y.backward(v)`` on a fresh graph; read every leaf's ``.grad``."""
-    v = B.tensor([pack.to_fraction(x) for x in num.d.v])
+    v = B.tensor(_fractions(num.d.v))
     _, info = ag.backward(setup.program, B, point, v)
     num.grads = {k: g.tolist() for k, g in info["grads"].items()}
     num.grad_repr = {k: ag.torch_repr(g) for k, g in info["grads"].items()}

@@ -1,11 +1,13 @@
 """The one-shot command line's split: the numbers in a forked child, the formulas here.
 
 A typed program at a point needs torch (~1.5 s to import) for its numbers and SymPy for its
-formulas, and one process pays them one after the other. ``split`` gives ``assemble`` stages
-that fork (``runtime.overlap``): the child imports torch, runs the numeric stage and the
-structure of J (torch's LAPACK) and sends them back as plain lists; this process runs the
-symbolic stage meanwhile. This process never imports torch, so all that follows (compare,
-pack, the renderers) works on plain data.
+formulas, and one process pays them one after the other. ``split`` forks at once
+(``runtime.overlap``): the child imports torch, runs the numeric stage and the structure of
+J (torch's LAPACK) and sends them back as plain lists; this process imports SymPy and runs
+the symbolic stage meanwhile, in ``assemble``'s ``stages``. The fork comes before SymPy is
+imported (this module and the numeric stage import none): the child's import of torch and
+this one's of SymPy then overlap too. This process never imports torch, so all that
+follows (compare, pack, the renderers) works on plain data.
 
 The answer is the serial one: the numeric stage's error wins over the symbolic stage's (as
 when the numbers come first), and the symbolic outcome goes through ``symbolic_or_notice``
@@ -26,8 +28,6 @@ import importlib
 import math
 from dataclasses import fields, replace
 
-from jacli.analysis.artifacts import versions
-from jacli.analysis.formulas import symbolic, symbolic_or_notice
 from jacli.analysis.numeric import Numeric, numeric
 from jacli.analysis.precheck import output_shape
 from jacli.analysis.prepare import Setup, out_of_time, stage
@@ -41,11 +41,26 @@ from jacli.runtime import overlap
 SPLIT = (C.jacobian, C.vjp, C.jvp, C.grad, C.hessian)
 
 
-def split(problem: Problem, setup: Setup):
-    """``assemble``'s ``stages`` for this problem, or ``None``: the stages run serially."""
+def split(problem: Problem, setup: Setup) -> Stages | None:
+    """``assemble``'s ``stages`` for this problem, its numbers already forked, or ``None``:
+    the stages run serially."""
     if not _splits(problem, setup):
         return None
-    return lambda notices: _overlapped(problem, setup, notices)
+    return Stages(problem, setup, overlap.in_child(_numbers, problem, setup))
+
+
+class Stages:
+    """The numbers in a child (forked), the formulas here when called: ``(num, sym,
+    structure)``. ``cancel`` ends the child if the stages are never run (an error first)."""
+
+    def __init__(self, problem: Problem, setup: Setup, pending: overlap.Pending) -> None:
+        self.problem, self.setup, self.pending = problem, setup, pending
+
+    def __call__(self, notices: list[str]):
+        return _overlapped(self.problem, self.setup, self.pending, notices)
+
+    def cancel(self) -> None:
+        self.pending.cancel()
 
 
 def _splits(problem: Problem, setup: Setup) -> bool:
@@ -59,9 +74,13 @@ def _splits(problem: Problem, setup: Setup) -> bool:
     return shape is not None and math.prod(shape) * n <= problem.limits.symbolic_entries
 
 
-def _overlapped(problem: Problem, setup: Setup, notices: list[str]):
-    """Fork the numbers, run the formulas, join: ``(num, sym, structure)``."""
-    pending = overlap.in_child(_numbers, problem, setup)
+def _overlapped(problem: Problem, setup: Setup, pending: overlap.Pending,
+                notices: list[str]):
+    """Run the formulas while the child computes the numbers, join: ``(num, sym,
+    structure)``."""
+    from jacli.analysis.artifacts import versions  # SymPy: imported after the fork
+    from jacli.analysis.formulas import symbolic_or_notice
+
     try:
         outcome = _attempt(problem, setup)
         versions()  # read from the installed metadata (30 ms), which assemble will need
@@ -79,6 +98,8 @@ def _attempt(problem: Problem, setup: Setup):
     """The symbolic stage now, before any number: ``symbolic_or_notice``'s ``run`` (its
     value, or its ``LimitError`` raised again), or ``None`` (run it again, with the
     numbers) after any other error."""
+    from jacli.analysis.formulas import symbolic
+
     try:
         sym = stage(problem.limits.timeout, "symbolic stage",
                     lambda: symbolic(problem, setup, None))

@@ -15,12 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import sympy as sp
 
-from jacli.backends import object_arrays as oa
-from jacli.backends import piecewise as pw
-from jacli.backends.lazy import torch
-from jacli.backends import sym_extra as sx
+from jacli.backends.lazy import Later, torch, sympy as sp
+from jacli.backends.lazy import object_arrays as oa, piecewise as pw, sym_extra as sx
 from jacli.language.signatures import ALIASES, SIGNATURES, Signature, shape_arg
 
 
@@ -31,9 +28,11 @@ class Meaning:
     domain: tuple[float, float] = (-2.0, 2.0)
 
 
-def _ew(sym_f: Callable, torch_name: str, domain=(-2.0, 2.0)) -> Meaning:
-    """An elementwise meaning: SymPy's scalar function lifted to arrays, ``torch.<name>``."""
-    return Meaning(oa.elementwise(sym_f), torch_name, domain)
+def _ew(sym_f: Callable | str, torch_name: str, domain=(-2.0, 2.0)) -> Meaning:
+    """An elementwise meaning: SymPy's scalar function (a name: ``sympy.<name>``) lifted to
+    arrays, ``torch.<name>``. Built on first use: the table is read without SymPy."""
+    scalar = (lambda: getattr(sp, sym_f)) if isinstance(sym_f, str) else (lambda: sym_f)
+    return Meaning(Later(lambda: oa.elementwise(scalar())), torch_name, domain)
 
 
 def _torch_reduce(name: str):
@@ -45,31 +44,31 @@ def _torch_reduce(name: str):
 
 
 MEANINGS: dict[str, Meaning] = {
-    "sin": _ew(sp.sin, "sin"),
-    "cos": _ew(sp.cos, "cos"),
-    "tan": _ew(sp.tan, "tan", (-1.2, 1.2)),
-    "asin": _ew(sp.asin, "asin", (-0.9, 0.9)),
-    "acos": _ew(sp.acos, "acos", (-0.9, 0.9)),
-    "atan": _ew(sp.atan, "atan"),
-    "sinh": _ew(sp.sinh, "sinh"),
-    "cosh": _ew(sp.cosh, "cosh"),
-    "tanh": _ew(sp.tanh, "tanh"),
-    "asinh": _ew(sp.asinh, "asinh"),
-    "acosh": _ew(sp.acosh, "acosh", (1.1, 3.0)),
-    "atanh": _ew(sp.atanh, "atanh", (-0.9, 0.9)),
-    "exp": _ew(sp.exp, "exp"),
-    "log": _ew(sp.log, "log", (0.1, 3.0)),
+    "sin": _ew("sin", "sin"),
+    "cos": _ew("cos", "cos"),
+    "tan": _ew("tan", "tan", (-1.2, 1.2)),
+    "asin": _ew("asin", "asin", (-0.9, 0.9)),
+    "acos": _ew("acos", "acos", (-0.9, 0.9)),
+    "atan": _ew("atan", "atan"),
+    "sinh": _ew("sinh", "sinh"),
+    "cosh": _ew("cosh", "cosh"),
+    "tanh": _ew("tanh", "tanh"),
+    "asinh": _ew("asinh", "asinh"),
+    "acosh": _ew("acosh", "acosh", (1.1, 3.0)),
+    "atanh": _ew("atanh", "atanh", (-0.9, 0.9)),
+    "exp": _ew("exp", "exp"),
+    "log": _ew("log", "log", (0.1, 3.0)),
     "log2": _ew(lambda x: sp.log(x, 2), "log2", (0.1, 3.0)),
     "log10": _ew(lambda x: sp.log(x, 10), "log10", (0.1, 3.0)),
-    "sqrt": _ew(sp.sqrt, "sqrt", (0.1, 3.0)),
-    "abs": _ew(pw.abs, "abs"),
+    "sqrt": _ew("sqrt", "sqrt", (0.1, 3.0)),
+    "abs": _ew(lambda x: pw.abs(x), "abs"),
     "square": _ew(lambda x: x**2, "square"),
     "sigmoid": _ew(lambda x: 1 / (1 + sp.exp(-x)), "sigmoid"),
-    "relu": _ew(oa.relu, "relu"),
-    "pow": Meaning(oa.binary_elementwise(lambda x, p: x**p), lambda B, x, p: torch.pow(x, p), domain=(0.5, 2.0)),
-    "maximum": Meaning(oa.binary_elementwise(pw.maximum), lambda B, x, y: torch.maximum(x, y)),
-    "minimum": Meaning(oa.binary_elementwise(pw.minimum), lambda B, x, y: torch.minimum(x, y)),
-    "detach": Meaning(oa.elementwise(oa.detach), lambda B, x: x.detach()),
+    "relu": _ew(lambda x: oa.relu(x), "relu"),
+    "pow": Meaning(Later(lambda: oa.binary_elementwise(lambda x, p: x**p)), lambda B, x, p: torch.pow(x, p), domain=(0.5, 2.0)),
+    "maximum": Meaning(Later(lambda: oa.binary_elementwise(pw.maximum)), lambda B, x, y: torch.maximum(x, y)),
+    "minimum": Meaning(Later(lambda: oa.binary_elementwise(pw.minimum)), lambda B, x, y: torch.minimum(x, y)),
+    "detach": Meaning(Later(lambda: oa.elementwise(oa.detach)), lambda B, x: x.detach()),
     "sum": Meaning(lambda B, a, dim=None, keepdim=False: sx.reduce_dims(lambda v: sp.Add(*v), a, dim, keepdim), _torch_reduce("sum")),
     "mean": Meaning(lambda B, a, dim=None, keepdim=False: sx.reduce_dims(lambda v: sp.Add(*v) / len(v), a, dim, keepdim), _torch_reduce("mean")),
     "prod": Meaning(lambda B, a, dim=None, keepdim=False: sx.reduce_dims(lambda v: sp.Mul(*v), a, dim, keepdim), _torch_reduce("prod")),

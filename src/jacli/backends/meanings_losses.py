@@ -10,11 +10,8 @@ Class-index targets are static tuples of ints (``cross_entropy(x, [0, 2])``).
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
-from jacli.backends import object_arrays as oa
-from jacli.backends import sym_extra as sx
-from jacli.backends.lazy import torch
+from jacli.backends.lazy import torch, sympy as sp, object_arrays as oa, sym_extra as sx
 from jacli.backends.meanings_pointwise import fl
 
 

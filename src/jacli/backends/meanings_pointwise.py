@@ -12,14 +12,12 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-import sympy as sp
 
-from jacli.backends import object_arrays as oa
-from jacli.backends import sym_extra as sx
-from jacli.backends.lazy import torch
+from jacli.backends.lazy import Later, torch, sympy as sp, object_arrays as oa, sym_extra as sx
 
-SELU_ALPHA = sp.Rational("1.6732632423543772848170429916717")
-SELU_SCALE = sp.Rational("1.0507009873554804934193349852946")
+# exact, as SymPy ``Rational``s where they are used (the table is read without SymPy)
+SELU_ALPHA = "1.6732632423543772848170429916717"
+SELU_SCALE = "1.0507009873554804934193349852946"
 
 
 def fl(v):
@@ -70,17 +68,21 @@ _SCALAR = {
     "expm1": lambda x: sp.exp(x) - 1,
     "log1p": lambda x: sp.log(1 + x),
     "exp2": lambda x: 2**x,
-    "erf": sp.erf, "erfc": sp.erfc, "erfinv": sp.erfinv,
-    "sinc": sx.sinc, "sign": sx.sign, "floor": sx.floor, "ceil": sx.ceil,
-    "round": sx.round_even, "trunc": sx.trunc,
+    "erf": lambda x: sp.erf(x), "erfc": lambda x: sp.erfc(x),
+    "erfinv": lambda x: sp.erfinv(x),
+    "sinc": lambda x: sx.sinc(x), "sign": lambda x: sx.sign(x),
+    "floor": lambda x: sx.floor(x), "ceil": lambda x: sx.ceil(x),
+    "round": lambda x: sx.round_even(x), "trunc": lambda x: sx.trunc(x),
     "frac": lambda x: x - sx.trunc(x),
     "reciprocal": lambda x: 1 / x,
     "rsqrt": lambda x: 1 / sp.sqrt(x),
     "clamp": clamp,
-    "leaky_relu": lambda x, negative_slope=sp.Rational(1, 100): _pw(
-        (x, x > 0), (negative_slope * x, True)),
+    "leaky_relu": lambda x, negative_slope=None: _pw(
+        (x, x > 0), ((sp.Rational(1, 100) if negative_slope is None else negative_slope) * x,
+                     True)),
     "elu": lambda x, alpha=1: _pw((x, x > 0), (alpha * (sp.exp(x) - 1), True)),
-    "selu": lambda x: SELU_SCALE * _pw((x, x > 0), (SELU_ALPHA * (sp.exp(x) - 1), True)),
+    "selu": lambda x: sp.Rational(SELU_SCALE) * _pw(
+        (x, x > 0), (sp.Rational(SELU_ALPHA) * (sp.exp(x) - 1), True)),
     "celu": lambda x, alpha=1: _pw((x, x > 0), (alpha * (sp.exp(x / alpha) - 1), True)),
     "gelu": gelu,
     "silu": lambda x: x * _sigmoid(x),
@@ -131,11 +133,12 @@ def _lerp(B, a, b, w):
 
 def _meanings(Meaning) -> dict:
     """The rows, built with ``functions.Meaning`` (passed in: no import cycle)."""
-    rows = {name: Meaning(sx.lift(f), _TORCH[name], _DOMAINS.get(name, (-2.0, 2.0)))
+    rows = {name: Meaning(Later(lambda f=f: sx.lift(f)), _TORCH[name],
+                          _DOMAINS.get(name, (-2.0, 2.0)))
             for name, f in _SCALAR.items()}
     rows.update({
-        "atan2": Meaning(_binary(sp.atan2), lambda B, y, x: torch.atan2(y, x)),
-        "hypot": Meaning(_binary(lambda x, y: sp.sqrt(x**2 + y**2)),
+        "atan2": Meaning(Later(lambda: _binary(sp.atan2)), lambda B, y, x: torch.atan2(y, x)),
+        "hypot": Meaning(Later(lambda: _binary(lambda x, y: sp.sqrt(x**2 + y**2))),
                          lambda B, x, y: torch.hypot(x, y)),
         "lerp": Meaning(_lerp, lambda B, a, b, w: torch.lerp(a, b, w)),
         "where": Meaning(_where, lambda B, c, x, y: torch.where(c, x, y)),

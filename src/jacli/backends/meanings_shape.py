@@ -9,11 +9,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import sympy as sp
 
-from jacli.backends import object_arrays as oa
-from jacli.backends import sym_extra as sx
-from jacli.backends.lazy import torch
+from jacli.backends.lazy import torch, sympy as sp, object_arrays as oa, sym_extra as sx
 from jacli.backends.meanings_pointwise import fl
 from jacli.backends.torch_messages import check_dim
 from jacli.language.signatures import shape_arg

@@ -9,11 +9,8 @@ tensor takes dim 0 or -1. Where torch has a default that depends on the shape
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
-from jacli.backends import object_arrays as oa
-from jacli.backends import sym_extra as sx
-from jacli.backends.lazy import torch
+from jacli.backends.lazy import torch, sympy as sp, object_arrays as oa, sym_extra as sx
 from jacli.backends.meanings_pointwise import fl
 
 
@@ -76,10 +73,12 @@ def norm(B, a, p="fro", dim=None, keepdim=False):
     return sx.reduce_dims(lambda v: _pnorm(v, _p(p)), a, dim, keepdim)
 
 
-def _normalize(B, a, p=2, dim=1, eps=sp.Rational(1, 10**12)):
-    """x / max(‖x‖_p along dim, eps), the max passing the gradient at a tie (clamp_min)."""
+def _normalize(B, a, p=2, dim=1, eps=None):
+    """x / max(‖x‖_p along dim, eps), the max passing the gradient at a tie (clamp_min);
+    eps 10⁻¹² unless given."""
     n = norm(B, a, p, dim, True)
-    floor = sx.q(eps) if not isinstance(eps, sp.Expr) else eps
+    floor = sp.Rational(1, 10**12) if eps is None else (
+        sx.q(eps) if not isinstance(eps, sp.Expr) else eps)
     denom = np.frompyfunc(lambda v: sp.Piecewise((floor, v < floor), (v, True)), 1, 1)(n)
     return oa.obj(oa.broadcasting(np.divide)(np.asarray(a), denom))
 
@@ -213,9 +212,10 @@ def _einsum(B, *tensors, equation):
     return oa.obj(np.einsum(equation, *[np.asarray(t) for t in tensors]))
 
 
-def _extreme(first):
+def _extreme(first: str):
+    """max/min along dim: ``sym_extra``'s function named ``first`` on each slice."""
     def sym(B, a, dim, keepdim=False, pick=0):
-        return sx.reduce_dims(lambda v: first(*v), a, dim, keepdim)
+        return sx.reduce_dims(lambda v: getattr(sx, first)(*v), a, dim, keepdim)
 
     return sym
 
@@ -250,8 +250,8 @@ def _meanings(Meaning) -> dict:
                 x, fl(ord), dim, keepdim), (0.5, 2.0)),
         "linalg_norm": Meaning(linalg_norm, lambda B, x, ord=None, dim=None, keepdim=False:
                                torch.linalg.norm(x, fl(ord), dim, keepdim), (0.5, 2.0)),
-        "max_dim": Meaning(_extreme(sx.max_first), _torch_extreme("max")),
-        "min_dim": Meaning(_extreme(sx.min_first), _torch_extreme("min")),
+        "max_dim": Meaning(_extreme("max_first"), _torch_extreme("max")),
+        "min_dim": Meaning(_extreme("min_first"), _torch_extreme("min")),
         "outer": Meaning(_outer, T("outer")),
         "einsum": Meaning(_einsum, lambda B, *t, equation: torch.einsum(equation, *t)),
         "bmm": Meaning(_bmm, T("bmm")),

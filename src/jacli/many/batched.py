@@ -29,6 +29,7 @@ from typing import Iterator
 import torch
 
 from jacli.analysis.autograd import forward
+from jacli.backends import engine
 from jacli.backends.tensors import TorchBackend
 from jacli.backends.functions import TABLE
 from jacli.language import ir
@@ -119,7 +120,7 @@ def batched(p: Plan, backend: TorchBackend, X: dict[str, torch.Tensor], command:
             out["jacobian"] = _jacobian(Y, inputs, strategy)
         if command in (C.vjp, C.grad):
             if Y.requires_grad:
-                Y.backward(v.reshape(1, -1).expand(Y.shape))
+                engine.backward((Y,), (v.reshape(1, -1).expand(Y.shape),))
             out["vjp"] = _flat([x.grad for x in inputs], inputs, N)
     return out
 
@@ -150,7 +151,7 @@ def _per_output(p: Plan, backend, leaves, inputs, N: int, command: str,
         ys = [_column(forward(sub, backend, leaves), N) for sub in p.outputs]
         roots = [(y, v[i].expand(N)) for i, y in enumerate(ys) if y.requires_grad]
         if roots:
-            torch.autograd.backward(*zip(*roots))
+            engine.backward(*zip(*roots))
         return {"value": torch.stack([y.detach() for y in ys]).T,
                 "vjp": _flat([x.grad for x in inputs], inputs, N)}
     values, ones = [], inputs[0].new_ones(N)
@@ -189,8 +190,8 @@ def _grads(Y, inputs, cotangent, batched: bool = False, retain: bool = False) ->
     ``batched``); ``None`` where the output does not depend on x."""
     if not Y.requires_grad:
         return [None] * len(inputs)
-    return list(torch.autograd.grad(Y, inputs, cotangent, retain_graph=retain,
-                                    allow_unused=True, is_grads_batched=batched))
+    return list(engine.grad((Y,), inputs, (cotangent,), retain_graph=retain,
+                            allow_unused=True, batched=batched))
 
 
 def _flat(grads: list, inputs: list[torch.Tensor], N: int) -> torch.Tensor:

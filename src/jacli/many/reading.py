@@ -1,10 +1,10 @@
 """``--at-file``'s points, read while the imports run.
 
-A one-shot ``--at-file`` run must import torch and SymPy (~1.6 s) and parse its points file
-(0.2 s for 10⁵ JSON Lines points), and CPython does one after the other. For a large JSON
-Lines file, ``points`` forks (``runtime.overlap``): the child parses the file and sends
-the points back as plain data (``Points.plain``: columns of floats), while this process
-imports what the stream computes with. The points are the serial reader's, and so is any
+A one-shot ``--at-file`` run must import torch (~1.5 s) and parse its points file (0.2 s
+for 10⁵ JSON Lines points), and CPython does one after the other. For a large JSON Lines
+file, ``points`` forks (``runtime.overlap``): the child parses the file and sends the points
+back as plain data (``Points.plain``: columns of floats), while this process imports what
+the stream computes with (torch; SymPy is the checked points' child's: ``stream._Run``). The points are the serial reader's, and so is any
 refusal (the child's error, raised here); a small file, CSV, or a process where forking is
 not safe (``overlap.usable``: not one-shot, torch loaded, threads) is read here, as before.
 """
@@ -23,12 +23,12 @@ NO_LIMIT = 1e9  # seconds: reading a points file has no budget, in a child or he
 
 def points(text: str) -> Points:
     """``read_points(text, "--at-file")``: in a forked child while this process imports
-    torch and SymPy, for a large JSON Lines text in a one-shot process; else here."""
+    torch, for a large JSON Lines text in a one-shot process; else here."""
     if len(text) < OVERLAP_BYTES or not text.lstrip().startswith("{") or not overlap.usable():
         return read_points(text, WHERE)
     pending = overlap.in_child(_plain_points, text)
     try:
-        for module in ("jacli.many.batched", "jacli.analysis.compute"):  # torch, SymPy
+        for module in ("jacli.many.batched", "jacli.analysis.prepare"):  # torch, parsing
             importlib.import_module(module)
         return from_plain(pending.result(NO_LIMIT, "reading the points"), text, WHERE)
     finally:

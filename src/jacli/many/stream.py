@@ -19,15 +19,17 @@ an infinity go through ``strict`` and ``json.dumps``.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, replace
 from typing import Iterator
 
-from jacli.errors import ValueInputError
+from jacli.analysis.tolerances import TOLERANCES
+from jacli.errors import JacliError, ValueInputError
+from jacli.many.checked import CHECKED, Checked
 from jacli.request.command import Command as C
 from jacli.bounds import gc_paused
 from jacli.request.points import Points, floats
 
-CHECKED = 3  # points also computed one at a time, exactly, and checked against SymPy
 
 KEYS = ("value", "jacobian", "vjp")  # a row's numeric keys, in the order rows print them
 
@@ -54,20 +56,28 @@ def evaluate_many(problem, points: Points) -> Iterator[dict]:
 
 
 def json_lines(problem, points: Points) -> Iterator[Block]:
-    """The stream as strict JSON Lines text: the header line, then a block per chunk."""
+    """The stream as strict JSON Lines text: the header line, then a block per chunk. The
+    first chunk is computed and written before the header, which waits for the checked
+    points (computed meanwhile in a child process, where ``_Run`` forks one)."""
     from jacli.result import strict
 
     from jacli.many.jsonl import lines as bulk_lines
 
     run = _Run(problem, points)
-    yield Block(json.dumps(strict(run.header), allow_nan=False) + "\n", 0)
-    for start, arrays, nonfinite in run.chunks():
+    header = None
+    for start, arrays, nonfinite in run.chunks(check=False):
         with gc_paused():
             lines = bulk_lines(start, arrays, run.keys)
-            slow = nonfinite | {i - start for i in run.checks if start <= i < start + len(lines)}
+            mine = range(start, start + len(lines))
+            for i in range(start, min(mine.stop, len(run.summary["points"]))):
+                run.checks[i] = run._check(i, arrays, start)
+            slow = nonfinite | {i - start for i in run.checks if i in mine}
             for i in slow:  # "Infinity" for inf, and the checked rows' "check"
                 row = run.row(start, {k: arrays[k][i].tolist() for k in run.keys}, i)
                 lines[i] = json.dumps(strict(row), allow_nan=False) + "\n"
+        if header is None:
+            header = Block(json.dumps(strict(run.header), allow_nan=False) + "\n", 0)
+            yield header
         yield Block("".join(lines), start + len(lines),
                     any(run.checks.get(start + i) is False for i in slow))
 
@@ -82,42 +92,64 @@ def tensors(problem, points: Points) -> Iterator:
 
 
 class _Run:
-    """One ``--at-file`` run: validated inputs, the header, the checks, the chunks."""
+    """One ``--at-file`` run: validated inputs, the header, the checks, the chunks.
+
+    The first ``CHECKED`` points are computed one at a time, exactly (``checked``), in a
+    one-shot process by a child, while this process batches and writes the first chunk,
+    which never needs SymPy. Errors read as in the serial order: the file's, then the
+    checked points', then the batches'."""
 
     def __init__(self, problem, points: Points) -> None:
-        from jacli.backends.tensors import TorchBackend
-        from jacli.many.batched import describe, plan
-        from jacli.analysis.compute import compute
+        from jacli.analysis.precheck import output_shape
         from jacli.analysis.prepare import prepare
         from jacli.language import parse_program
+        from jacli.many.batched import describe, plan
 
         self.problem = problem
         # the points' names first, so a stray name is reported as the file's, not --at's
         points.check_names(parse_program(problem.source, output=problem.output,
                                          limits=problem.limits).variables)
-        first = replace(problem, at=(at_text(points.exact(0)),))
-        self.setup = setup = prepare(first)
+        self.setup = setup = prepare(replace(problem, at=(at_text(points.exact(0)),)))
         self.plan = plan(setup.program, {n: setup.shapes[n] for n in setup.variables},
                          setup.wrt)
+        self.describe = describe(self.plan, problem.command)
+        self.checked = Checked(problem, lambda: [
+            at_text(points.exact(i)) for i in range(min(CHECKED, len(points)))])
+        try:
+            self._inputs(points, output_shape(setup))
+        except BaseException:
+            self.checked.cancel()  # the columns' error first: the child is not needed
+            raise
+        self.checks: dict[int, bool | None] = {}
+        self.points = len(points)
+
+    def _inputs(self, points: Points, shape: tuple[int, ...] | None) -> None:
+        """The columns, the keys, n, m (from parsing, else the checked points) and v."""
+        from jacli.backends.tensors import TorchBackend
+
+        problem, setup = self.problem, self.setup
         self.backend = B = TorchBackend(problem.dtype, problem.device)
         with gc_paused():
             self.X = {n: _column(points, n, setup.shapes[n], B) for n in setup.variables}
-        self.checked = [compute(first)] + [
-            compute(replace(problem, at=(at_text(points.exact(i)),)))
-            for i in range(1, min(CHECKED, len(points)))]
-        one = self.checked[0]
         self.keys = [k for k in KEYS if k == "value" or _wanted(problem.command, k)]
+        self.n = sum(math.prod(setup.shapes[w]) for w in setup.wrt)
+        self.m = math.prod(shape) if shape is not None else len(self.summary["outputs"])
         self.v = None
         if problem.command in (C.vjp, C.grad):
-            self.v = B.tensor(list(one.vjp.v) if one.vjp is not None else [1.0])
-        self.m, self.n = len(one.outputs), len(one.inputs)
-        self.checks: dict[int, bool | None] = {}
-        self.header = {
-            "schema": "jacli/1", "command": problem.command, "points": len(points),
-            "variables": [{"name": v.name, "shape": list(v.shape)} for v in one.variables],
-            "inputs": list(one.inputs), "outputs": list(one.outputs),
-            "jacobian_symbolic": _full(one.jacobian),
-            "strategy": describe(self.plan, problem.command)}
+            v = self.summary["v"]
+            self.v = B.tensor(list(v) if v is not None else [1.0])
+
+    @property
+    def summary(self) -> dict:
+        """The checked points (``checked.Checked.summary``), waited for the first time."""
+        return self.checked.summary
+
+    @property
+    def header(self) -> dict:
+        s = self.summary
+        return {"schema": "jacli/1", "command": self.problem.command, "points": self.points,
+                "variables": s["variables"], "inputs": s["inputs"], "outputs": s["outputs"],
+                "jacobian_symbolic": s["jacobian_symbolic"], "strategy": self.describe}
 
     def row(self, start: int, numbers: dict, i: int) -> dict:
         """The JSON-ready object of point ``start + i``; ``numbers[key]``: its numbers."""
@@ -128,24 +160,30 @@ class _Run:
             row["check"] = self.checks[start + i]
         return row
 
-    def outs(self) -> Iterator[tuple[int, dict]]:
+    def outs(self, check: bool = True) -> Iterator[tuple[int, dict]]:
         """``(start, out)``: the batched tensors of each chunk (``batched.batched``), the
-        checked points among them checked (``self.checks``)."""
+        checked points among them checked (``self.checks``) unless ``check`` is false."""
         from jacli.many.batched import chunk_size, chunks
 
         size = chunk_size(self.m, self.n)
-        for start, out in chunks(self.plan, self.backend, self.X, self.problem.command, self.v,
-                                 size):
-            for i in range(start, min(start + len(out["value"]), len(self.checked))):
-                self.checks[i] = self._check(i, out, start)
-            yield start, out
+        try:
+            for start, out in chunks(self.plan, self.backend, self.X, self.problem.command,
+                                     self.v, size):
+                stop = min(start + len(out["value"]), len(self.summary["points"])) if check \
+                    else start
+                for i in range(start, stop):
+                    self.checks[i] = self._check(i, out, start)
+                yield start, out
+        except JacliError:
+            self.summary  # noqa: B018 - a checked point's error first, as in the serial order
+            raise
 
-    def chunks(self) -> Iterator[tuple[int, dict, set[int]]]:
+    def chunks(self, check: bool = True) -> Iterator[tuple[int, dict, set[int]]]:
         """``(start, arrays, nonfinite)``: arrays[key] is the chunk's (N, ...) float NumPy
         array; ``nonfinite`` the in-chunk indices of points with a NaN or an infinity."""
         import numpy as np
 
-        for start, out in self.outs():
+        for start, out in self.outs(check):
             arrays = {k: out[k].detach().cpu().numpy() for k in self.keys}
             N = len(arrays["value"])
             finite = np.ones(N, dtype=bool)
@@ -154,31 +192,21 @@ class _Run:
             yield start, arrays, set(np.flatnonzero(~finite).tolist())
 
     def _check(self, i: int, out: dict, start: int) -> bool | None:
-        """SymPy vs autograd at point i, and the batched row vs the one-point numbers."""
+        """SymPy vs autograd at point i, and the batched row (``out[key][i - start]``, a
+        tensor or an array) vs the one-point numbers."""
         import torch
 
-        from jacli.analysis.compare import TOLERANCES
-
-        one = self.checked[i]
-        if one.check is None or one.check.agree is None:
+        one = self.summary["points"][i]
+        if one is None:
             return None
         rtol, atol = TOLERANCES[self.problem.dtype]
         same = True
-        for key, numbers in (("value", one.value_numeric),
-                             ("jacobian", one.jacobian.numeric if one.jacobian else None),
-                             ("vjp", one.vjp.numeric if one.vjp else None)):
-            if key in self.keys and numbers is not None:
-                mine = out[key][i - start].cpu().double()
-                theirs = torch.tensor(numbers, dtype=torch.float64).reshape(mine.shape)
+        for key in ("value", "jacobian", "vjp"):
+            if key in self.keys and one[key] is not None:
+                mine = torch.as_tensor(out[key][i - start]).cpu().double()
+                theirs = torch.tensor(one[key], dtype=torch.float64).reshape(mine.shape)
                 same &= torch.allclose(mine, theirs, rtol=rtol, atol=atol, equal_nan=True)
-        return bool(one.check.agree and same)
-
-
-def _full(J) -> list | None:
-    """J's formulas written out (the header carries no definitions for a shortened form)."""
-    if J is None:
-        return None
-    return J.symbolic_full if J.symbolic_full is not None else J.symbolic
+        return bool(one["agree"] and same)
 
 
 def _wanted(command: str, key: str) -> bool:

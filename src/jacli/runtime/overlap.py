@@ -8,10 +8,10 @@ its answer back, pickled, through a pipe; the parent works meanwhile and reads i
 ``tolist()``, so the parent never imports torch to read an answer.
 
 ``usable()`` says whether forking is safe and can pay: Linux, inside ``one_shot()`` (a
-process that answers once and exits: never the Python API, ``batch`` or many points), torch
-not yet imported, no thread but the main one and jacli's watchdog (the child drops it: a
-thread does not survive a fork), and not switched off by ``JACLI_OVERLAP=0``. Imports no
-torch.
+process that answers once and exits: never the Python API or ``batch``), torch not yet
+imported (or imported and not yet run: ``usable(torch_loaded=True)``), no thread but the
+main one and jacli's watchdog (the child drops it: a thread does not survive a fork), and
+not switched off by ``JACLI_OVERLAP=0``. Imports no torch.
 """
 
 from __future__ import annotations
@@ -66,9 +66,12 @@ def may_fork() -> bool:
             and hasattr(os, "fork"))
 
 
-def usable() -> bool:
-    """Whether ``in_child`` may be used now (see the module's docstring)."""
-    return (_ONE_SHOT and may_fork() and "torch" not in sys.modules and all(
+def usable(torch_loaded: bool = False) -> bool:
+    """Whether ``in_child`` may be used now (see the module's docstring). ``torch_loaded``:
+    the caller has imported torch but run nothing on it yet, so no native thread of torch's
+    exists to be lost in the fork, and the child computes on one thread (``--at-file``'s
+    checked points: ``many.stream``)."""
+    return (_ONE_SHOT and may_fork() and (torch_loaded or "torch" not in sys.modules) and all(
                 t is threading.main_thread() or t.name == "jacli-watchdog"
                 for t in threading.enumerate()))
 
