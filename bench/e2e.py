@@ -347,10 +347,11 @@ def structure_rows(case: dict) -> list[dict]:
     structure = hooks.structure
     g = torch.Generator().manual_seed(200)
     A = torch.randn(200, 200, generator=g, dtype=torch.float64)
-    J, work = A.tolist(), torch.randn(400, 400, dtype=torch.float64)
+    # J as the CLI's numeric stage holds it: a tensor (``Floats``' own), not nested lists
+    J, work = A, torch.randn(400, 400, dtype=torch.float64)
 
     def numpy_way():  # what structure did before: NumPy's SVD and slogdet, its own threads
-        B = np.asarray(J, dtype=float)
+        B = J.numpy()
         np.linalg.svd(B, compute_uv=False)
         np.linalg.slogdet(B)
 

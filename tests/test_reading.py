@@ -1,7 +1,8 @@
 """``--at-file`` points read while the imports run (``many.reading``).
 
-A large JSON Lines file is parsed by a forked child while the console script imports torch
-and SymPy; the points travel back as plain data (``Points.plain``). Whatever the child reads
+A large JSON Lines file is parsed by a forked child while the console script imports torch;
+the points travel back as plain data (``Points.plain``), and for a straight-line program the
+same child goes on to the checked points' formulas (``many.checked``'s early child). Whatever the child reads
 — uniform rows (sent as columns), rows that differ, numbers only the exact reader takes, a
 bad line — the output, errors and exit codes must be the one process's, byte for byte.
 """
@@ -21,12 +22,23 @@ from test_overlap import both
 SOURCE = "x1**2+2*x2+x3, x1+x2**3+x3**2, 2*x1+x2**2+x3**3"
 
 MARK = """
-import os, jacli.many.reading as R
-_read = R._plain_points
+import os, jacli.many.checked as C, jacli.many.reading as R
+_parent, _read, _early, _summary = os.getpid(), R._plain_points, C._early, C._summary
+def _mark(what):
+    open(os.environ["JACLI_AUDIT"] + ".child-" + what, "w").close()
 def _marked(text):
-    open(os.environ["JACLI_AUDIT"] + ".child-read", "w").close()
+    _mark("read")
     return _read(text)
-R._plain_points = _marked
+def _early_marked(problem, text, ats):
+    if text is not None:
+        _mark("read")
+    _mark("checked")
+    return _early(problem, text, ats)
+def _summary_marked(*args):
+    if os.getpid() != _parent:
+        _mark("checked")
+    return _summary(*args)
+R._plain_points, C._early, C._summary = _marked, _early_marked, _summary_marked
 """
 
 
@@ -103,16 +115,11 @@ def test_plain_points_rebuild_the_same_points():
         {"x": Fraction(3, 2), "y": [1, 2]}
 
 
-# -- the checked points in a child (``stream._Run``): forked once torch is in, before it ran --
+# -- the checked points in a child (``many.checked``): forked before torch (early), deriving
+# their formulas while torch is imported, or forked once torch is in, before it ran -------
 
-CHECKED_MARK = """
-import os, jacli.many.checked as S
-_parent, _summary = os.getpid(), S._summary
-def _marked(*args):
-    if os.getpid() != _parent:
-        open(os.environ["JACLI_AUDIT"] + ".child-checked", "w").close()
-    return _summary(*args)
-S._summary = _marked
+LATE = """
+C.early_usable = lambda problem: False  # the checked points' child forked after torch
 """
 
 
@@ -123,16 +130,18 @@ def _checked_by_child(tmp_path) -> bool:
     return bool(found)
 
 
+@pytest.mark.parametrize("late", [False, True])
 @pytest.mark.parametrize("command", [["jacobian"], ["vjp", "--v", "1,-2,0.5"], ["grad"]])
 def test_the_checked_points_come_from_a_child_and_the_stream_never_imports_sympy(
-        tmp_path, command):
-    """The parent batches and writes without SymPy; the child (torch inherited, SymPy its
-    own) computes the three checked points; the stream is the one process's, byte for byte."""
+        tmp_path, command, late):
+    """The parent batches and writes without SymPy; the child computes the three checked
+    points (early: their formulas before the parent's numbers reach it; late: torch
+    inherited); the stream is the one process's, byte for byte."""
     source = "x1**2*x2 + sin(x3)" if command[0] == "grad" else SOURCE
     path = tmp_path / "points.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in _lines(200, seed=3)))
     split, serial = both(tmp_path, [command[0], source, "--at-file", str(path), "--json",
-                                    *command[1:]], patch=CHECKED_MARK)
+                                    *command[1:]], patch=MARK + (LATE if late else ""))
     assert split.code == 0 and split.out.count("\n") == 201, split.err
     assert _checked_by_child(tmp_path)
     assert split.audit == {"torch": True, "children": False, "sympy": False}
@@ -152,6 +161,32 @@ def test_a_refusal_with_the_checked_points_in_a_child_reads_as_in_one_process(
     rows = _lines(2, seed=4)
     path.write_text(json.dumps(rows[0]) + "\n" + extra + json.dumps(rows[1]) + "\n")
     split, _ = both(tmp_path, ["vjp", SOURCE, "--at-file", str(path), "--json", *args],
-                    patch=CHECKED_MARK)
+                    patch=MARK)
     assert split.code == code and split.err.startswith("error:"), split.err
     assert split.audit is not None and split.audit["children"] is False
+
+
+REFUSE_NUMBERS = """
+import jacli.analysis.assemble as A, jacli.analysis.split as S
+from jacli.errors import ShapeError
+
+def refuse(problem, setup):
+    raise ShapeError("v has shape (3,) but y has shape (2,)", hint="v needs shape (2,)",
+                     where="--v", line=1, column=4, source="x1, x2")
+
+A.numeric = S.numeric = refuse
+"""
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_the_parents_numeric_error_reaches_the_early_child_and_reads_as_in_one_process(
+        tmp_path, large):
+    """The checked points' numbers (the parent's, sent to the early child) fail: the stream
+    refuses as the one process does, whichever child read the points."""
+    path = _file(tmp_path, _lines(25_000)) if large else tmp_path / "points.jsonl"
+    if not large:
+        path.write_text("".join(json.dumps(r) + "\n" for r in _lines(50, seed=6)))
+    split, _ = both(tmp_path, ["jacobian", SOURCE, "--at-file", str(path), "--json"],
+                    patch=MARK + REFUSE_NUMBERS)
+    assert split.code == 2 and json.loads(split.out.splitlines()[0])["error"]["kind"] == "shape"
+    assert _checked_by_child(tmp_path) and split.audit["children"] is False

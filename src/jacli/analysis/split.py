@@ -39,6 +39,7 @@ from jacli.request.problem import Problem
 from jacli.runtime import overlap
 
 SPLIT = (C.jacobian, C.vjp, C.jvp, C.grad, C.hessian)
+NOT_RUN = object()  # ``Stages``' outcome: the formulas run when the stages are called
 
 
 def split(problem: Problem, setup: Setup) -> Stages | None:
@@ -46,26 +47,50 @@ def split(problem: Problem, setup: Setup) -> Stages | None:
     the stages run serially."""
     if not _splits(problem, setup):
         return None
-    return Stages(problem, setup, overlap.in_child(_numbers, problem, setup))
+    return Stages(problem, setup, overlap.in_child(numbers, problem, setup))
 
 
 class Stages:
-    """The numbers in a child (forked), the formulas here when called: ``(num, sym,
-    structure)``. ``cancel`` ends the child if the stages are never run (an error first)."""
+    """The numbers from elsewhere (``pending``: a forked child's, or ``Given``), the
+    formulas here when called — or already (``outcome``: ``attempt``'s) — joined: ``(num,
+    sym, structure)``. ``cancel`` ends a child if the stages are never run (an error first)."""
 
-    def __init__(self, problem: Problem, setup: Setup, pending: overlap.Pending) -> None:
-        self.problem, self.setup, self.pending = problem, setup, pending
+    def __init__(self, problem: Problem, setup: Setup, pending, outcome=NOT_RUN) -> None:
+        self.problem, self.setup, self.pending, self.outcome = problem, setup, pending, outcome
 
     def __call__(self, notices: list[str]):
-        return _overlapped(self.problem, self.setup, self.pending, notices)
+        return _overlapped(self.problem, self.setup, self.pending, notices, self.outcome)
 
     def cancel(self) -> None:
         self.pending.cancel()
 
 
+class Given:
+    """Numbers computed elsewhere and received (``numbers(problem, setup)``'s value, or its
+    error), read as a child's answer is read."""
+
+    def __init__(self, value=None, error: BaseException | None = None) -> None:
+        self.value, self.error = value, error
+
+    def result(self, seconds: float, stage: str):
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+    def cancel(self) -> None:
+        pass
+
+
 def _splits(problem: Problem, setup: Setup) -> bool:
+    return overlap.usable() and formulas_first(problem, setup)
+
+
+def formulas_first(problem: Problem, setup: Setup) -> bool:
+    """Whether the symbolic stage may run before any number exists: a command at a point
+    other than ``check`` and ``graph``, CPU, no ``--emit``, and a symbolic side known to fit
+    its budget — ``--symbolic always``, or an output whose size parsing proves."""
     if not (setup.point and problem.command in SPLIT and problem.emit is None
-            and problem.device == "cpu" and problem.symbolic != "never" and overlap.usable()):
+            and problem.device == "cpu" and problem.symbolic != "never"):
         return False
     if problem.symbolic == "always":
         return True
@@ -74,15 +99,15 @@ def _splits(problem: Problem, setup: Setup) -> bool:
     return shape is not None and math.prod(shape) * n <= problem.limits.symbolic_entries
 
 
-def _overlapped(problem: Problem, setup: Setup, pending: overlap.Pending,
-                notices: list[str]):
-    """Run the formulas while the child computes the numbers, join: ``(num, sym,
-    structure)``."""
+def _overlapped(problem: Problem, setup: Setup, pending, notices: list[str],
+                outcome=NOT_RUN):
+    """Run the formulas (unless ``outcome`` is ``attempt``'s already, or ``None``: with the
+    numbers) while the child computes the numbers, join: ``(num, sym, structure)``."""
     from jacli.analysis.artifacts import versions  # SymPy: imported after the fork
     from jacli.analysis.formulas import symbolic_or_notice
 
     try:
-        outcome = _attempt(problem, setup)
+        outcome = attempt(problem, setup) if outcome is NOT_RUN else outcome
         versions()  # read from the installed metadata (30 ms), which assemble will need
         try:
             num, shape = pending.result(problem.limits.timeout, "numeric stage")
@@ -94,7 +119,7 @@ def _overlapped(problem: Problem, setup: Setup, pending: overlap.Pending,
     return num, symbolic_or_notice(problem, setup, num, notices, run=outcome), shape
 
 
-def _attempt(problem: Problem, setup: Setup):
+def attempt(problem: Problem, setup: Setup):
     """The symbolic stage now, before any number: ``symbolic_or_notice``'s ``run`` (its
     value, or its ``LimitError`` raised again), or ``None`` (run it again, with the
     numbers) after any other error."""
@@ -115,8 +140,9 @@ def _attempt(problem: Problem, setup: Setup):
     return lambda: sym
 
 
-def _numbers(problem: Problem, setup: Setup) -> tuple[Numeric, dict]:
-    """In the child: the numeric stage as ``assemble`` runs it, and J's structure, plain."""
+def numbers(problem: Problem, setup: Setup) -> tuple[Numeric, dict]:
+    """The numeric stage as ``assemble`` runs it, and J's structure, plain (in the child, or
+    for ``--at-file``'s checked points' child: ``many.checked``)."""
     importlib.import_module("jacli.analysis.autograd")  # torch, outside the budget
     overlap.started()
     num = stage(problem.limits.timeout, "numeric stage", lambda: numeric(problem, setup))

@@ -166,7 +166,8 @@ def _run(command: str, o: dict) -> int:
         if o["at"]:
             raise UsageError("give the points either with --at or with --at-file, not both")
         _check_many(o, fmt)
-        return runner.emit_many(problem, runner.points_file(o["at_file"]), o.get("out_file"))
+        points, early = runner.points_file(o["at_file"], problem)
+        return runner.emit_many(problem, points, o.get("out_file"), early)
     points = runner.points_given(o["at"], problem.limits)
     if points is not None:  # several values per variable: many points
         _check_many(o, fmt)

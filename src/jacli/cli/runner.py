@@ -102,11 +102,19 @@ def _plot(result, path: str | None) -> None:
     sys.stderr.write(f"jacli: picture written to {path}\n")
 
 
-def emit_many(problem, points, out_file: str | None = None) -> int:
+def emit_many(problem, points, out_file: str | None = None, early=None) -> int:
     """Many points (``--at-file``, or several ``--at`` values per variable): stream one strict
-    JSON object per point, after a header object. ``points`` is a ``points.Points``.
-    ``out_file`` (.npz, .parquet): write the results there as arrays instead."""
+    JSON object per point, after a header object. ``points`` is a ``points.Points``;
+    ``early``: the checked points' child ``points_file`` forked, if any. ``out_file`` (.npz,
+    .parquet): write the results there as arrays instead."""
+    from functools import partial
+
     from jacli.many.stream import json_lines
+
+    if early is not None and out_file is not None:
+        early.cancel()  # the arrays' writer checks its points itself
+    elif early is not None:
+        json_lines = partial(json_lines, early=early)
 
     if problem.command not in (C.jacobian, C.vjp, C.grad):
         raise UsageError(f"many points work with jacobian, vjp and grad, not {problem.command}")
@@ -213,15 +221,17 @@ def settle_gc() -> None:
     gc.enable()
 
 
-def points_file(path: str):
+def points_file(path: str, problem=None):
     """``--at-file``'s points (``points.Points``), read as JSON Lines or CSV, or, by the
-    suffix, from an array file (``request.arrays``: .npy .npz .parquet .arrow .feather)."""
+    suffix, from an array file (``request.arrays``: .npy .npz .parquet .arrow .feather);
+    with the checked points' early child for ``problem`` (``many.reading``), or ``None``."""
     from jacli.many import reading
     from jacli.request.arrays import kind, read_arrays
 
     if kind(path) is not None:
-        return read_arrays(path, "--at-file")
-    return reading.points(read_bytes(lambda: open(path, "rb").read(), f"--at-file {path}"))
+        return read_arrays(path, "--at-file"), None
+    return reading.points(read_bytes(lambda: open(path, "rb").read(), f"--at-file {path}"),
+                          problem)
 
 
 def points_given(at, limits):

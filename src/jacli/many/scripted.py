@@ -20,7 +20,8 @@ CHECKED = 3
 def script_lines(problem, points: Points):
     """Strict JSON Lines blocks (``stream.Block``): the header, then one line per point."""
     from jacli.analysis.compute import compute
-    from jacli.many.stream import Block, at_text
+    from jacli.many.stream import Block
+    from jacli.request.points import at_text
     from jacli.result import strict
 
     key = "jacobian" if problem.command == C.jacobian else "vjp"

@@ -25,10 +25,10 @@ from typing import Iterator
 
 from jacli.analysis.tolerances import TOLERANCES
 from jacli.errors import JacliError, ValueInputError
-from jacli.many.checked import CHECKED, Checked
+from jacli.many.checked import Checked, first_ats
 from jacli.request.command import Command as C
 from jacli.bounds import gc_paused
-from jacli.request.points import Points, floats
+from jacli.request.points import Points, at_text, floats
 
 
 KEYS = ("value", "jacobian", "vjp")  # a row's numeric keys, in the order rows print them
@@ -55,7 +55,7 @@ def evaluate_many(problem, points: Points) -> Iterator[dict]:
             yield run.row(start, {k: rows[k][i] for k in run.keys}, i)
 
 
-def json_lines(problem, points: Points) -> Iterator[Block]:
+def json_lines(problem, points: Points, early=None) -> Iterator[Block]:
     """The stream as strict JSON Lines text: the header line, then a block per chunk. The
     first chunk is computed and written before the header, which waits for the checked
     points (computed meanwhile in a child process, where ``_Run`` forks one)."""
@@ -63,7 +63,7 @@ def json_lines(problem, points: Points) -> Iterator[Block]:
 
     from jacli.many.jsonl import lines as bulk_lines
 
-    run = _Run(problem, points)
+    run = _Run(problem, points, early)
     header = None
     for start, arrays, nonfinite in run.chunks(check=False):
         with gc_paused():
@@ -95,17 +95,31 @@ class _Run:
     """One ``--at-file`` run: validated inputs, the header, the checks, the chunks.
 
     The first ``CHECKED`` points are computed one at a time, exactly (``checked``), in a
-    one-shot process by a child, while this process batches and writes the first chunk,
-    which never needs SymPy. Errors read as in the serial order: the file's, then the
-    checked points', then the batches'."""
+    one-shot process by a child (``early``, or forked here), while this process batches and
+    writes the first chunk, which never needs SymPy. Errors read as in the serial order: the
+    file's, then the checked points', then the batches'."""
 
-    def __init__(self, problem, points: Points) -> None:
+    def __init__(self, problem, points: Points, early=None) -> None:
+        """``early``: the checked points' child forked before torch (``checked``), if any."""
+        self.problem, self.points = problem, len(points)
+        self.checks: dict[int, bool | None] = {}
+        self.checked = None
+        try:
+            self._setup(points, early)
+        except BaseException:  # an error before the checked points: their child not needed
+            if self.checked is not None:
+                self.checked.cancel()
+            elif early is not None:
+                early.cancel()
+            raise
+
+    def _setup(self, points: Points, early) -> None:
         from jacli.analysis.precheck import output_shape
         from jacli.analysis.prepare import prepare
         from jacli.language import parse_program
         from jacli.many.batched import describe, plan
 
-        self.problem = problem
+        problem = self.problem
         # the points' names first, so a stray name is reported as the file's, not --at's
         points.check_names(parse_program(problem.source, output=problem.output,
                                          limits=problem.limits).variables)
@@ -113,15 +127,8 @@ class _Run:
         self.plan = plan(setup.program, {n: setup.shapes[n] for n in setup.variables},
                          setup.wrt)
         self.describe = describe(self.plan, problem.command)
-        self.checked = Checked(problem, lambda: [
-            at_text(points.exact(i)) for i in range(min(CHECKED, len(points)))])
-        try:
-            self._inputs(points, output_shape(setup))
-        except BaseException:
-            self.checked.cancel()  # the columns' error first: the child is not needed
-            raise
-        self.checks: dict[int, bool | None] = {}
-        self.points = len(points)
+        self.checked = Checked(problem, lambda: first_ats(points), early)
+        self._inputs(points, output_shape(setup))
 
     def _inputs(self, points: Points, shape: tuple[int, ...] | None) -> None:
         """The columns, the keys, n, m (from parsing, else the checked points) and v."""
@@ -211,15 +218,6 @@ class _Run:
 
 def _wanted(command: str, key: str) -> bool:
     return key == ("jacobian" if command in (C.jacobian, C.check) else "vjp")
-
-
-def at_text(point: dict) -> str:
-    """A point as ``--at`` text, exactly (``x=[1/2,3]``)."""
-    def txt(v):
-        return "[" + ",".join(txt(i) for i in v) + "]" if isinstance(v, list) else \
-            f"{v.numerator}/{v.denominator}"
-
-    return ",".join(f"{k}={txt(v)}" for k, v in point.items())
 
 
 def _column(points: Points, name: str, shape: tuple[int, ...], backend):

@@ -289,3 +289,12 @@ def floats(value):
         return float(value)
     except OverflowError:
         return math.inf if value > 0 else -math.inf
+
+
+def at_text(point: dict) -> str:
+    """A point as ``--at`` text, exactly (``x=[1/2,3]``)."""
+    def txt(v):
+        return "[" + ",".join(txt(i) for i in v) + "]" if isinstance(v, list) else \
+            f"{v.numerator}/{v.denominator}"
+
+    return ",".join(f"{k}={txt(v)}" for k, v in point.items())

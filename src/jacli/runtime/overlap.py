@@ -16,10 +16,8 @@ not switched off by ``JACLI_OVERLAP=0``. Imports no torch.
 
 from __future__ import annotations
 
-import io
 import os
 import signal
-import struct
 import sys
 import threading
 import time
@@ -28,12 +26,14 @@ from contextlib import contextmanager
 
 from jacli.bounds import GRACE, OutOfTime, install_watchdog
 from jacli.errors import JacliError, internal_error
+from jacli.runtime.wire import (HEAD, dumps, packed, plain, read_frame, send,  # noqa: F401
+                               unpacked)  # (plain: read as overlap.plain)
 
 START = 30.0  # seconds a child may take to reach ``started()``: importing torch, under load
-_HEAD = struct.Struct("<cQ")  # a frame: its kind (s: started, r/e/i: the answer), its length
 _ONE_SHOT = False
 _MEANWHILE: list = []  # ``one_shot``'s work for a parent that waits
 _CHILD_FD: int | None = None  # in the child: the pipe to the parent
+_INBOX_FD: int | None = None  # in a child started with an inbox: the pipe from the parent
 
 
 @contextmanager
@@ -80,14 +80,32 @@ def started() -> None:
     """In a child: its budgeted work starts now; the parent then allows it the ``seconds``
     of ``Pending.result`` from here (before, ``START`` for its imports). Elsewhere: nothing."""
     if _CHILD_FD is not None:
-        _send(_CHILD_FD, b"s", b"")
+        send(_CHILD_FD, b"s", b"")
 
 
-def in_child(fn, *args) -> Pending:
+def part(value) -> None:
+    """In a child: send ``value`` to the parent now, ahead of the answer (``Pending.part``)."""
+    send(_CHILD_FD, b"p", dumps(value))
+
+
+def receive():
+    """In a child started with an inbox: the parent's next value (``Pending.send``), waited
+    for (a parent that ends first takes this process with it: ``_die_with``)."""
+    import pickle
+
+    kind, payload = read_frame(_INBOX_FD)
+    if kind != b"m":
+        os._exit(0)  # the parent closed the inbox: it wants no answer
+    return pickle.loads(payload)
+
+
+def in_child(fn, *args, inbox: bool = False) -> Pending:
     """Fork; the child runs ``fn(*args)``, sends its value (or its ``JacliError``; any other
-    exception as an internal error) and exits without running the parent's cleanup."""
-    global _CHILD_FD
+    exception as an internal error) and exits without running the parent's cleanup.
+    ``inbox``: the parent may also send it values (``Pending.send``, ``receive``)."""
+    global _CHILD_FD, _INBOX_FD
     read, write = os.pipe()
+    inbox_read, inbox_write = os.pipe() if inbox else (None, None)
     sys.stdout.flush()
     sys.stderr.flush()  # nothing buffered before the fork is written twice
     parent = os.getpid()
@@ -96,13 +114,17 @@ def in_child(fn, *args) -> Pending:
         pid = os.fork()  # lock the child takes (the child drops it)
     if pid:
         os.close(write)
-        return Pending(pid, read)
+        if inbox:
+            os.close(inbox_read)
+        return Pending(pid, read, inbox_write)
     try:  # the child: it never returns from here
         os.close(read)
-        _CHILD_FD = write
+        if inbox:
+            os.close(inbox_write)
+        _CHILD_FD, _INBOX_FD = write, inbox_read
         _die_with(parent)
         install_watchdog(None)  # its thread stayed with the parent, whose wait holds us
-        _send(write, *_answer(fn, args))
+        send(write, *_answer(fn, args))
         os.close(write)  # the parent goes on now, not after this process has unmapped torch
         sys.stderr.flush()
     finally:
@@ -124,67 +146,31 @@ def _die_with(parent: int) -> None:
 
 def _answer(fn, args) -> tuple[bytes, bytes]:
     try:
-        return b"r", _dumps(fn(*args))
+        return b"r", dumps(fn(*args))
     except KeyboardInterrupt:
         return b"i", b""
     except BaseException as e:  # noqa: BLE001 - every failure goes to the parent
-        err = e if isinstance(e, JacliError) else internal_error(e)
-        try:
-            return b"e", _dumps((type(err), err.args, vars(err)))
-        except Exception as bad:  # noqa: BLE001 - an error that cannot travel, said plainly
-            err = internal_error(RuntimeError(f"{err} (unsendable: {bad})"))
-            return b"e", _dumps((type(err), err.args, vars(err)))
+        return b"e", sendable(e)
 
 
-_ATOMS = (float, int, bool, str, type(None))
-
-
-def plain(x):
-    """``x`` with every object that has ``tolist()`` (a tensor, an array, a wrapper of one)
-    made its ``tolist()``, inside lists, tuples and dicts; other objects as they are."""
-    if isinstance(x, dict):
-        return {k: plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        items = x if all(type(i) in _ATOMS for i in x) else [plain(i) for i in x]
-        if all(a is b for a, b in zip(items, x)):
-            return x  # nothing to change (a named tuple stays one)
-        return type(x)._make(items) if hasattr(x, "_make") else type(x)(items)
-    return x.tolist() if hasattr(x, "tolist") else x
-
-
-def _dumps(value) -> bytes:
-    """``value`` pickled, a torch object in it (a tensor, a wrapper of one) as its
-    ``tolist()``: the parent never imports torch to read it."""
-    import pickle
-
-    class Plain(pickle.Pickler):
-        def reducer_override(self, obj):
-            if type(obj).__module__.partition(".")[0] != "torch":
-                return NotImplemented
-            if not hasattr(obj, "tolist"):
-                raise TypeError(f"a {type(obj).__name__} cannot be sent without torch")
-            return _same, (obj.tolist(),)
-
-    out = io.BytesIO()
-    Plain(out, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
-    return out.getvalue()
-
-
-def _same(x):
-    return x
-
-
-def _send(fd: int, kind: bytes, payload: bytes) -> None:
-    view = memoryview(_HEAD.pack(kind, len(payload)) + payload)
-    while view:
-        view = view[os.write(fd, view):]
+def sendable(e: BaseException) -> bytes:
+    """An error, pickled to travel (``wire.packed``): a ``JacliError`` as it is, any other
+    as an internal error; one that cannot be pickled, said plainly."""
+    err = e if isinstance(e, JacliError) else internal_error(e)
+    try:
+        return dumps(packed(err))
+    except Exception as bad:  # noqa: BLE001 - an error that cannot travel, said plainly
+        return dumps(packed(internal_error(RuntimeError(f"{err} (unsendable: {bad})"))))
 
 
 class Pending:
-    """A child's answer, to come. ``result`` waits for it; ``cancel`` ends the child."""
+    """A child's answer, to come. ``result`` waits for it; ``part`` for a part sent before
+    it (``overlap.part``); ``send`` writes to a child started with an inbox; ``cancel`` ends
+    the child."""
 
-    def __init__(self, pid: int, fd: int) -> None:
-        self.pid, self.fd, self.status, self.answered = pid, fd, None, False
+    def __init__(self, pid: int, fd: int, out: int | None = None) -> None:
+        self.pid, self.fd, self.out, self.status, self.answered = pid, fd, out, None, False
+        self.data, self.started = bytearray(), False
 
     def result(self, seconds: float, stage: str):
         """The child's value, or its error raised here. Runs ``one_shot``'s ``meanwhile``
@@ -198,32 +184,68 @@ class Pending:
                 _MEANWHILE.pop(0)()
             except Exception:  # noqa: BLE001 - met again, and reported, where it is needed
                 pass
-        import pickle
-
         try:
             kind, payload = self._read(seconds, stage)
+            self.answered = kind is not None and kind != b"p"
         finally:
             self.cancel()  # killed and reaped unless it answered
         _LEFT.append(self)
+        return self._value(kind, payload, stage)
+
+    def part(self, seconds: float, stage: str):
+        """The child's next part (sent by ``overlap.part``), waited for as ``result`` waits;
+        its error (or an answer that came instead) raised here, the child then ended."""
+        kind, payload = self._read(seconds, stage)
+        if kind == b"p":
+            import pickle
+
+            return pickle.loads(payload)
+        self.answered = kind is not None
+        self.cancel()
+        _LEFT.append(self)
+        if kind == b"r":
+            raise internal_error(RuntimeError(f"the {stage}'s process answered too soon"))
+        return self._value(kind, payload, stage)
+
+    def send(self, value) -> None:
+        """``value`` to the child (``overlap.receive``), a torch object as its ``tolist()``;
+        nothing if the child has ended (its answer, read next, says why)."""
+        try:
+            send(self.out, b"m", dumps(value))
+        except OSError:  # a closed pipe: the child answered (an error) or died
+            pass
+
+    def _value(self, kind: bytes | None, payload: bytes, stage: str):
+        import pickle
+
         if kind == b"r":
             return pickle.loads(payload)
         if kind == b"i":
             raise KeyboardInterrupt
         if kind == b"e":
-            cls, args, state = pickle.loads(payload)
-            err = cls.__new__(cls, *args)  # its own __init__ may want other arguments
-            err.__dict__.update(state)
-            raise err
+            raise unpacked(pickle.loads(payload))
         raise internal_error(RuntimeError(f"the {stage}'s process ended without an answer "
                                           f"({_ending(self.status)})"))
 
     def _read(self, seconds: float, stage: str) -> tuple[bytes | None, bytes]:
-        """Frames until the answer (``(None, b"")``: the child closed the pipe without)."""
+        """Frames until a part or the answer (``(None, b"")``: the child closed the pipe
+        without). Before the child started: ``START``; after: ``seconds`` plus ``GRACE``."""
         import select
 
-        data, deadline = bytearray(), time.monotonic() + START
-        late = OutOfTime(f"start of the {stage}", START)
+        wait, late = (seconds + GRACE, OutOfTime(stage, seconds)) if self.started else (
+            START, OutOfTime(f"start of the {stage}", START))
+        deadline, data = time.monotonic() + wait, self.data
         while True:
+            while len(data) >= HEAD.size:
+                kind, size = HEAD.unpack_from(data)
+                if len(data) < HEAD.size + size:
+                    break
+                payload = bytes(data[HEAD.size:HEAD.size + size])
+                del data[:HEAD.size + size]
+                if kind != b"s":
+                    return kind, payload
+                self.started = True  # the stage's budget from here
+                deadline, late = time.monotonic() + seconds + GRACE, OutOfTime(stage, seconds)
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([self.fd], [], [], left)[0]:
                 raise late
@@ -231,23 +253,14 @@ class Pending:
             if not chunk:
                 return None, b""
             data += chunk
-            while len(data) >= _HEAD.size:
-                kind, size = _HEAD.unpack_from(data)
-                if len(data) < _HEAD.size + size:
-                    break
-                if kind != b"s":
-                    self.answered = True
-                    return kind, bytes(data[_HEAD.size:_HEAD.size + size])
-                deadline = time.monotonic() + seconds + GRACE  # started: the stage's budget
-                late = OutOfTime(stage, seconds)
-                del data[:_HEAD.size]
 
     def cancel(self) -> None:
         """End the child: killed unless it answered, then reaped (an answered one by
-        ``reap``); its pipe closed. Idempotent."""
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+        ``reap``); its pipes closed. Idempotent."""
+        for name in ("fd", "out"):
+            if getattr(self, name) is not None:
+                os.close(getattr(self, name))
+                setattr(self, name, None)
         if not self.answered and self.status is None:
             os.kill(self.pid, signal.SIGKILL)  # a zombie takes it too
             self.status = os.waitpid(self.pid, 0)[1]
