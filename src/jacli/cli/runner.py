@@ -143,17 +143,11 @@ def emit_many(problem, points, out_file: str | None = None, early=None) -> int:
 
 def _runs_as_script(problem) -> bool:
     """A program the straight-line language refuses and the script machine runs."""
-    from jacli.errors import JacliError
-    from jacli.language import parse_program
+    from jacli.language import is_program
     from jacli.language.script import is_script
 
-    if not is_script(problem.source):
-        return False
-    try:
-        parse_program(problem.source, output=problem.output, limits=problem.limits)
-    except JacliError:
-        return True
-    return False
+    return is_script(problem.source) and not is_program(
+        problem.source, output=problem.output, limits=problem.limits)
 
 
 def _write_arrays(problem, points, path: str, progress) -> int:

@@ -123,17 +123,12 @@ def early_usable(problem) -> bool:
     usable before torch, a straight-line program (a script runs per point) whose checked
     points have formulas to derive (``jacobian``, ``vjp``, ``grad`` on the CPU, symbolic
     side on)."""
-    from jacli.language import parse_program
+    from jacli.language import is_program
 
-    if not (overlap.usable() and problem.command in (C.jacobian, C.vjp, C.grad)
+    return (overlap.usable() and problem.command in (C.jacobian, C.vjp, C.grad)
             and problem.symbolic != "never" and problem.device == "cpu"
-            and problem.emit is None):
-        return False
-    try:
-        parse_program(problem.source, output=problem.output, limits=problem.limits)
-    except JacliError:
-        return False
-    return True
+            and problem.emit is None
+            and is_program(problem.source, output=problem.output, limits=problem.limits))
 
 
 def fork_early(problem, text: str | None, ats: list[str] | None) -> overlap.Pending:
