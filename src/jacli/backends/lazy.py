@@ -15,7 +15,9 @@ from typing import Callable
 
 
 class LazyModule:
-    """``torch = LazyModule("torch")``; ``torch.sin`` imports torch the first time."""
+    """``torch = LazyModule("torch")``; ``torch.sin`` imports torch the first time. Each
+    attribute read is kept on the proxy, so the next read is a plain attribute read (the
+    symbolic side reads ``sp.Add`` and the like thousands of times a request)."""
 
     def __init__(self, name: str) -> None:
         self._name = name
@@ -24,7 +26,9 @@ class LazyModule:
     def __getattr__(self, attr: str):
         if self._module is None:
             self._module = importlib.import_module(self._name)
-        return getattr(self._module, attr)
+        value = getattr(self._module, attr)
+        setattr(self, attr, value)
+        return value
 
 
 class Later:
