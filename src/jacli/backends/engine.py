@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - another torch: the public calls below
     _engine_run_backward = _vmap = None
 
 
-def grad(outputs, inputs, grad_outputs, *, retain_graph: bool = False,
+def grad(outputs, inputs, grad_outputs, *, retain_graph: bool | None = None,
          create_graph: bool = False, allow_unused: bool = False, batched: bool = False,
          materialize: bool = False) -> tuple:
     """``torch.autograd.grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
@@ -36,7 +36,7 @@ def grad(outputs, inputs, grad_outputs, *, retain_graph: bool = False,
         return torch.autograd.grad(outputs, inputs, grad_outputs, retain_graph=retain_graph,
                                    create_graph=create_graph, allow_unused=allow_unused,
                                    is_grads_batched=batched, materialize_grads=materialize)
-    retain = retain_graph or create_graph  # torch: retain_graph=None means create_graph
+    retain = create_graph if retain_graph is None else retain_graph  # as torch reads it
 
     def vjp(g):
         return _engine_run_backward(outputs, g, retain, create_graph, inputs, allow_unused,
