@@ -58,26 +58,23 @@ def evaluate_many(problem, points: Points) -> Iterator[dict]:
 def json_lines(problem, points: Points, early=None) -> Iterator[Block]:
     """The stream as strict JSON Lines text: the header line, then a block per chunk. The
     first chunk is computed and written before the header, which waits for the checked
-    points (computed meanwhile in a child process, where ``_Run`` forks one)."""
+    points (computed meanwhile by a child process, where there is one: ``checked``)."""
     from jacli.result import strict
 
     from jacli.many.jsonl import lines as bulk_lines
 
     run = _Run(problem, points, early)
-    header = None
     for start, arrays, nonfinite in run.chunks(check=False):
         with gc_paused():
             lines = bulk_lines(start, arrays, run.keys)
+            run.check_chunk(start, arrays)  # after the writing: the child had that long
             mine = range(start, start + len(lines))
-            for i in range(start, min(mine.stop, len(run.summary["points"]))):
-                run.checks[i] = run._check(i, arrays, start)
             slow = nonfinite | {i - start for i in run.checks if i in mine}
             for i in slow:  # "Infinity" for inf, and the checked rows' "check"
                 row = run.row(start, {k: arrays[k][i].tolist() for k in run.keys}, i)
                 lines[i] = json.dumps(strict(row), allow_nan=False) + "\n"
-        if header is None:
-            header = Block(json.dumps(strict(run.header), allow_nan=False) + "\n", 0)
-            yield header
+        if start == 0:
+            yield Block(json.dumps(strict(run.header), allow_nan=False) + "\n", 0)
         yield Block("".join(lines), start + len(lines),
                     any(run.checks.get(start + i) is False for i in slow))
 
@@ -176,10 +173,8 @@ class _Run:
         try:
             for start, out in chunks(self.plan, self.backend, self.X, self.problem.command,
                                      self.v, size):
-                stop = min(start + len(out["value"]), len(self.summary["points"])) if check \
-                    else start
-                for i in range(start, stop):
-                    self.checks[i] = self._check(i, out, start)
+                if check:
+                    self.check_chunk(start, out)
                 yield start, out
         except JacliError:
             self.summary  # noqa: B018 - a checked point's error first, as in the serial order
@@ -197,6 +192,12 @@ class _Run:
             for a in arrays.values():  # NumPy's one thread: no wake-up of torch's pool
                 finite &= np.isfinite(a.reshape(N, -1)).all(1)
             yield start, arrays, set(np.flatnonzero(~finite).tolist())
+
+    def check_chunk(self, start: int, out: dict) -> None:
+        """Check the checked points among the chunk ``out`` (tensors or arrays) that starts
+        at point ``start`` (``self.checks``)."""
+        for i in range(start, min(start + len(out["value"]), len(self.summary["points"]))):
+            self.checks[i] = self._check(i, out, start)
 
     def _check(self, i: int, out: dict, start: int) -> bool | None:
         """SymPy vs autograd at point i, and the batched row (``out[key][i - start]``, a
