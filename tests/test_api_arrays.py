@@ -196,6 +196,21 @@ def test_numeric_only_notices_name_zero_rows_and_unused_inputs():
                               "no output depends on x[1]"}
 
 
+def test_dense_test_counts_nan_as_nonzero_on_every_layout():
+    """``_dense`` (NumPy's ``all`` on a CPU tensor's memory) agrees with ``count_nonzero`` on
+    float32/float64, transposed views, NaN and -0.0, and on a tensor NumPy cannot view."""
+    import torch
+
+    from jacli.analysis.assemble import _dense
+
+    cases = [torch.ones(3, 4), torch.tensor([[1.0, float("nan")], [2.0, 3.0]]),
+             torch.tensor([[1.0, -0.0], [2.0, 3.0]], dtype=torch.float64),
+             torch.arange(1.0, 7.0).reshape(2, 3).T, torch.ones(2, 2, requires_grad=True) * 2,
+             torch.ones(2, 2)._neg_view()]
+    for T in cases:
+        assert _dense(T) == (int(T.count_nonzero()) == T.numel()), T
+
+
 def _random_at_text(rng) -> str:
     """An --at text from pieces that are valid, borderline or wrong for the fast reader."""
     def number():

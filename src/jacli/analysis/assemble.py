@@ -107,7 +107,7 @@ def _support(rows: list[list], exact: bool):
     tested in C by truth (NaN is nonzero), and a row without zeros (a dense J) uses all."""
     if isinstance(rows, Floats):  # autograd's tensor, tested whole: one count when dense
         T = rows.tensor  # NaN counts as nonzero, as in the lists' truth test
-        if int(T.count_nonzero()) == T.numel():
+        if _dense(T):
             return [False] * T.shape[0], range(T.shape[1])
         nonzero = T != 0  # one comparison for both answers (0.1 ms each at 256×256)
         return (~nonzero.any(1)).tolist(), set(nonzero.any(0).nonzero().flatten().tolist())
@@ -120,6 +120,17 @@ def _support(rows: list[list], exact: bool):
     else:
         nonzero = [list(compress(columns, row)) for row in rows]
     return [not cols for cols in nonzero], set().union(*nonzero)
+
+
+def _dense(T) -> bool:
+    """Whether no entry of the tensor ``T`` is zero (NaN is not): NumPy's ``all`` on a CPU
+    tensor's memory (15 µs at 256×256, against 36 for ``count_nonzero``)."""
+    if T.device.type == "cpu":
+        try:
+            return bool(T.detach().numpy().all())
+        except (RuntimeError, TypeError):  # a dtype or a view NumPy does not take
+            pass
+    return int(T.count_nonzero()) == T.numel()
 
 
 def _vjp(num: Numeric | None, sym: Symbolic | None, setup: Setup, d: Directions,

@@ -77,8 +77,8 @@ class TorchBackend:
         scalar variables in one ``torch.tensor`` call, as views of one vector."""
         names = tuple(k for k, v in values.items()
                       if not isinstance(v, list) and getattr(v, "shape", ()) == ())
-        vector = self.tensor([values[k] for k in names])
-        views = dict(zip(names, vector.unbind(0)))
+        vector = self.tensor([values[k] for k in names]) if names else None
+        views = dict(zip(names, vector.unbind(0))) if names else {}
         point = Point((k, views[k] if k in views else self.tensor(v)) for k, v in values.items())
         point.scalars = (names, vector)
         return point
