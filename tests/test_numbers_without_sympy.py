@@ -139,6 +139,29 @@ def test_engine_grad_is_autograd_grad(seed):
 
 
 @pytest.mark.parametrize("seed", range(3))
+def test_engine_batched_grad_is_torchs_with_unused_inputs_and_two_outputs(seed):
+    """The batched call's own vmap level (``engine._batched``): an input outside the graph
+    passes through as None (or zeros), two outputs batch alike, and batches of unequal
+    sizes get torch's own refusal."""
+    x, w, y, g = _graph(seed)
+    y2 = (x * 3).sin()
+    z = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    b1, b2 = (torch.randn(4, *t.shape, generator=g, dtype=torch.float64) for t in (y, y2))
+    for materialize in (False, True):
+        ours = engine.grad((y, y2), (x, z, w), (b1, b2), retain_graph=True, batched=True,
+                           allow_unused=True, materialize=materialize)
+        theirs = torch.autograd.grad((y, y2), (x, z, w), (b1, b2), retain_graph=True,
+                                     is_grads_batched=True, allow_unused=True,
+                                     materialize_grads=materialize)
+        assert len(ours) == len(theirs) == 3
+        for a, b in zip(ours, theirs):
+            assert (a is None and b is None) or torch.equal(a, b)
+    assert ours[1].shape == theirs[1].shape == z.shape  # torch's zeros_like(input), unbatched
+    with pytest.raises((RuntimeError, ValueError)):
+        engine.grad((y, y2), (x,), (b1, b2[:3]), retain_graph=True, batched=True)
+
+
+@pytest.mark.parametrize("seed", range(3))
 def test_engine_backward_is_y_backward_and_accumulates(seed):
     (x, w, g), (x2, w2, _) = _leaves(seed), _leaves(seed)
     vs = [torch.randn(3, 5, generator=g, dtype=torch.float64) for _ in range(2)]
@@ -156,3 +179,19 @@ def test_engine_falls_back_to_torchs_own_checks():
         engine.grad((y,), (x,), (torch.ones(2, dtype=torch.float64),))
     with pytest.raises(RuntimeError, match="Mismatch in shape"):
         engine.backward((y,), (torch.ones(2, dtype=torch.float64),))
+
+
+@pytest.mark.parametrize("which", range(4))
+def test_engine_jacfwd_is_autograd_functionals_forward_mode(which):
+    """``engine.jacfwd``: ``AF.jacobian(vectorize=True, strategy="forward-mode")``'s J, bit
+    for bit — scalar systems, a tensor program, an output that ignores its input."""
+    g = torch.Generator().manual_seed(which)
+    W = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    f = [lambda x: torch.stack([x[0] ** 2 * x[1], x[1].sin() * x[2], x[2].exp() / x[0]]),
+         lambda x: torch.tanh(W @ x).exp(),
+         lambda x: (x.outer(x) * 0.5).cos(),
+         lambda x: W.sum(1) * 2][which]
+    x = torch.randn(3, generator=g, dtype=torch.float64)
+    ours = engine.jacfwd(f, x)
+    theirs = torch.autograd.functional.jacobian(f, x, vectorize=True, strategy="forward-mode")
+    assert ours.shape == theirs.shape and torch.equal(ours, theirs)
