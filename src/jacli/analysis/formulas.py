@@ -21,7 +21,7 @@ from jacli.analysis.entries import entries
 from jacli.analysis.directions import Directions, directions
 from jacli.analysis.kinks import candidates, notices_at
 from jacli.analysis.numeric import Numeric
-from jacli.analysis.prepare import Setup, stage
+from jacli.analysis.prepare import Setup, stage, untimed
 from jacli.analysis.shorten import Rows, shorten
 from jacli.backends.piecewise import on_reals
 from jacli.backends.symbolic import SymbolicBackend, jacobian, substitute
@@ -133,7 +133,7 @@ ALIKE = Lru(16)  # the same, by what the formulas depend on: see ``_alike``
 
 def _derived(problem: Problem, setup: Setup, num: Numeric | None) -> _Derived:
     shapes = tuple(setup.shapes[v] for v in setup.variables)
-    rest = (setup.variables, shapes, tuple(setup.wrt), replace(problem.limits, timeout=0.0))
+    rest = (setup.variables, shapes, tuple(setup.wrt), untimed(problem.limits))
     key = (id(setup.program), *rest)
     hit = DERIVED.get(key)
     if hit is None or hit.program is not setup.program:
