@@ -8,7 +8,7 @@ with finite differences for ``check``), gathers the notices and fills the ``Resu
 from __future__ import annotations
 
 import importlib
-from itertools import chain, compress
+from itertools import compress
 
 import sympy as sp
 
@@ -20,7 +20,7 @@ from jacli.analysis.numeric import Numeric, numeric
 from jacli.analysis.prepare import Setup, stage, variables_info
 from jacli.analysis.structure import mode_line, structure
 from jacli.request.command import Command as C
-from jacli.result.labels import labels
+from jacli.result.labels import joined_labels
 from jacli.request.problem import Problem
 from jacli.result import VJP, Floats, Result
 
@@ -38,8 +38,8 @@ def assemble(problem: Problem, setup: Setup, stages=None) -> Result:
     else:
         num, sym, shape = _stages(problem, setup, notices)
     out_shape = num.out_shape if num else sym.out_shape
-    outputs = labels(setup.program.output_label, out_shape)
-    inputs = list(chain.from_iterable(labels(name, setup.shapes[name]) for name in setup.wrt))
+    outputs = joined_labels(((setup.program.output_label, tuple(out_shape)),))
+    inputs = joined_labels(tuple((name, tuple(setup.shapes[name])) for name in setup.wrt))
     check = None
     if num is not None and sym is not None and "J" in sym.exact:
         check, why = compare_within(timeout, num, sym, outputs, inputs, problem.dtype)
@@ -54,7 +54,7 @@ def assemble(problem: Problem, setup: Setup, stages=None) -> Result:
     jacobian = pack.matrix(num and num.J, sym and sym.J, sym and sym.exact.get("J"))
     return Result(
         command=problem.command, source=setup.program.source,
-        variables=variables_info(setup), inputs=tuple(inputs), outputs=tuple(outputs),
+        variables=variables_info(setup), inputs=inputs, outputs=outputs,
         output_shape=out_shape, output_label=setup.program.output_label, order=setup.order,
         point=pack.json_point(setup.point), point_text=pack.point_text(setup.point),
         value_exact=pack.later(sym.exact.get("value") if sym else None),

@@ -14,6 +14,16 @@ def labels(name: str, shape: tuple[int, ...]) -> list[str]:
     return list(_labels(name, tuple(shape)))
 
 
+@lru_cache(maxsize=256)
+def joined_labels(parts: tuple[tuple[str, tuple[int, ...]], ...]) -> tuple[str, ...]:
+    """The labels of several tensors' elements, one after the other, as one shared tuple:
+    a ``Result`` of the API in a loop holds the same tuple every call (a fresh list of 256
+    labels touches 256 string objects, each a cache miss after a large J's computation)."""
+    if len(parts) == 1:
+        return _labels(*parts[0])
+    return tuple(label for name, shape in parts for label in _labels(name, shape))
+
+
 @lru_cache(maxsize=256)  # a 256-vector's labels cost ~0.2 ms: the API in a loop asks again
 def _labels(name: str, shape: tuple[int, ...]) -> tuple[str, ...]:
     if not shape:
