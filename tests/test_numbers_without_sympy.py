@@ -193,5 +193,8 @@ def test_engine_jacfwd_is_autograd_functionals_forward_mode(which):
          lambda x: W.sum(1) * 2][which]
     x = torch.randn(3, generator=g, dtype=torch.float64)
     ours = engine.jacfwd(f, x)
+    scalar = engine.jacfwd(torch.sin, x[0])  # 0-d in, 0-d out: a 0-d J, as torch's
+    assert torch.equal(scalar, torch.autograd.functional.jacobian(
+        torch.sin, x[0], vectorize=True, strategy="forward-mode"))
     theirs = torch.autograd.functional.jacobian(f, x, vectorize=True, strategy="forward-mode")
     assert ours.shape == theirs.shape and torch.equal(ours, theirs)

@@ -87,7 +87,7 @@ def jacfwd(f, x: torch.Tensor) -> torch.Tensor:
         jv = torch._remove_batch_dim(tangent, level, n, 0)
     finally:
         torch._C._vmapmode_decrement_nesting()
-    return jv.permute(*range(1, jv.ndim), 0).reshape(*primal.shape, *x.shape)
+    return jv.permute(*range(1, jv.ndim), 0).reshape(tuple(primal.shape) + tuple(x.shape))
 
 
 _BATCH_DIMS = all(hasattr(torch, n) for n in ("_add_batch_dim", "_remove_batch_dim")) and \

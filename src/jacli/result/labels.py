@@ -14,7 +14,7 @@ def labels(name: str, shape: tuple[int, ...]) -> list[str]:
     return list(_labels(name, tuple(shape)))
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=32)  # one variable's tuple is _labels' own; several make a new one
 def joined_labels(parts: tuple[tuple[str, tuple[int, ...]], ...]) -> tuple[str, ...]:
     """The labels of several tensors' elements, one after the other, as one shared tuple:
     a ``Result`` of the API in a loop holds the same tuple every call (a fresh list of 256
