@@ -4,10 +4,10 @@ Given a gradient tensor, both check its shape through ``torch.fx.experimental.sy
 (``_make_grads``), whose first import loads SymPy: 0.5 s, measured, in processes that never
 need SymPy otherwise — a one-shot command's forked numeric child, an ``--at-file`` stream,
 ``symbolic="never"``. ``grad`` and ``backward`` here make the same engine call with the same
-arguments (``_engine_run_backward``, under the same legacy vmap level for batched gradients), so the
-numbers are PyTorch's, bit for bit. They skip the check only where it cannot fail: every
-gradient a real tensor with its output's shape (with a leading batch axis when batched), every
-output a real tensor. Anything else — or a torch without these private names — goes through
+arguments (``_engine_run_backward``, under a legacy vmap level for batched gradients, as
+``_vmap`` opens one), so the numbers are PyTorch's, bit for bit. They skip the check only
+where it cannot fail: every gradient a real tensor with its output's shape (with a leading
+batch axis when batched), every output a real tensor. Anything else — or a torch without these private names — goes through
 the public call, which checks (and words any refusal) as always.
 
 Shapes: ``outputs``/``inputs`` are sequences of tensors; a gradient has its output's shape,
@@ -24,6 +24,9 @@ try:  # torch's own entry points behind torch.autograd.grad/backward (torch 2.x)
     from torch.autograd.graph import _engine_run_backward
 except ImportError:  # pragma: no cover - another torch: the public calls below
     _engine_run_backward = _vmap = None
+# the legacy vmap's own steps (``_batched``, ``jacfwd``); without them, ``_vmap`` and AF
+_BATCH_DIMS = all(hasattr(torch, n) for n in ("_add_batch_dim", "_remove_batch_dim")) and \
+    hasattr(torch._C, "_vmapmode_increment_nesting")
 
 
 def grad(outputs, inputs, grad_outputs, *, retain_graph: bool | None = None,
@@ -88,10 +91,6 @@ def jacfwd(f, x: torch.Tensor) -> torch.Tensor:
     finally:
         torch._C._vmapmode_decrement_nesting()
     return jv.permute(*range(1, jv.ndim), 0).reshape(tuple(primal.shape) + tuple(x.shape))
-
-
-_BATCH_DIMS = all(hasattr(torch, n) for n in ("_add_batch_dim", "_remove_batch_dim")) and \
-    hasattr(torch._C, "_vmapmode_increment_nesting")
 
 
 def backward(tensors, grad_tensors) -> None:

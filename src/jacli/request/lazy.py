@@ -218,9 +218,8 @@ def given(value, where: str):
         dtype = value.dtype
         real = not dtype.is_complex and str(dtype) != "torch.bool"
         # the sum is finite unless an element is not (or it overflows: then ask each), and costs
-        # a tenth of torch's isfinite().all(); read as a Python number, one op fewer
-        # checked after the copy, which the checks then read from cache (one pass over a
-        # large tensor's memory fewer)
+        # a tenth of torch's isfinite().all(); taken of the private copy, which is then in
+        # cache (one pass over a large tensor's memory fewer), read as one Python number
         data = _checked(value.detach().clone() if real else value, real,
                         lambda d: math.isfinite(d.sum().item()) or d.isfinite().all(), where)
     else:
