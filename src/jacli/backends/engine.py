@@ -1,14 +1,16 @@
-"""``torch.autograd.grad`` and ``torch.autograd.backward`` as they compute, minus one import.
+"""``torch.autograd.grad``/``backward`` and AF's forward-mode J as they compute, minus wrappers.
 
-Given a gradient tensor, both check its shape through ``torch.fx.experimental.symbolic_shapes``
-(``_make_grads``), whose first import loads SymPy: 0.5 s, measured, in processes that never
-need SymPy otherwise — a one-shot command's forked numeric child, an ``--at-file`` stream,
-``symbolic="never"``. ``grad`` and ``backward`` here make the same engine call with the same
-arguments (``_engine_run_backward``, under a legacy vmap level for batched gradients, as
-``_vmap`` opens one), so the numbers are PyTorch's, bit for bit. They skip the check only
-where it cannot fail: every gradient a real tensor with its output's shape (with a leading
-batch axis when batched), every output a real tensor. Anything else — or a torch without these private names — goes through
-the public call, which checks (and words any refusal) as always.
+Given a gradient tensor, ``grad`` and ``backward`` check its shape through
+``torch.fx.experimental.symbolic_shapes`` (``_make_grads``), whose first import loads SymPy:
+0.5 s, measured, in processes that never need SymPy otherwise — a one-shot command's forked
+numeric child, an ``--at-file`` stream, ``symbolic="never"``. ``grad`` and ``backward`` here
+make the same engine call with the same arguments (``_engine_run_backward``, under a legacy
+vmap level for batched gradients, as ``_vmap`` opens one, without its argument checks and
+pytree walks), so the numbers are PyTorch's, bit for bit. They skip the check only where it
+cannot fail: every gradient a real tensor with its output's shape (with a leading batch axis
+when batched), every output a real tensor. Anything else — or a torch without these private
+names — goes through the public call, which checks (and words any refusal) as always.
+``jacfwd`` is ``torch.autograd.functional.jacobian``'s forward mode the same way.
 
 Shapes: ``outputs``/``inputs`` are sequences of tensors; a gradient has its output's shape,
 or ``(k, *shape)`` when ``batched`` (k cotangents, one answer per cotangent, as
