@@ -192,7 +192,9 @@ def test_engine_jacfwd_is_autograd_functionals_forward_mode(which):
          lambda x: (x.outer(x) * 0.5).cos(),
          lambda x: W.sum(1) * 2][which]
     x = torch.randn(3, generator=g, dtype=torch.float64)
-    ours = engine.jacfwd(f, x)
+    kept: list = []
+    ours = engine.jacfwd(f, x, kept)
+    assert torch.equal(kept[0], f(x))  # y from the same pass: f's own bits
     scalar = engine.jacfwd(torch.sin, x[0])  # 0-d in, 0-d out: a 0-d J, as torch's
     assert torch.equal(scalar, torch.autograd.functional.jacobian(
         torch.sin, x[0], vectorize=True, strategy="forward-mode"))

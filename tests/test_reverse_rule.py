@@ -2,7 +2,8 @@
 own answer, bit for bit: jacli runs the same forward and the same batched pullback without
 AF's wrappers, so every case AF handles — outputs that ignore an input, outputs that ignore
 every input, detached graphs, tensors, float32 — must come back identical, and the kept
-forward value must be ``value``'s."""
+forward value must be ``value``'s. Forward mode (``af_fwd``) likewise, against AF's
+``strategy="forward-mode"``."""
 
 from __future__ import annotations
 
@@ -46,6 +47,22 @@ def test_reverse_mode_is_autograd_functional_bit_for_bit(source, at, wrt, dtype)
     got = ag.jacobian(setup.program, B, point, setup.wrt, "af_rev", keep=kept)
     assert got.dtype == expected.dtype and got.shape == expected.shape
     assert torch.equal(got, expected), (got, expected)
+    value = ag.value(setup.program, B, point)
+    assert torch.equal(kept[0].detach().reshape(value.shape), value)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("source, at, wrt", CASES)
+def test_forward_mode_is_autograd_functional_bit_for_bit(source, at, wrt, dtype):
+    """``af_fwd`` (``engine.jacfwd``): AF's forward-mode J, and the y it keeps is the
+    program's own forward pass, bit for bit."""
+    setup, B, point = _setup(source, at, wrt, dtype)
+    f, flat = ag.flat_function(setup.program, B, point, setup.wrt, lanes_ok=True)
+    expected = torch.autograd.functional.jacobian(f, flat, vectorize=True,
+                                                  strategy="forward-mode")
+    kept: list = []
+    got = ag.jacobian(setup.program, B, point, setup.wrt, "af_fwd", keep=kept)
+    assert got.dtype == expected.dtype and torch.equal(got, expected), (got, expected)
     value = ag.value(setup.program, B, point)
     assert torch.equal(kept[0].detach().reshape(value.shape), value)
 

@@ -35,7 +35,7 @@ def value(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Ten
     return run(vector).reshape(run.shape).detach()
 
 
-KEEPS_VALUE = ("af_rev", "vjp_vmap")  # implementations that can hand back their forward's y
+KEEPS_VALUE = ("af_rev", "af_fwd", "vjp_vmap")  # those that can hand back their forward's y
 
 
 def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
@@ -69,7 +69,7 @@ def _jacobian(program, backend, point, wrt, impl, keep=None):
     f, flat = flat_function(program, backend, point, wrt, lanes_ok=True)
     if impl == "af_fwd":
         try:
-            return engine.jacfwd(f, flat)  # AF's forward mode, as it computes
+            return engine.jacfwd(f, flat, keep)  # AF's forward mode, as it computes
         except (RuntimeError, ShapeError):  # forward AD refuses this form (an index_put of
             pass  # a 0-d view): reverse mode computes the same J
     if impl in ("af_rev", "af_fwd"):

@@ -71,12 +71,14 @@ def _batched(vjp, grads: tuple) -> tuple:
         torch._C._vmapmode_decrement_nesting()
 
 
-def jacfwd(f, x: torch.Tensor) -> torch.Tensor:
+def jacfwd(f, x: torch.Tensor, keep: list | None = None) -> torch.Tensor:
     """``torch.autograd.functional.jacobian(f, x, vectorize=True, strategy="forward-mode")``
     for one input ``x`` and one tensor output, as it computes: the rows of I as ``x``'s
     tangents under one vmap level, in one dual level, the batched tangent of ``f``'s output
-    moved to the back — without its wrappers. Shape ``(*y.shape, *x.shape)``."""
-    if not _BATCH_DIMS:
+    moved to the back — without its wrappers. Shape ``(*y.shape, *x.shape)``. ``keep``: a
+    list that receives ``f(x)`` itself (the dual output's primal, computed by the same
+    kernels on the same values)."""
+    if not _BATCH_DIMS:  # (nothing kept: the caller computes y itself)
         return torch.autograd.functional.jacobian(f, x, vectorize=True, strategy="forward-mode")
     from torch.autograd import forward_ad as fwAD
 
@@ -92,6 +94,8 @@ def jacfwd(f, x: torch.Tensor) -> torch.Tensor:
         jv = torch._remove_batch_dim(tangent, level, n, 0)
     finally:
         torch._C._vmapmode_decrement_nesting()
+    if keep is not None:
+        keep.append(primal)
     return jv.permute(*range(1, jv.ndim), 0).reshape(tuple(primal.shape) + tuple(x.shape))
 
 
