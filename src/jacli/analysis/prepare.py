@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from fractions import Fraction
 from typing import Any
 
@@ -82,18 +83,11 @@ def parsed(source: str, output: str | None, limits: Limits) -> Program:
     return program
 
 
-UNTIMED: dict[Limits, Limits] = {}  # limits without their time budget, by limits (a handful)
-
-
+@lru_cache(maxsize=64)  # a handful of limits in practice
 def untimed(limits: Limits) -> Limits:
     """``limits`` with the timeout zeroed (a cache key: the time budget computes alike),
-    kept per limits: ``replace`` costs 15 µs, a tenth of an API call's own work."""
-    found = UNTIMED.get(limits)
-    if found is None:
-        found = replace(limits, timeout=0.0)
-        if len(UNTIMED) < 64:  # a handful in practice; a caller varying them keeps none
-            UNTIMED[limits] = found
-    return found
+    made once per limits: ``replace`` costs 15 µs, a tenth of an API call's own work."""
+    return replace(limits, timeout=0.0)
 
 
 def _no_variables(program: Program) -> UsageError:
