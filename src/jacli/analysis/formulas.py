@@ -8,6 +8,7 @@ time and numbers exist.
 
 from __future__ import annotations
 
+import math
 import pickle
 import re
 from dataclasses import dataclass, field, replace
@@ -59,7 +60,7 @@ def symbolic_or_notice(problem, setup, num, notices, run=None) -> Symbolic | Non
             raise UsageError("--symbolic never without --at leaves nothing to compute",
                              hint="give a point with --at", where="--symbolic")
         return None
-    n = sum(int(np.prod(setup.shapes[w], dtype=np.int64)) for w in setup.wrt)
+    n = sum(math.prod(setup.shapes[w]) for w in setup.wrt)  # not np.prod: 6 µs a call
     if num is not None and mode == "auto" and len(num.value) * n > problem.limits.symbolic_entries:
         notices.append(f"symbolic Jacobian skipped: {len(num.value) * n} entries exceeds budget "
                        f"{problem.limits.symbolic_entries} (use --symbolic always to force)")

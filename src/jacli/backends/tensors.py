@@ -171,7 +171,10 @@ class TorchBackend:
 def _pow(a, b):
     # x**p with p a literal bound to a name: a Python exponent, as PyTorch code writes it
     if hasattr(b, "jacli_literal") and isinstance(a, torch.Tensor):
-        return a ** b.jacli_literal
+        b = b.jacli_literal
+    if isinstance(a, torch.Tensor) and isinstance(b, (torch.Tensor, int, float)):
+        # the op ``a ** b`` dispatches to, without ``Tensor.__pow__``'s Python wrapper
+        return torch.pow(a, b)
     return a ** b
 
 
