@@ -180,20 +180,22 @@ def test_max_entries_raises_the_entry_limit_and_j_is_a_tensor():
 
 def test_numeric_only_notices_name_zero_rows_and_unused_inputs():
     """With no formulas, the notices come from autograd's J as a tensor: a zero row is an
-    output that depends on no input, a zero column an input no output uses."""
+    output whose derivatives are all 0 at this point, a zero column an input whose are. They
+    say "at this point": one point cannot show that nothing depends on it (x**2 at 0)."""
     import torch
 
     import jacli
 
     r = jacli.jacobian("x1*0, x1 + 0*x2, x2*0", at="1,2", symbolic="never")
-    assert set(r.notices) == {"output y[0] does not depend on any input",
-                              "output y[2] does not depend on any input",
-                              "no output depends on x2"}
+    row, col = "has a zero derivative for every input at this point", \
+        "every output's derivative with respect to {} is 0 at this point"
+    assert set(r.notices) == {f"output y[0] {row}", f"output y[2] {row}", col.format("x2")}
     W = torch.tensor([[1.0, 0.0], [0.0, 0.0]], dtype=torch.float64)
     r = jacli.jacobian("tanh(W @ x)", at={"W": W, "x": torch.tensor([1.0, 2.0])}, wrt="x",
                        symbolic="never")
-    assert set(r.notices) == {"output y[1] does not depend on any input",
-                              "no output depends on x[1]"}
+    assert set(r.notices) == {f"output y[1] {row}", col.format("x[1]")}
+    r = jacli.jacobian("x**2", at="0", symbolic="never")
+    assert not any("depend" in n for n in r.notices) and col.format("x") in r.notices
 
 
 def test_dense_test_counts_nan_as_nonzero_on_every_layout():

@@ -37,8 +37,8 @@ def test_seed_snippet_pasted_unchanged(cli_json, name):
     d = cli_json("vjp", "-", stdin=(SNIPPETS / name).read_bytes())
     grads = d["vjp"]["grad"]
     assert sorted(grads) == sorted(EXPECTED[name])
-    for var, expected in EXPECTED[name].items():
-        assert _flat(grads[var]) == pytest.approx(_flat(expected), rel=1e-12), var
+    for var, expected in EXPECTED[name].items():  # .grad is PyTorch's: float32 here
+        assert _flat(grads[var]) == pytest.approx(_flat(expected), rel=1e-7), var
     assert d["check"]["agree"] is True
 
 
@@ -96,7 +96,8 @@ def test_table_names_output_v_and_grads(cli):
     assert r.code == 0
     assert "v = [[1], [1]] from out.backward(v) in the program" in r.out
     assert "w.grad = tensor([[3.]," in r.out
-    assert "pasted PyTorch: 4 line(s) ignored" in r.out
+    r = cli("jacobian", "-", stdin=(SNIPPETS / "s6_seed000.py").read_bytes())
+    assert "pasted PyTorch: 4 line(s) ignored" in r.out  # (vjp runs it as PyTorch does)
 
 
 @pytest.mark.parametrize("src, needle", [

@@ -91,10 +91,14 @@ def _structure_notices(num, sym, outputs, inputs) -> list[str]:
     if not rows or len(outputs) * len(inputs) > SUPPORT_MAX:
         return []
     empty, used = _support(rows, exact=sym is not None)
-    notes = [f"output {o} does not depend on any input" for o, e in zip(outputs, empty) if e
+    # SymPy's zeros are structural; autograd's numbers say only what holds at this point
+    row, column = (("does not depend on any input", "no output depends on {}") if sym else
+                   ("has a zero derivative for every input at this point",
+                    "every output's derivative with respect to {} is 0 at this point"))
+    notes = [f"output {o} {row}" for o, e in zip(outputs, empty) if e
              ] if any(empty) else []  # a dense J: no walk over 256 labels per API call
     if len(used) < len(inputs):
-        notes += [f"no output depends on {x}" for j, x in enumerate(inputs) if j not in used]
+        notes += [column.format(x) for j, x in enumerate(inputs) if j not in used]
     if num is not None and num.untouched:
         notes.append(f"autograd left .grad as None for {', '.join(num.untouched)} (not in the "
                      "graph of the output); shown as zeros")

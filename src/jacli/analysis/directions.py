@@ -46,7 +46,8 @@ def v_for(command: str, v: list | None, v_shape: tuple[int, ...] | None,
                              f"{','.join(['1'] * min(numel, 8))}{',...' if numel > 8 else ''}",
                              where="--v")
         return None
-    if len(v) != numel:
+    if len(v) != numel or (v_shape is not None and len(v_shape) > 1 and
+                           tuple(v_shape) != tuple(out_shape)):  # nested: PyTorch's shape
         raise ShapeError(f"v has shape {shape_text(v_shape or (len(v),))} but {label} has shape "
                          f"{shape_text(out_shape)}",
                          hint=f"v needs shape {shape_text(out_shape)} ({numel} numbers)", where="--v")

@@ -2,7 +2,8 @@
 
 Always float64, whatever ``--dtype`` says: FD is the reference, not the thing under test.
 For input j the step is h_j = ∛ε · max(1, |x_j|) (the step that balances the O(h²)
-truncation error of central differences against the O(ε/h) rounding error). Each entry is
+truncation error of central differences against the O(ε/h) rounding error); past |x_j| = 1
+the absolute step ∛ε is tried too, and each entry keeps the one with the smaller estimate. Each entry is
 the Richardson extrapolation R = (4·D(h/2) − D(h)) / 3, and its error estimate is
 |R − D(h/2)| plus the rounding term ε·(|f| + 1)/h — so a disagreement with autograd must
 exceed what FD itself can resolve before it counts.
@@ -56,17 +57,35 @@ def finite_differences(program: ir.Program, point: dict[str, torch.Tensor],
     cols, errs, steps = [], [], []
     for j in range(x.numel()):
         h = EPS ** (1 / 3) * max(1.0, abs(float(x[j])))
-        d1, d2 = _central(f, x, j, h), _central(f, x, j, h / 2)
-        richardson = (4 * d2 - d1) / 3
-        cols.append(richardson)
-        errs.append((richardson - d2).abs() + EPS * (f0.abs() + 1) / h)
+        column, error = _richardson(f, x, j, h, f0)
+        if h > EPS ** (1 / 3):
+            # |x_j| > 1: the relative step assumes f varies on the scale of x_j, which sin(x)
+            # at 1e10 does not (a step of 6e4 spans ten thousand periods, and the estimate
+            # cannot see it). So the absolute step too, and per entry the one whose own
+            # error estimate is smaller (x**3 at 1e10 keeps the relative one).
+            small, small_error = _richardson(f, x, j, EPS ** (1 / 3), f0)
+            better = small_error < error
+            column, error = torch.where(better, small, column), torch.where(
+                better, small_error, error)
+            h = EPS ** (1 / 3) if bool(better.all()) else h
+        cols.append(column)
+        errs.append(error)
         steps.append(h)
     return FD(torch.stack(cols, dim=1), torch.stack(errs, dim=1), steps, gradient_stop(program))
 
 
+def _richardson(f, x: torch.Tensor, j: int, h: float, f0: torch.Tensor):
+    """R = (4·D(h/2) − D(h))/3 and its error estimate |R − D(h/2)| + ε·(|f| + 1)/h."""
+    d1, d2 = _central(f, x, j, h), _central(f, x, j, h / 2)
+    richardson = (4 * d2 - d1) / 3
+    return richardson, (richardson - d2).abs() + EPS * (f0.abs() + 1) / h
+
+
 def _central(f, x: torch.Tensor, j: int, h: float) -> torch.Tensor:
+    """The central difference over the step x_j ± h as float64 holds it (at x_j = 1e10 a
+    step of 6e-6 is 3 ulps: dividing by the rounded span, not by 2h, keeps it exact)."""
     plus, minus = x.clone(), x.clone()
     plus[j] += h
     minus[j] -= h
     with torch.no_grad():
-        return (f(plus) - f(minus)) / (2 * h)
+        return (f(plus) - f(minus)) / (plus[j] - minus[j])

@@ -79,9 +79,12 @@ def _numeric(problem: Problem, setup: Setup) -> Numeric:
         tensors = any(point[w].dim() > 0 for w in setup.wrt)
         num.choice = mode, impl, why = choice or _choose(
             problem, setup, y.numel(), n, tensors, _lanes(ag, setup, B, point, tensors))
+        J = J if J is not None else ag.jacobian(setup.program, B, point, setup.wrt, impl)
+        if mode == "fwd" and problem.mode == "auto" and not _finite(J):
+            num.choice = mode, impl, why = ("rev", _REVERSE[impl], _NOT_FINITE)
+            J = ag.jacobian(setup.program, B, point, setup.wrt, impl)
         num.strategy = strategy_text(mode, impl, why)
-        num.J = Floats(J if J is not None else
-                       ag.jacobian(setup.program, B, point, setup.wrt, impl))
+        num.J = Floats(J)
     if num.d.v is not None:
         _backward(num, ag, B, setup, point)
     vec = lambda xs: B.tensor(_fractions(xs))  # noqa: E731
@@ -96,6 +99,20 @@ def _numeric(problem: Problem, setup: Setup) -> Numeric:
 
         num.fd = finite_differences(setup.program, point, setup.wrt)
     return num
+
+
+# Forward mode chosen for speed gives way to reverse mode, PyTorch's reference (what
+# ``backward`` and ``AF.jacobian`` compute), where its J holds a NaN or an infinity: the
+# modes part where a product meets 0·∞ (``x**y`` at x = -2: forward mode's ∂/∂x is
+# 4·log(-2)·0 = NaN, reverse mode's is y·x**(y-1) = -4).
+_REVERSE = {"af_fwd": "af_rev", "jvp_vmap": "vjp_vmap"}
+_NOT_FINITE = ("forward mode's J held a NaN or an infinity, so J was computed again in "
+               "reverse mode, as backward() and autograd.functional.jacobian compute it")
+
+
+def _finite(J) -> bool:
+    """Whether every entry of J is finite (the sum first: one pass, one number)."""
+    return math.isfinite(J.sum().item()) or bool(J.isfinite().all())
 
 
 SHAPES = Lru(64)  # the output's shape by program and input shapes: see _value_and_jacobian

@@ -11,7 +11,6 @@ answer. An event that cannot be replayed keeps PyTorch's numbers, with a notice 
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import replace
 from typing import Any, Callable
@@ -151,20 +150,20 @@ def _numbers_only(problem: Problem, event: Event) -> Result:
 
 def _real_vjp(event: Event, base: VJP | None) -> VJP | None:
     """vᵀJ and ``.grad`` as PyTorch's run has them."""
-    grads = {n: g for n, g in event.grad.items()}
     if event.kind == "autograd.grad" and event.result is not None:
         numeric = [x for (name, t), r in zip(event.inputs, event.result)
                    for x in (_flat(r) if r is not None else [0.0] * t.numel())]
     elif event.kind == "backward":
         numeric = [x for name, t in event.inputs for x in _delta(event, name, t)]
-    else:
-        return base
+    else:  # torch.func / functional calls return their answer and leave .grad as it was
+        functional = base is not None and event.kind.startswith(("func.", "functional."))
+        return replace(base, grad=None, grad_repr=None, grad_none=()) if functional else base
     v = [1.0] if event.v is None else _flat(event.v)
     base = base or VJP(v=v, v_exact=[repr(x) for x in v], v_source=event.v_source)
     return replace(base, numeric=numeric if base.numeric is None else base.numeric,
-                   grad={n: _nested(g, t) for (n, t) in _leaves(event) for g in [grads.get(n)]},
-                   grad_repr={n: torch_repr(g) for n, g in grads.items() if g is not None},
-                   grad_none=tuple(n for n, g in grads.items() if g is None))
+                   grad={n: _nested(event.grad.get(n), t) for n, t in _leaves(event)},
+                   grad_repr={n: torch_repr(g) for n, g in event.grad.items() if g is not None},
+                   grad_none=tuple(n for n, g in event.grad.items() if g is None))
 
 
 def _in_order(event: Event, real: VJP | None, top: Result) -> list[float] | None:
@@ -181,7 +180,8 @@ def _in_order(event: Event, real: VJP | None, top: Result) -> list[float] | None
 
 
 def _leaves(event: Event) -> list[tuple[str, Any]]:
-    shapes = {n: t for n, t in event.inputs}
+    shapes = {n: torch.zeros(event.shapes.get(n, ())) for n, g in event.grad.items()
+              if g is None} | {n: t for n, t in event.inputs}  # a None .grad: its leaf's zeros
     return [(n, shapes.get(n, g)) for n, g in event.grad.items()]
 
 
@@ -203,6 +203,8 @@ def _finish(problem: Problem, run: ScriptRun, chosen: int, top: Result,
         if real is not None and not _close(real, top.vjp.numeric):
             notices.append("the replay's vᵀJ differs from what PyTorch's run computed "
                            f"(line {event.line}): .grad shows PyTorch's numbers")
+    if event.kind.startswith(("func.", "functional.")) and top.vjp is not None:
+        notices.append(f"torch.{event.kind} (line {event.line}) returns it; .grad is untouched")
     notices += run.paths
     if run.seeds:
         notices.append("random numbers drawn with " + ", ".join(
@@ -215,10 +217,9 @@ def _finish(problem: Problem, run: ScriptRun, chosen: int, top: Result,
                        f"{chosen + 1} (line {event.line}); --event N shows another")
     events = tuple(_event_dict(e, analysed.get(i)) for i, e in enumerate(run.events))
     top = _own_names(top, event)
-    return dataclasses.replace(top, source=problem.source, command=problem.command,
-                               vjp=vjp, notices=tuple(dict.fromkeys(notices)), events=events,
-                               extras={**top.extras, "seed": run.seed,
-                                       "grad_at_end": _at_end(run)})
+    return replace(top, source=problem.source, command=problem.command, vjp=vjp,
+                   notices=tuple(dict.fromkeys(notices)), events=events,
+                   extras={**top.extras, "seed": run.seed, "grad_at_end": _at_end(run)})
 
 
 def _own_names(r: Result, event: Event) -> Result:
@@ -233,13 +234,12 @@ def _own_names(r: Result, event: Event) -> Result:
     outputs = r.outputs
     if r.output_label != event.output and len(r.outputs) == 1 and r.output_shape == ():
         outputs = (event.output,)
-    return dataclasses.replace(
+    return replace(
         r, inputs=tuple(map(own, r.inputs)), outputs=outputs,
         output_label=event.output if outputs != r.outputs else r.output_label,
         variables=tuple(Variable(own(v.name), v.shape) for v in r.variables),
         point=None if r.point is None else {own(k): x for k, x in r.point.items()},
-        point_text=None if r.point_text is None else {own(k): x for k, x in
-                                                      r.point_text.items()})
+        point_text=r.point_text and {own(k): x for k, x in r.point_text.items()})
 
 
 def _at_end(run: ScriptRun) -> dict[str, Any]:

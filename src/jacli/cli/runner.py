@@ -73,6 +73,10 @@ def emit(problem, fmt: Format, explain: bool = False, plot: str | None = None,
         return ExitCode.OK
     if fmt is Format.dot and problem.command != C.graph:
         raise UsageError("--format dot draws the autograd graph: use `jacli graph`")
+    if plot is not None:  # refused before the output, not after it
+        from jacli.render.plot import drawable
+
+        drawable(result)
     if fmt is Format.table:
         from rich.console import Console
 

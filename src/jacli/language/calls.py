@@ -19,7 +19,7 @@ from jacli.language.unsupported import foreign, unsupported
 
 # Prefixes that only say where a function lives in PyTorch: torch.sin is sin.
 NAMESPACES = {("torch",), ("torch", "nn", "functional"), ("F",), ("nn", "functional"),
-              ("torch", "autograd"), ("torch", "linalg"), ("torch", "special")}
+              ("torch", "autograd"), ("torch", "linalg"), ("linalg",), ("torch", "special")}
 DTYPES = {"float", "float32", "float64", "double", "half", "float16", "bfloat16"}
 # torch.linalg functions whose defaults differ from the torch function of the same name
 LINALG = {"norm": "linalg_norm", "cross": "linalg_cross"}
@@ -114,7 +114,7 @@ class CallReader:
             self.check_attr(func)
             chain = dotted(func)
             if chain and tuple(chain[:-1]) in NAMESPACES:
-                if chain[:-1] == ["torch", "linalg"] and chain[-1] in LINALG:
+                if chain[-2] == "linalg" and chain[-1] in LINALG:  # (torch.)linalg.norm
                     return LINALG[chain[-1]], None
                 return chain[-1], None
             return func.attr, func.value

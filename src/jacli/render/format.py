@@ -38,6 +38,8 @@ def with_exact(x: float | None, exact: str | None, differs: bool = False,
         return shown
     if differs:
         return f"{shown} ≠ {exact}"
+    if exact.startswith("≈"):  # an exact value too long to print, as its 17 digits
+        return f"{shown} {exact}"
     error = rounding_error(x, exact)
     if error is not None:
         return f"{shown} ≈ {exact} ({dtype + ' ' if dtype else ''}rounding error {num(error)})"

@@ -7,7 +7,8 @@ from jacli.result import Result
 
 def render(result: Result) -> str:
     tex = result.extras.get("latex", {})
-    lines = [f"% jacli {result.command}: {result.source.strip()}",
+    source = result.source.strip().splitlines() or [""]
+    lines = [f"% jacli {result.command}: {source[0]}", *(f"%   {line}" for line in source[1:]),
              f"% variables: {', '.join(result.inputs)}; outputs: {', '.join(result.outputs)}"]
     if tex.get("definitions"):
         lines.append("% where (the names the formulas below use):")
@@ -20,7 +21,7 @@ def render(result: Result) -> str:
         lines.append(r"J\big|_{x_0} = " + bmatrix(tex["exact"]))
     if "vjp" in tex and result.vjp is not None:
         lines.append(r"v^\top J = " + bmatrix([tex["vjp"]]))
-    if len(lines) == 2:
+    if all(line.startswith("%") for line in lines):
         lines.append("% no formulas: the symbolic side was skipped (see --symbolic)")
     return "\n".join(lines)
 

@@ -8,7 +8,9 @@ from jacli.result import Result
 
 def render(result: Result) -> str:
     r, J = result, result.jacobian
-    out = [f"**jacli {r.command}** `{r.source.strip()}`", ""]
+    source = r.source.strip()
+    out = [f"**jacli {r.command}** `{source}`", ""] if "\n" not in source and "`" not in source \
+        else [f"**jacli {r.command}**", "", "```python", source, "```", ""]  # a pasted script
     if r.point_text:
         out += ["at " + ", ".join(f"`{k} = {v}`" for k, v in r.point_text.items()), ""]
     if J is not None and J.symbolic is not None:

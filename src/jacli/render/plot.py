@@ -49,17 +49,23 @@ def check_path(path: str) -> None:
         raise UsageError(f"--plot {path}: the folder {folder} does not exist", where="--plot")
 
 
+def drawable(result: Result):
+    """J's heat map and the vector's bars; refused (before anything is printed) when
+    ``result`` has neither: formulas only, no numbers to draw."""
+    heat, vector = heat_data(result), bars(result)
+    if heat is None and vector is None:
+        raise UsageError(f"nothing to draw: {result.command} computed no numbers here",
+                         hint="--plot draws numbers: give a point with --at", where="--plot")
+    return heat, vector
+
+
 def plot(result: Result, path: str):
     """Draw ``result`` into ``path``; the format is the suffix (checked by ``check_path``).
     Returns the matplotlib ``Figure`` drawn (tests read what it shows)."""
     from matplotlib.figure import Figure
 
-    heat = heat_data(result)
-    vector = bars(result)
+    heat, vector = drawable(result)
     extra = [h for h in errors(result) if h is not None] if result.command == "check" else []
-    if heat is None and vector is None:
-        raise UsageError(f"nothing to draw: {result.command} computed no numbers here",
-                         where="--plot")
     fig = Figure(figsize=_size(heat, vector, extra), layout="constrained")
     fig.suptitle(title_of(result), fontsize=10)
     _layout(fig, heat, vector, extra)

@@ -87,9 +87,10 @@ class _Reader:
 
     def non_finite(self, word: str):
         """The one refusal of nan/inf/infinity, in any case and with any sign."""
-        return self.fail(f"expected a finite number, found {word!r} (the point must be "
-                         "finite)", "the function is evaluated at the point: give finite "
-                         "numbers, e.g. 1e300")
+        what = "the point" if self.where.startswith("--at") else "a direction"
+        return self.fail(f"expected a finite number, found {word!r} ({what} must be finite)",
+                         "the function is evaluated at the point: give finite numbers, e.g. "
+                         "1e300" if what == "the point" else "give finite numbers")
 
     def _found(self) -> str:
         """What stands where a number should; a nan/inf word raises ``non_finite`` instead."""

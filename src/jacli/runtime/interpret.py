@@ -2,8 +2,7 @@
 or on tensors.
 
 ``lower`` walks the IR once and returns a function of the variables' values; every operation
-is delegated to a backend (``backends.symbolic.SymbolicBackend`` or ``backends.tensors.TorchBackend``), which
-the interpreter never tells apart. Lowering matters because a Jacobian evaluates the program
+is delegated to a backend (``SymbolicBackend`` or ``TorchBackend``), never told apart. Lowering matters because a Jacobian evaluates the program
 many times (forward, batched backward, finite differences, N points): walking the IR on every
 call cost 1.2–1.5× the same function written by hand in PyTorch (measured in bench/), while a
 closure per node costs what the hand-written code costs — one Python call per operation.
@@ -295,6 +294,7 @@ def _guard(pos: ir.Pos, thunk, what=None):
             raise LimitError(f"out of memory: {message}", line=pos[0], column=pos[1],
                              where="expression", hint="use smaller tensors") from None
         message = f"{what()}: {message}" if what else message  # built only on failure
-        raise ShapeError(message, line=pos[0], column=pos[1], where="expression",
-                         hint="check the shapes: jacli follows PyTorch's broadcasting rules"
-                         ) from None
+        raise ShapeError(message, line=pos[0], column=pos[1], where="expression", hint=(
+            "variables without --at are scalars: give their shapes with a point, e.g. --at "
+            "W=[[1,2],[3,4]]" if "0D" in message else "check the shapes: jacli follows "
+            "PyTorch's broadcasting rules")) from None

@@ -40,11 +40,12 @@ class Caller(Recorder):
 
     def e_Call(self, node: ast.Call) -> Any:
         f = self.evaluate(node.func)
-        if _shows_only(f):  # print(...), plt.plot(...): skipped, their arguments only checked
+        if _shows_only(f):  # print(...), plt.plot(...): nothing shown, their arguments checked
             for n in ast.walk(node):
                 if isinstance(n, (ast.Name, ast.Attribute)) and "__" in getattr(
                         n, "id", getattr(n, "attr", "")):
                     raise self.fail(n, "names with '__' are refused")
+            self.shown_calls(node)
             return None
         args = self.items(node.args)
         kwargs = {}

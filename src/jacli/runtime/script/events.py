@@ -41,6 +41,7 @@ class Event:
     replay: str | None = None
     replay_why: str | None = None
     u: torch.Tensor | None = None  # jvp's direction
+    shapes: dict[str, tuple] = field(default_factory=dict)  # each watched leaf's (for a None)
 
     @property
     def command(self) -> str:

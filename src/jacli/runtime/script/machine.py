@@ -26,6 +26,8 @@ from jacli.runtime.script.events import (Event, reached_leaves, real_jacobian, r
 from jacli.runtime.script.expressions import Evaluator
 from jacli.runtime.script.objects import Func, Instance, ModuleRef, Return, Scope, ScriptClass
 from jacli.runtime.script.naming import Naming
+from jacli.runtime.script.functional import Functional
+from jacli.runtime.script.printing import Printing
 from jacli.runtime.script.specials import Specials
 from jacli.runtime.script.statements import Statements
 from jacli.runtime.script.trace import Trace
@@ -92,7 +94,7 @@ def run_script(text: str, limits: Limits, seed: int = 0,
                      machine.global_leaves_dict(), machine.trace)
 
 
-class Machine(Naming, Statements, Specials, Caller, Evaluator):
+class Machine(Naming, Statements, Specials, Functional, Printing, Caller, Evaluator):
     def __init__(self, limits: Limits, overrides: dict[str, Any]) -> None:
         self.limits = limits
         self.overrides, self.overridden = overrides, set()

@@ -1,5 +1,6 @@
 """Calls the machine does itself rather than hand to the library as they are: gradient
-events, in-place writes (written to the trace), hooks, seeds, transforms of script functions.
+events (``backward``, ``autograd.grad``; transforms of script functions are ``functional``'s),
+in-place writes (written to the trace), hooks, seeds.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from jacli.runtime.script import vocabulary as V
 from jacli.runtime.script.calls import is_event
 from jacli.runtime.script.events import (Event, as_list, reached_leaves, replay_or_why,
                                          snapshot)
-from jacli.runtime.script.objects import Builtin, Func
+from jacli.runtime.script.objects import Builtin
 from jacli.runtime.script.trace import scalar_text
 
 _ARITHMETIC = {"add_": "+", "sub_": "-", "mul_": "*", "div_": "/", "pow_": "**"}
@@ -93,8 +94,9 @@ class Specials:
             return self.functional_event(f, "func.jvp", args, kwargs, node)
         if f.name == "torch.func.vjp":  # (f(x), the pullback): calling the pullback is
             out, pullback = self.real(node, f.fn, *[self.callable_of(a) for a in args],
-                                      **kwargs)  # PyTorch's own numbers, no event
-            return out, Builtin("torch.func.vjp(...)'s pullback", pullback)
+                                      **kwargs)  # the event, vᵀJ at the v it is given
+            return out, Builtin("torch.func.vjp(...)'s pullback", lambda *vs: self.pulled(
+                pullback, args[0] if args else None, list(args[1:]), list(vs), node))
         if f.name.startswith("torch.func.") and f.name != "torch.func.vmap":
             return self.transform(f, args, kwargs, node)
         if f.name == "torch.func.vmap":
@@ -117,7 +119,7 @@ class Specials:
         if isinstance(t, torch.Tensor) and t.requires_grad:
             replay_or_why(self.trace, event, t, named, _value(gradient))
         self.real(node, torch.Tensor.backward, t, *args, **kwargs)
-        event.grad = snapshot(watched)
+        event.grad, event.shapes = snapshot(watched), {n: tuple(x.shape) for n, x in watched}
         self.events.append(event)
 
     def watched(self, named: list) -> list[tuple[str, torch.Tensor]]:
@@ -149,92 +151,6 @@ class Specials:
         self.events.append(event)
         return result
 
-    def transform(self, f: Builtin, args, kwargs, node) -> Builtin:
-        """``torch.func.grad(f)`` and friends: a function whose every call is an event."""
-        real = self.real(node, f.fn, *[self.callable_of(a) for a in args], **kwargs)
-        kind = f.name.removeprefix("torch.")
-        target = args[0] if args else None
-
-        def call(*xs, **kw):
-            return self.applied_event(kind, real, target, list(xs), kw, node)
-
-        return Builtin(f"{f.name}(...)", call)
-
-    def vmapped(self, f: Builtin, args, kwargs, node) -> Builtin:
-        """``vmap(g)``: calls run as one batch inside the transform (no events there); a
-        ``vmap`` of a gradient transform is itself one event, PyTorch's numbers only."""
-        real = self.real(node, f.fn, *[self.callable_of(a) for a in args], **kwargs)
-        inner = args[0] if args else None
-        is_gradient = isinstance(inner, Builtin) and inner.name.startswith("torch.func.")
-
-        def call(*xs, **kw):
-            self.transforms += 1
-            try:
-                result = self.real(node, real, *xs, **kw)
-            finally:
-                self.transforms -= 1
-            if is_gradient:
-                self.check_events(node)
-                tensors = [x for x in xs if isinstance(x, torch.Tensor)]
-                event = Event(f"func.vmap({inner.name.removeprefix('torch.func.')[:-5]})",
-                              node.lineno, "f", None, None, "1: scalar output",
-                              self.named(tensors), grad_before=snapshot(self.global_leaves()))
-                event.result = [r.detach().clone() for r in _tensors(result)]
-                event.replay_why = "vmap runs the function once per sample; it is not replayed"
-                event.grad = snapshot(self.global_leaves())
-                self.events.append(event)
-            return result
-
-        return Builtin(f"{f.name}(...)", call)
-
-    def functional_event(self, f: Builtin, kind: str, args, kwargs, node) -> Any:
-        def run(*a, **k):
-            return f.fn(*[self.callable_of(x) for x in a], **k)
-
-        return self.applied_event(kind, run, args[0], list(args[1:]), kwargs, node,
-                                  direct=True)
-
-    def applied_event(self, kind: str, real, target, xs: list, kw: dict, node,
-                      direct: bool = False) -> Any:
-        """Run ``real`` (a transform of the script function ``target``) at ``xs``; record the
-        event, replayed by running ``target`` once more on fresh leaves."""
-        if self.transforms:  # inside vmap (or another transform): one batched call, no event
-            return real(target, *xs, **kw) if direct else real(*xs, **kw)
-        self.check_events(node)
-        points = as_list(xs[0]) if xs else []
-        self.transforms += 1
-        try:
-            result = self.real(node, real, *xs, **kw) if not direct else \
-                self.real(node, real, target, *xs, **kw)
-        finally:
-            self.transforms -= 1
-        leaves = [p.detach().clone().requires_grad_(True) for p in points
-                  if isinstance(p, torch.Tensor) and p.dtype.is_floating_point]
-        names = self.parameter_names(target, len(leaves))
-        named = list(zip(names, leaves))
-        event = Event(kind, node.lineno, "f", None, None, "1: scalar output", named,
-                      grad_before=snapshot(self.global_leaves()))
-        event.result = [r.detach().clone() for r in _tensors(result)]
-        try:
-            out = self.invoke(target, leaves, {}) if isinstance(target, Func) else \
-                self.callable_of(target)(*leaves)
-            out = out[0] if isinstance(out, (tuple, list)) else out
-            if isinstance(out, torch.Tensor):
-                event.value = _value(out)
-                if out.numel() > 1 and event.command in ("vjp", "grad"):
-                    event.v = _value(xs[1]) if len(xs) > 1 and kind.endswith("vjp") else None
-                if kind.endswith("jvp") and len(xs) > 1:  # the tangents: the replay's u
-                    event.u = _flat_tensors(as_list(xs[1]))
-                if out.requires_grad:
-                    replay_or_why(self.trace, event, out, named,
-                                  event.v if out.numel() > 1 else None)
-        except Exception as e:  # the replay is extra: PyTorch's own call succeeded
-            event.replay_why = f"the function could not be run again: {e}"
-        event.grad = snapshot(self.global_leaves())
-        self.events.append(event)
-        return result
-
-
 def _asks_cuda(short: str, args: list, kwargs: dict) -> bool:
     """``x.cuda()``, ``x.to("cuda")``, ``model.to(device)`` with a CUDA device,
     ``torch.device("cuda")``."""
@@ -246,22 +162,9 @@ def _asks_cuda(short: str, args: list, kwargs: dict) -> bool:
     return bool(wanted) and all(str(a).startswith("cuda") for a in wanted)
 
 
-def _flat_tensors(items: list) -> torch.Tensor | None:
-    tensors = [t.detach().reshape(-1) for t in items if isinstance(t, torch.Tensor)]
-    return torch.cat(tensors) if tensors and len(tensors) == len(items) else None
-
-
 def _value(t: Any) -> torch.Tensor | None:
     if isinstance(t, torch.Tensor):
         return t.detach().clone()
     if isinstance(t, (int, float)) and not isinstance(t, bool):
         return torch.tensor(float(t))
     return None
-
-
-def _tensors(value: Any) -> list[torch.Tensor]:
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, (tuple, list)):
-        return [t for v in value for t in _tensors(v)]
-    return []
