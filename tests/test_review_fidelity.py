@@ -148,8 +148,11 @@ def test_finite_differences_at_a_large_point_take_the_step_they_can_trust(cli_js
     fd = d["check"]["finite_differences"]
     assert fd["agree"] is True and d["check"]["all_agree"] is True
     assert d["jacobian"]["numeric"] == [[math.cos(1e10)]]
-    d = cli_json("check", "x**3", "--at", "x=1e10")  # smooth at its own scale: still agrees
-    assert d["check"]["all_agree"] is True
+    # smooth at their own scale, rounding inside f, or past where ∛ε is below an ulp
+    for expr, at in [("x**3", "1e10"), ("sin(x/1e6)", "1e10"), ("sin(x/1e3)", "1e8"),
+                     ("sin(x)", "1e12"), ("x**2+sin(x)", "1e6")]:
+        d = cli_json("check", expr, "--at", f"x={at}")
+        assert d["check"]["all_agree"] is True, (expr, at, d["notices"])
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -172,3 +175,24 @@ def test_the_grad_of_a_tensor_that_is_not_a_leaf_is_said_to_be_none(cli_json):
     assert any("x is not a leaf" in n for n in d["notices"]), d["notices"]
     kept = source.replace("y = (", "x.retain_grad()\ny = (")  # retain_grad: .grad is kept
     assert not any("not a leaf" in n for n in cli_json("vjp", "-", stdin=kept.encode())["notices"])
+
+
+def test_a_replay_that_differs_from_pytorchs_run_is_said_entry_by_entry(cli_json):
+    """float32 loses x[1]'s (x[1] + 1e8) - 1e8 where the replay keeps it: one entry of
+    many differs, and an infinity is never close to a finite number."""
+    for source in ["x = torch.tensor([1e8, 3.0], requires_grad=True)\n"
+                   "y = x[0]**2/2 + ((x[1] + 1e8) - 1e8)*x[1]\ny.backward()\n",
+                   "x = torch.tensor([50.0, 1.0], requires_grad=True)\n"
+                   "y = torch.exp(x)**2/torch.exp(x)\ny.backward(torch.tensor([1.0, 1.0]))\n"]:
+        source = "import torch\n" + source
+        want = _run_pytorch(source)["x"].grad
+        d = cli_json("vjp", "-", stdin=source.encode())
+        assert _same(d["vjp"]["grad"]["x"], want)
+        assert any("differs from what PyTorch's run computed" in n for n in d["notices"])
+
+
+def test_print_of_a_float64_grad_shows_its_dtype_as_pytorch_prints_it(cli):
+    source = ("import torch\nx = torch.tensor([0.1, 0.2], dtype=torch.float64, "
+              "requires_grad=True)\ny = (x ** 3).sum()\ny.backward()\n")
+    want = repr(_run_pytorch("import torch\n" + source.split("\n", 1)[1])["x"].grad)
+    assert "dtype=torch.float64" in want and want in cli("vjp", "-", stdin=source.encode()).out

@@ -3,7 +3,8 @@
 Always float64, whatever ``--dtype`` says: FD is the reference, not the thing under test.
 For input j the step is h_j = ∛ε · max(1, |x_j|) (the step that balances the O(h²)
 truncation error of central differences against the O(ε/h) rounding error); past |x_j| = 1
-the absolute step ∛ε is tried too, and each entry keeps the one with the smaller estimate. Each entry is
+the absolute step ∛ε is tried too: each entry keeps the value with the smaller estimate, and
+its error bar covers the other value (where the two disagree, FD cannot tell). Each entry is
 the Richardson extrapolation R = (4·D(h/2) − D(h)) / 3, and its error estimate is
 |R − D(h/2)| plus the rounding term ε·(|f| + 1)/h — so a disagreement with autograd must
 exceed what FD itself can resolve before it counts.
@@ -11,6 +12,7 @@ exceed what FD itself can resolve before it counts.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -61,13 +63,18 @@ def finite_differences(program: ir.Program, point: dict[str, torch.Tensor],
         if h > EPS ** (1 / 3):
             # |x_j| > 1: the relative step assumes f varies on the scale of x_j, which sin(x)
             # at 1e10 does not (a step of 6e4 spans ten thousand periods, and the estimate
-            # cannot see it). So the absolute step too, and per entry the one whose own
-            # error estimate is smaller (x**3 at 1e10 keeps the relative one).
-            small, small_error = _richardson(f, x, j, EPS ** (1 / 3), f0)
+            # cannot see it); the absolute step (a few ulps at least) cannot see rounding
+            # inside f (sin(x/1e6) at 1e10). So both, each entry keeping the value whose
+            # own estimate is smaller, and an error bar that covers the other: where the two
+            # disagree, FD cannot resolve the entry and the bar says so.
+            small_h = max(EPS ** (1 / 3), 64 * math.ulp(float(x[j])))
+            small, small_error = _richardson(f, x, j, small_h, f0)
+            small_error = torch.nan_to_num(small_error, nan=math.inf)
             better = small_error < error
-            column, error = torch.where(better, small, column), torch.where(
-                better, small_error, error)
-            h = EPS ** (1 / 3) if bool(better.all()) else h
+            spread = torch.nan_to_num((small - column).abs(), nan=0.0)
+            column = torch.where(better, small, column)
+            error = torch.maximum(torch.minimum(small_error, error), spread)
+            h = small_h if bool(better.all()) else h
         cols.append(column)
         errs.append(error)
         steps.append(h)

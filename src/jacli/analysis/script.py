@@ -17,7 +17,6 @@ from typing import Any, Callable
 
 import torch
 
-from jacli.analysis.autograd import torch_repr
 from jacli.analysis.prepare import stage
 from jacli.errors import NameLookupError, ParseError, UsageError
 from jacli.request.command import Command as C
@@ -162,7 +161,7 @@ def _real_vjp(event: Event, base: VJP | None) -> VJP | None:
     base = base or VJP(v=v, v_exact=[repr(x) for x in v], v_source=event.v_source)
     return replace(base, numeric=numeric if base.numeric is None else base.numeric,
                    grad={n: _nested(event.grad.get(n), t) for n, t in _leaves(event)},
-                   grad_repr={n: torch_repr(g) for n, g in event.grad.items() if g is not None},
+                   grad_repr={n: repr(g.cpu()) for n, g in event.grad.items() if g is not None},
                    grad_none=tuple(n for n, g in event.grad.items() if g is None))
 
 
@@ -288,11 +287,11 @@ def _flat(t: torch.Tensor) -> list[float]:
 
 
 def _close(a: list[float], b: list[float]) -> bool:
-    if a is None or b is None or len(a) != len(b):
-        return False
-    scale = max([abs(x) for x in a if math.isfinite(x)] + [1.0])
-    return all(abs(x - y) <= 1e-5 * (abs(x) + scale) or (math.isnan(x) and math.isnan(y))
-               for x, y in zip(a, map(float, b)))
+    """Entry by entry within float32's reach of each other; a NaN or an infinity only
+    with its own kind (inf is not close to a large finite number)."""
+    return a is not None and b is not None and len(a) == len(b) and all(
+        x == y or (math.isnan(x) and math.isnan(y)) or (math.isfinite(x) and math.isfinite(
+            y) and abs(x - y) <= 1e-5 * (abs(x) + abs(y)) + 1e-6) for x, y in zip(a, map(float, b)))
 
 
 def _draws_random(source: str) -> bool:

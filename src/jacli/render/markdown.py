@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from jacli.render.format import definitions, num, with_exact
 from jacli.result import Result
 
@@ -9,8 +11,9 @@ from jacli.result import Result
 def render(result: Result) -> str:
     r, J = result, result.jacobian
     source = r.source.strip()
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", source)), default=0))
     out = [f"**jacli {r.command}** `{source}`", ""] if "\n" not in source and "`" not in source \
-        else [f"**jacli {r.command}**", "", "```python", source, "```", ""]  # a pasted script
+        else [f"**jacli {r.command}**", "", fence + "python", source, fence, ""]  # a script
     if r.point_text:
         out += ["at " + ", ".join(f"`{k} = {v}`" for k, v in r.point_text.items()), ""]
     if J is not None and J.symbolic is not None:
