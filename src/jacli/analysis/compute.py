@@ -39,17 +39,13 @@ def compute(problem: Problem) -> Result:
                                  "script's output is what its backward() or autograd call "
                                  "differentiates", where="--output",
                                  hint="choose among a script's gradient events with --event")
-            from jacli.analysis.script import compute_script  # torch: only scripts need it
-
-            return compute_script(problem, compute_program)
+            return _as_script(problem)
         if problem.event not in (None, "last") and str(problem.event) != "1":
             raise UsageError(f"--event {problem.event}: a straight-line program has one "
                              "gradient event", hint="--event 1 (or leave it out)",
                              where="--event")
         if _runs_as_pytorch(problem, setup):
-            from jacli.analysis.script import compute_script
-
-            return compute_script(problem, compute_program)
+            return _as_script(problem)
         stages = split(problem, setup)  # the numbers forked now, before SymPy loads
         try:
             from jacli.analysis.assemble import assemble  # SymPy
@@ -62,13 +58,19 @@ def compute(problem: Problem) -> Result:
         sys.setrecursionlimit(old)
 
 
+def _as_script(problem: Problem) -> Result:
+    from jacli.analysis.script import compute_script  # torch: only scripts need it
+
+    return compute_script(problem, compute_program)
+
+
 def _runs_as_pytorch(problem: Problem, setup) -> bool:
     """Pasted PyTorch that declares its own tensors (``x = torch.tensor([...],
     requires_grad=True)``), asked for what ``.grad`` holds (``vjp``, ``grad``), is run as
-    PyTorch runs it, as a script: in the dtype its tensors
-    have (float32 unless it says otherwise), with PyTorch's own errors (a ``backward(v)`` of
-    the wrong shape, a saved tensor written in place), so what ``.grad`` shows is what
-    ``print(x.grad)`` prints. The tables come from the replay, in jacli's dtype."""
+    PyTorch runs it, as a script: in its tensors' dtype (float32 unless it says otherwise),
+    with PyTorch's own errors (a ``backward(v)`` of the wrong shape, a saved tensor written
+    in place), so what ``.grad`` shows is what ``print(x.grad)`` prints. The tables come
+    from the replay, in jacli's dtype."""
     return bool(setup.program.leaves) and problem.command in (C.vjp, C.grad) and \
         not problem.emit and not problem.at and is_script(problem.source)
 
