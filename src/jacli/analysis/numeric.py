@@ -19,6 +19,7 @@ from jacli.analysis.prepare import Setup
 from jacli.analysis.literals import literal_free
 from jacli.analysis.structure import choose_mode, strategy_text
 from jacli.errors import LimitError
+from jacli.request.lazy import all_finite
 from jacli.request.command import Command as C
 from jacli.request.problem import Problem
 from jacli.result import Floats
@@ -80,7 +81,7 @@ def _numeric(problem: Problem, setup: Setup) -> Numeric:
         num.choice = mode, impl, why = choice or _choose(
             problem, setup, y.numel(), n, tensors, _lanes(ag, setup, B, point, tensors))
         J = J if J is not None else ag.jacobian(setup.program, B, point, setup.wrt, impl)
-        if mode == "fwd" and problem.mode == "auto" and not _finite(J):
+        if mode == "fwd" and problem.mode == "auto" and not all_finite(J):
             num.choice = mode, impl, why = ("rev", _REVERSE[impl], _NOT_FINITE)
             J = ag.jacobian(setup.program, B, point, setup.wrt, impl)
         num.strategy = strategy_text(mode, impl, why)
@@ -108,11 +109,6 @@ def _numeric(problem: Problem, setup: Setup) -> Numeric:
 _REVERSE = {"af_fwd": "af_rev", "jvp_vmap": "vjp_vmap"}
 _NOT_FINITE = ("forward mode's J held a NaN or an infinity, so J was computed again in "
                "reverse mode, as backward() and autograd.functional.jacobian compute it")
-
-
-def _finite(J) -> bool:
-    """Whether every entry of J is finite (the sum first: one pass, one number)."""
-    return math.isfinite(J.sum().item()) or bool(J.isfinite().all())
 
 
 SHAPES = Lru(64)  # the output's shape by program and input shapes: see _value_and_jacobian

@@ -11,13 +11,13 @@ answer. An event that cannot be replayed keeps PyTorch's numbers, with a notice 
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import Any, Callable
 
 import torch
 
 from jacli.analysis.prepare import stage
+from jacli.analysis.tolerances import close_in_float32
 from jacli.errors import NameLookupError, ParseError, UsageError
 from jacli.request.command import Command as C
 from jacli.request.problem import Problem
@@ -199,7 +199,7 @@ def _finish(problem: Problem, run: ScriptRun, chosen: int, top: Result,
     if top.vjp is not None and top.vjp.numeric is not None and vjp is not None and \
             event.kind in ("backward", "autograd.grad") and analysed.get(chosen) is not None:
         real = _in_order(event, _real_vjp(event, None), top)
-        if real is not None and not _close(real, top.vjp.numeric):
+        if real is not None and not close_in_float32(real, top.vjp.numeric):
             notices.append("the replay's vᵀJ differs from what PyTorch's run computed "
                            f"(line {event.line}): .grad shows PyTorch's numbers")
     if event.kind.startswith(("func.", "functional.")) and top.vjp is not None:
@@ -284,14 +284,6 @@ def _short_text(t: torch.Tensor) -> str:
 
 def _flat(t: torch.Tensor) -> list[float]:
     return t.detach().to(torch.float64).reshape(-1).tolist()
-
-
-def _close(a: list[float], b: list[float]) -> bool:
-    """Entry by entry within float32's reach of each other; a NaN or an infinity only
-    with its own kind (inf is not close to a large finite number)."""
-    return a is not None and b is not None and len(a) == len(b) and all(
-        x == y or (math.isnan(x) and math.isnan(y)) or (math.isfinite(x) and math.isfinite(
-            y) and abs(x - y) <= 1e-5 * (abs(x) + abs(y)) + 1e-6) for x, y in zip(a, map(float, b)))
 
 
 def _draws_random(source: str) -> bool:

@@ -217,11 +217,9 @@ def given(value, where: str):
     if type(value).__module__.partition(".")[0] == "torch":
         dtype = value.dtype
         real = not dtype.is_complex and str(dtype) != "torch.bool"
-        # the sum is finite unless an element is not (or it overflows: then ask each), and costs
-        # a tenth of torch's isfinite().all(); taken of the private copy, which is then in
-        # cache (one pass over a large tensor's memory fewer), read as one Python number
-        data = _checked(value.detach().clone() if real else value, real,
-                        lambda d: math.isfinite(d.sum().item()) or d.isfinite().all(), where)
+        # taken of the private copy, which is then in cache (one pass over a large tensor's
+        # memory fewer)
+        data = _checked(value.detach().clone() if real else value, real, all_finite, where)
     else:
         import numpy as np
 
@@ -235,6 +233,13 @@ def given(value, where: str):
     if 0 in data.shape:
         raise _refused(where, "at least one number (jacli's variables need elements)")
     return Numbers(data, tuple(data.shape), lambda: _fractions(data.tolist()), typed=False)
+
+
+def all_finite(t) -> bool:
+    """Whether every element of the torch tensor ``t`` is finite: its sum is, unless an
+    element is not (or the sum overflows: then each is asked). One pass and one Python
+    number, a tenth of torch's ``isfinite().all()``."""
+    return math.isfinite(t.sum().item()) or bool(t.isfinite().all())
 
 
 def _checked(data, real: bool, finite: Callable, where: str):
