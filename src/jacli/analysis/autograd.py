@@ -80,10 +80,10 @@ def _jacobian(program, backend, point, wrt, impl, keep=None):
         y, pullback = func.vjp(f, flat)
         if keep is not None:
             keep.append(y)
-        basis = torch.eye(y.numel(), dtype=y.dtype, device=y.device)
-        return func.vmap(pullback)(basis)[0]
-    basis = torch.eye(flat.numel(), dtype=flat.dtype, device=flat.device)
-    return func.vmap(lambda u: func.jvp(f, (flat,), (u,))[1])(basis).T
+        eye = engine.basis(y.numel(), y.dtype, y.device)
+        return engine.unshared(func.vmap(pullback)(eye)[0], eye)
+    eye = engine.basis(flat.numel(), flat.dtype, flat.device)
+    return engine.unshared(func.vmap(lambda u: func.jvp(f, (flat,), (u,))[1])(eye).T, eye)
 
 
 def _reverse(f, flat: torch.Tensor, keep: list | None) -> torch.Tensor:
@@ -100,10 +100,9 @@ def _reverse(f, flat: torch.Tensor, keep: list | None) -> torch.Tensor:
     m, n = y.numel(), x.numel()
     if not y.requires_grad or m == 0 or n == 0:  # nothing reaches x: AF's zeros
         return torch.zeros(m, n, dtype=y.dtype, device=y.device)
-    basis = torch.eye(m, dtype=y.dtype, device=y.device)
-    (J,) = engine.grad((y,), (x,), (basis,), batched=True, allow_unused=True,
-                       materialize=True)
-    return J
+    eye = engine.basis(m, y.dtype, y.device)
+    (J,) = engine.grad((y,), (x,), (eye,), batched=True, allow_unused=True, materialize=True)
+    return engine.unshared(J, eye)
 
 
 def _allocation_error(e: BaseException, what: str) -> LimitError | None:

@@ -214,7 +214,8 @@ def given(value, where: str):
         return Fraction(value)
     if isinstance(value, float):
         return Fraction(_finite(value, where))
-    if type(value).__module__.partition(".")[0] == "torch":
+    if type(value).__module__.partition(".")[0] == "torch" and hasattr(value, "detach"):
+        # a tensor (a Parameter too); torch's other objects (a torch.Size) read as lists
         dtype = value.dtype
         real = not dtype.is_complex and str(dtype) != "torch.bool"
         # taken of the private copy, which is then in cache (one pass over a large tensor's
