@@ -513,7 +513,7 @@ class Gen:
         m, n = shape
         return rng.choice([(str(rng.randrange(m)), (n,)), (f":, {rng.randrange(n)}", (m,)),
                            (f"{rng.randrange(m)}, {rng.randrange(n)}", ()),
-                           (f"1:, :", (m - 1, n))])
+                           ("1:, :", (m - 1, n))])
 
     def emit(self, j, t, g) -> None:
         self.j_lines += j

@@ -29,7 +29,6 @@ PROBES: dict[str, tuple[str, dict[str, tuple[int, ...]]]] = {
     "sum": ("sum(x**2, dim=1) + sum(x)", {"x": (2, 3)}),
     "mean": ("mean(x**3, dim=0, keepdim=True) * mean(x)", {"x": (2, 3)}),
     "prod": ("prod(x, dim=1) + prod(x)", {"x": (2, 3)}),
-    "norm": ("norm(x)", {"x": (2, 2)}),
     "amax": ("amax(x**2, dim=0) + amax(x, 1, keepdim=True) * x.max()", {"x": (2, 3)}),
     "amin": ("amin(x**3, dim=0) * amin(x)", {"x": (2, 3)}),
     "dot": ("dot(x, y)", {"x": (3,), "y": (3,)}),
