@@ -12,6 +12,8 @@ import math
 import sys
 from contextlib import contextmanager
 
+from jacli.analysis import tiny
+
 
 SMALL = 256  # up to this many entries (16×16) NumPy decomposes J: see ``_small``
 MAX_ENTRIES = 40_000  # past this (200×200) the O(n³) decomposition is skipped: say so
@@ -76,12 +78,18 @@ def _matrix(J):
 
 
 def _small(J, square: bool) -> tuple[list[float], tuple[float, float] | None]:
-    """``_decompose`` by NumPy for a small J: no thread wakes for a few entries, and its
-    LAPACK calls cost a fifth of torch's here (slogdet 5 µs against 27 µs for 3×3: a batch
-    request pays it every time); ``[]`` for non-finite entries."""
+    """``_decompose`` for a small J without torch: no thread wakes for a few entries. Up to
+    ``tiny.TINY`` entries (a batch request's 2×2 or 3×3) in Python floats (``tiny``: cold
+    LAPACK costs more than its work there); else NumPy's LAPACK, whose calls cost a fifth of
+    torch's here (slogdet 5 µs against 27 µs). ``[]`` for non-finite entries."""
+    rows = J.tolist() if hasattr(J, "tolist") else J
+    if len(rows) * len(rows[0]) <= tiny.TINY:
+        if not all(math.isfinite(x) for row in rows for x in row):
+            return [], None
+        return tiny.decompose(rows, square)
     import numpy as np
 
-    A = np.asarray(J, dtype=np.float64)
+    A = np.asarray(rows, dtype=np.float64)
     if not np.isfinite(A).all():
         return [], None
     return _decompose(A, square, lambda B: np.linalg.svd(B, compute_uv=False), np.linalg)
