@@ -27,7 +27,7 @@ LAYERS = [
     ("language",),
     ("request",),
     ("result",),
-    ("errors", "bounds"),
+    ("errors", "bounds", "watchdog"),
 ]
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}
 MAX_LINES = 300

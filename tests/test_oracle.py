@@ -365,7 +365,7 @@ def test_the_watchdog_ends_a_stage_stuck_in_a_c_call_with_exit_3():
     import subprocess
     import time
 
-    from jacli.bounds import GRACE
+    from jacli.watchdog import GRACE
 
     t0 = time.monotonic()
     r = subprocess.run([sys.executable, "-c", STUCK], capture_output=True, text=True,

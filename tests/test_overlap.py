@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from jacli.bounds import GRACE
+from jacli.watchdog import GRACE
 
 DRIVER = """
 import atexit, json, os, sys

@@ -8,18 +8,22 @@ SIGALRM raised as an exception stops them at the next bytecode (measured:
 Budgets nest: an inner ``within`` gets at most what the outer one has left, and the outer timer
 is restored afterwards. A signal neither interrupts a long C call (torch, BLAS: it is handled
 when the call returns) nor reaches another thread, so the command line also runs a
-``Watchdog``: a thread that ends the process (exit 3, one error line) when a budget is overrun
-by ``GRACE`` seconds, on any thread. Imports nothing of jacli.
+``Watchdog`` (``jacli.watchdog``): a thread that ends the process (exit 3, one error line)
+when a budget is overrun by ``GRACE`` seconds, on any thread. Imports nothing else of jacli.
 """
 
 from __future__ import annotations
 
+import _thread
 import gc
+import os
 import signal
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from jacli.watchdog import Watchdog
 
 try:  # signal's own functions, without the enum conversions of the ``signal`` wrappers
     import _signal
@@ -64,23 +68,59 @@ class OutOfTime(Exception):
 
 
 _deadlines: list[tuple[float, str, float]] = []  # (deadline, stage, seconds), innermost last
+# A process jacli owns (the console script, ``own_alarm``) keeps the handler installed and
+# the alarm armed between budgets: ``_armed_at`` is when the armed alarm fires (monotonic),
+# ``None`` when none is armed.
+_owned = False
+_armed_at: float | None = None
+
+
+def own_alarm() -> None:
+    """For the console script, which owns its process: SIGALRM's handler is installed once
+    and stays, and budgets arm the alarm only for a deadline nearer than the one armed, and
+    never disarm it; a wake before any deadline re-arms for the nearest one (or, with no
+    budget open, for none). A ``jacli batch`` request's four stages then make no system
+    call for their budgets (their eight ``setitimer``/``sigaction`` calls were ~5% of a small
+    request), and a stage's alarm fires at worst once per ``--timeout`` early. The Python
+    API never calls this: a library leaves its caller's signals as it found them."""
+    global _owned
+    if _enabled():
+        _signal.signal(signal.SIGALRM, _on_alarm)
+        _owned = True
+
+
+def _forgotten_in_child() -> None:
+    global _armed_at  # a forked child starts with no timer armed (POSIX): arm afresh
+    _armed_at = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forgotten_in_child)
+
+
+def _retry(seconds: float) -> None:
+    global _armed_at
+    _signal.setitimer(signal.ITIMER_REAL, seconds)
+    _armed_at = time.monotonic() + seconds
 
 
 def _on_alarm(signum, frame):
+    global _armed_at
+    _armed_at = None  # a one-shot timer: nothing is armed once it fired
     if _deadlines:
         if _importing(frame) or _in_budgets(frame):  # raised inside a module's first import,
             # the exception would leave it half made for the rest of the process
             # (torch._dynamo, seconds under load); inside ``within``'s own bookkeeping, it
             # would leave the budget armed for the rest of the run: raise after it
-            signal.setitimer(signal.ITIMER_REAL, 0.05)
+            _retry(0.05)
             return
         deadline, stage, seconds = min(_deadlines)
-        if time.monotonic() < deadline:  # an early wake (a retry's): sleep to the deadline
+        if time.monotonic() < deadline:  # an early wake (a retry's, or an owned alarm's)
             _arm()
             return
         # raised inside a finalizer or a gc callback, the exception is printed and dropped
         # ("Exception ignored in"): ask again shortly; leaving the budget disarms it
-        _signal.setitimer(signal.ITIMER_REAL, 0.05)
+        _retry(0.05)
         raise OutOfTime(stage, seconds)
 
 
@@ -103,16 +143,31 @@ def _in_budgets(frame) -> bool:
     return False
 
 
+_HAS_TIMER = hasattr(signal, "setitimer")
+
+
 def _enabled() -> bool:
-    return threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+    """Whether a budget may use the alarm: on the main thread (the one signals reach), where
+    there is one. ``get_ident`` against the main thread's: a quarter of a budget's entry
+    went to ``current_thread()``'s lookup."""
+    return _HAS_TIMER and _thread.get_ident() == threading.main_thread().ident
 
 
 def _arm() -> None:
+    """The alarm for the nearest deadline; none when no budget is open. Owned (``own_alarm``),
+    an alarm already due at or before the nearest deadline is left as it is (it re-arms when
+    it wakes), and none is ever disarmed."""
+    global _armed_at
     if _deadlines:
-        remaining = max(min(d for d, _, _ in _deadlines) - time.monotonic(), 1e-3)
+        nearest = min(d for d, _, _ in _deadlines)
+        if _owned and _armed_at is not None and _armed_at <= nearest:
+            return
+        remaining = max(nearest - time.monotonic(), 1e-3)
         _signal.setitimer(signal.ITIMER_REAL, remaining)
-    else:
+        _armed_at = time.monotonic() + remaining
+    elif not _owned:
         _signal.setitimer(signal.ITIMER_REAL, 0)
+        _armed_at = None
 
 
 class within:
@@ -138,7 +193,8 @@ class within:
         self.entry = None
         if _enabled():
             # the handler is installed by the outermost budget and restored when it closes
-            self.previous = _signal.signal(signal.SIGALRM, _on_alarm) if not _deadlines else None
+            self.previous = _signal.signal(signal.SIGALRM, _on_alarm) \
+                if not _deadlines and not _owned else None
             self.entry = (time.monotonic() + self.seconds, self.stage, self.seconds)
             _deadlines.append(self.entry)
             _arm()
@@ -150,7 +206,7 @@ class within:
         if self.entry is not None:
             _deadlines.remove(self.entry)
             _arm()
-            if not _deadlines:
+            if not _deadlines and not _owned:
                 _signal.signal(signal.SIGALRM, self.previous)
         _depth.n = self.depth
         if self.token is not None:
@@ -161,69 +217,7 @@ class within:
 _BOOKKEEPING = {within.__enter__.__code__, within.__exit__.__code__, _arm.__code__}
 
 
-# -- the watchdog -------------------------------------------------------------------------
-
-GRACE = 2.0  # seconds past a budget before the watchdog acts: time for a C call to return
-
-
-def overrun(stage: str, seconds: float) -> str:
-    """What a budget overrun by ``GRACE`` is called (a long C call, which a signal cannot
-    stop), by the watchdog or by a parent waiting for a child process."""
-    return (f"the {stage} ran out of time ({seconds:g} s) and did not stop within {GRACE:g} s "
-            "more (a long call inside torch or SymPy); jacli stopped it")
-
-
-class Watchdog:
-    """A daemon thread holding the process to its budgets where a signal cannot: past the
-    earliest open budget plus ``grace`` (or past the whole run's limit, when one is set) it
-    calls ``expire(stage, seconds)``, which must end the process (the CLI's writes one
-    error line and calls ``os._exit(3)``). Only a process that may die this way installs
-    one (the command line; never the Python API inside someone's notebook).
-
-    A C call that holds the GIL throughout (Python's own big-integer arithmetic) keeps this
-    thread from running until it returns; torch and BLAS release the GIL."""
-
-    def __init__(self, expire, grace: float = GRACE, run_limit: float | None = None) -> None:
-        self.expire, self.grace, self.run_limit = expire, grace, run_limit
-        self._open: dict[int, tuple[float, str, float]] = {}  # token -> (deadline, stage, s)
-        self._run: tuple[float, str, float] | None = None  # the whole run's deadline
-        self._token = 0
-        self._until: float | None = None  # when the thread wakes next (None: when woken)
-        self._wake = threading.Condition()
-        threading.Thread(target=self._watch, name="jacli-watchdog", daemon=True).start()
-
-    def open(self, seconds: float, stage: str) -> int:
-        """A budget begins; the first one also starts the whole run's clock. The thread is
-        woken only when this budget ends before the time it sleeps to: waking it for every
-        stage cost a batch request 0.2 ms of thread switches."""
-        with self._wake:
-            now = time.monotonic()
-            if self._run is None and self.run_limit is not None:
-                self._run = (now + self.run_limit, "run", self.run_limit)
-            self._token += 1
-            self._open[self._token] = (now + seconds, stage, seconds)
-            if self._until is None or now + seconds + self.grace < self._until:
-                self._wake.notify()
-            return self._token
-
-    def close(self, token: int) -> None:
-        """A budget ends. Nothing to wake for: the thread, sleeping to the earliest deadline,
-        finds it gone when it wakes and sleeps on."""
-        with self._wake:
-            self._open.pop(token, None)
-
-    def _watch(self) -> None:
-        with self._wake:
-            while True:
-                due = min([*self._open.values(), *([self._run] if self._run else [])],
-                          default=None)
-                self._until = None if due is None else due[0] + self.grace
-                wait = None if due is None else self._until - time.monotonic()
-                if wait is not None and wait <= 0:
-                    break
-                self._wake.wait(wait)
-        self.expire(due[1], due[2])
-
+# -- the watchdog (``watchdog``): its budgets are these ----------------------------------
 
 _watchdog: Watchdog | None = None
 _depth = threading.local()  # budgets open on this thread: the watchdog holds the outermost

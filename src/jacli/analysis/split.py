@@ -32,7 +32,8 @@ from jacli.analysis.numeric import Numeric, numeric
 from jacli.analysis.precheck import output_shape
 from jacli.analysis.prepare import Setup, out_of_time, stage
 from jacli.analysis.structure import structure
-from jacli.bounds import OutOfTime, overrun
+from jacli.bounds import OutOfTime
+from jacli.watchdog import overrun
 from jacli.errors import LimitError
 from jacli.request.command import Command as C
 from jacli.request.problem import Problem

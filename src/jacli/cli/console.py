@@ -137,9 +137,11 @@ def run() -> None:
     every object still alive (0.1 s with SymPy loaded, 0.3–0.4 s with torch too, measured),
     and ``_leave`` exits without it. The watchdog is the console script's alone: it may end the
     process, which ``main`` called in-process (tests, other programs) must never do."""
+    from jacli.bounds import own_alarm
     from jacli.runtime.overlap import one_shot
 
     gc.disable()
+    own_alarm()  # the process is jacli's: budgets keep SIGALRM's handler and timer armed
     _watch(sys.argv[1:])
     with one_shot():  # one command, then exit: its numbers may come from a child process
         code = main()
@@ -171,10 +173,11 @@ RUN_STAGES, RUN_GRACE = 5, 30.0
 
 
 def _watch(argv: list[str]) -> None:
-    """Start the watchdog: every stage is held to --timeout plus ``bounds.GRACE`` even
+    """Start the watchdog: every stage is held to --timeout plus ``watchdog.GRACE`` even
     inside a long C call; a one-point run also to ``RUN_STAGES`` × --timeout + ``RUN_GRACE``
     in all (``batch`` and many-point streams run on, so only their stages are held)."""
-    from jacli.bounds import DEFAULT_LIMITS, Watchdog, install_watchdog
+    from jacli.bounds import DEFAULT_LIMITS, install_watchdog
+    from jacli.watchdog import Watchdog
 
     timeout = _option_float(argv, "--timeout", DEFAULT_LIMITS.timeout)
     ats = sum(a in ("--at", "-a") or a.startswith("--at=") for a in argv)
@@ -204,7 +207,7 @@ def _expire(stage: str, seconds: float, json_mode: bool) -> None:
     """The watchdog's end of the run: the error as every error is reported (one line and
     its hint on stderr; in JSON mode the error object on stdout), exit 3, now — from the
     watchdog's thread, while the main thread may still be inside a C call."""
-    from jacli.bounds import overrun
+    from jacli.watchdog import overrun
     from jacli.errors import LimitError
 
     what = overrun(stage, seconds) if stage != "run" else (

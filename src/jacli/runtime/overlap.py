@@ -24,7 +24,8 @@ import time
 import warnings
 from contextlib import contextmanager
 
-from jacli.bounds import GRACE, OutOfTime, install_watchdog
+from jacli.bounds import OutOfTime, install_watchdog
+from jacli.watchdog import GRACE
 from jacli.errors import JacliError, internal_error
 from jacli.runtime.wire import (HEAD, dumps, packed, plain, read_frame, send,  # noqa: F401
                                unpacked)  # (plain: read as overlap.plain)
@@ -175,7 +176,7 @@ class Pending:
     def result(self, seconds: float, stage: str):
         """The child's value, or its error raised here. Runs ``one_shot``'s ``meanwhile``
         work first. Waits at most ``START`` for the child to start, then ``seconds`` plus
-        ``bounds.GRACE`` (the watchdog's rule); past that the child is killed and
+        ``watchdog.GRACE`` (the watchdog's rule); past that the child is killed and
         ``OutOfTime(stage, seconds)`` raised (``OutOfTime("start of the " + stage, START)``
         before it started). A child that ends without an answer is an internal error. An answered
         child is reaped by ``reap`` (its exit, unmapping torch, takes 15–30 ms)."""
