@@ -68,7 +68,7 @@ STAGES = [
     ("compare (compare)", ("compare",), None),
     ("strings, printed when read (to_dict: every one)", ("texts",), None),
     ("structure notices", ("_structure_notices", "structure_notices"), None),
-    ("J structure (rank, det, cond: NumPy SVD)", ("structure",), None),
+    ("J structure (rank, det, cond: SVD, slogdet)", ("structure",), None),
 ]
 
 
