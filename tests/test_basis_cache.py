@@ -58,3 +58,16 @@ def test_torch_objects_that_are_not_tensors_read_as_values_or_are_refused():
                                                                                  [0, 1]]
     with pytest.raises(jacli.JacliError, match="--at x: expected real numbers"):
         jacli.jacobian("x", at={"x": torch.float64})
+
+
+def test_tensor_subclasses_read_as_tensors_and_other_torch_values_are_refused():
+    class Tagged(torch.Tensor):
+        pass
+
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True).as_subclass(Tagged)
+    assert jacli.jacobian("x**2", at={"x": x}).jacobian.numeric == [[2, 0], [0, 4]]
+    for bad, says in ((torch.max(torch.ones(2, 2), 1), "(values, indices) pair"),
+                      ([torch.tensor(1.0, requires_grad=True)], "nested list of numbers")):
+        with pytest.raises(jacli.JacliError, match=f"--at x: expected .*{says}".replace(
+                "(", r"\(").replace(")", r"\)")):
+            jacli.jacobian("x", at={"x": bad})

@@ -162,9 +162,11 @@ def _arm() -> None:
         nearest = min(d for d, _, _ in _deadlines)
         if _owned and _armed_at is not None and _armed_at <= nearest:
             return
-        remaining = max(nearest - time.monotonic(), 1e-3)
-        _signal.setitimer(signal.ITIMER_REAL, remaining)
-        _armed_at = time.monotonic() + remaining
+        _signal.setitimer(signal.ITIMER_REAL, max(nearest - time.monotonic(), 1e-3))
+        # what is armed now, read back: the alarm may have come (and its handler re-armed)
+        # between the two calls
+        left = _signal.getitimer(signal.ITIMER_REAL)[0]
+        _armed_at = time.monotonic() + left if left > 0 else None
     elif not _owned:
         _signal.setitimer(signal.ITIMER_REAL, 0)
         _armed_at = None

@@ -31,7 +31,7 @@ def structure(J: list[list[float]] | None, m: int, n: int,
         out["note"] = f"rank, determinant and condition number skipped: J has {m * n} entries"
         return out
     if m * n <= SMALL:
-        s, sign_logdet = _small(J, square=m == n)
+        s, sign_logdet = _small(J, m == n, m * n <= tiny.TINY)
     else:
         with _one_thread():
             A = _matrix(J)
@@ -39,7 +39,7 @@ def structure(J: list[list[float]] | None, m: int, n: int,
     if not s:
         out["note"] = "J has non-finite entries: no rank, determinant or condition number"
         return out
-    tol = s[0] * max(m, n) * EPS
+    tol = s[0] * (max(m, n) * EPS)  # (σ_max·max(m, n) first would overflow at 1e308)
     out["rank"] = sum(1 for x in s if x > tol)
     out["full_rank"] = out["rank"] == min(m, n)
     if sign_logdet is not None:
@@ -77,19 +77,22 @@ def _matrix(J):
     return torch.from_numpy(np.array(J, dtype=np.float64))
 
 
-def _small(J, square: bool) -> tuple[list[float], tuple[float, float] | None]:
+def _small(J, square: bool, tiny_ok: bool) -> tuple[list[float], tuple[float, float] | None]:
     """``_decompose`` for a small J without torch: no thread wakes for a few entries. Up to
-    ``tiny.TINY`` entries (a batch request's 2×2 or 3×3) in Python floats (``tiny``: cold
-    LAPACK costs more than its work there); else NumPy's LAPACK, whose calls cost a fifth of
-    torch's here (slogdet 5 µs against 27 µs). ``[]`` for non-finite entries."""
-    rows = J.tolist() if hasattr(J, "tolist") else J
-    if len(rows) * len(rows[0]) <= tiny.TINY:
+    ``tiny.TINY`` entries (``tiny_ok``: a batch request's 2×2 or 3×3) in Python floats
+    (``tiny``: cold LAPACK costs more than its work there); else NumPy's LAPACK, whose
+    calls cost a fifth of torch's here (slogdet 5 µs against 27 µs). ``[]`` for
+    non-finite entries."""
+    if tiny_ok:
+        rows = J.tolist() if hasattr(J, "tolist") else J
         if not all(math.isfinite(x) for row in rows for x in row):
             return [], None
-        return tiny.decompose(rows, square)
+        found = tiny.decompose(rows, square)
+        if found is not None:
+            return found
     import numpy as np
 
-    A = np.asarray(rows, dtype=np.float64)
+    A = np.asarray(J, dtype=np.float64)
     if not np.isfinite(A).all():
         return [], None
     return _decompose(A, square, lambda B: np.linalg.svd(B, compute_uv=False), np.linalg)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from fractions import Fraction
 from typing import Any, Callable
 
@@ -214,19 +215,22 @@ def given(value, where: str):
         return Fraction(value)
     if isinstance(value, float):
         return Fraction(_finite(value, where))
-    if type(value).__module__.partition(".")[0] == "torch" and hasattr(value, "detach"):
-        # a tensor (a Parameter too); torch's other objects (a torch.Size) read as lists
+    torch = sys.modules.get("torch")  # (a tensor means torch is imported: no import here)
+    if torch is not None and isinstance(value, torch.Tensor):  # a Parameter, a subclass too
         dtype = value.dtype
         real = not dtype.is_complex and str(dtype) != "torch.bool"
         # taken of the private copy, which is then in cache (one pass over a large tensor's
         # memory fewer)
         data = _checked(value.detach().clone() if real else value, real, all_finite, where)
-    else:
+    elif type(value).__module__.startswith("torch.return_types"):  # torch.max(t, 1)'s pair
+        raise _refused(where, "a tensor, not the (values, indices) pair of a reduction")
+    else:  # NumPy's arrays, nested lists, torch.Size
         import numpy as np
 
         try:
             data = np.array(value, copy=True)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RuntimeError):  # (RuntimeError: a list holding a
+            # tensor that requires grad, which NumPy may not read)
             raise _refused(where, "a nested list of numbers with rows of equal length") from None
         data = _checked(data, data.dtype.kind in "fiu", _finite_array, where)
     if data.ndim == 0:
