@@ -39,7 +39,8 @@ def basis(n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """``torch.eye(n)``, the rows the numeric J pulls back (or pushes forward), made once per
     (n, dtype, device) while small: a process answering many requests (the API in a loop,
     ``jacli batch``) otherwise allocates and fills n² entries per J — for 256 outputs 0.5 MB
-    of fresh memory, measured at 5% of the API's call. Shared, so never written in place:
+    of fresh memory, a tenth of the API's call measured in bursts alternating with
+    ``jacrev`` (1.28–1.31× → 1.14–1.18×). Shared, so never written in place:
     autograd never writes a gradient it is handed, and ``unshared`` copies a J that is (a
     view of) the basis itself (the J of ``y = x``)."""
     if n * n > BASIS_ENTRIES:
