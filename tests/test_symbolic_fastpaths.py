@@ -323,3 +323,20 @@ def test_vjp_of_a_scalar_output_with_v_one_is_js_row_said_once():
     assert [sp.sympify(t) for t in doubled.vjp.exact] == [  # our own output, in a test
         2 * sp.sympify(t) for t in r.vjp.exact]
     assert doubled.vjp.numeric == pytest.approx([2 * g for g in x.grad.tolist()], rel=1e-15)
+
+
+def test_a_rationals_float_is_the_nearest_as_fractions_is():
+    """``rational_float`` (int / int) rounds as ``float(Fraction)`` does, ties and all, and a
+    rational past the float range is ±inf (what float64 arithmetic gives)."""
+    from fractions import Fraction
+
+    from jacli.backends.symbolic import rational_float
+
+    rng = random.Random(7)
+    for _ in range(2000):
+        p = rng.randrange(-10**rng.randrange(1, 60), 10**rng.randrange(1, 60))
+        q = rng.randrange(1, 10**rng.randrange(1, 60))
+        assert rational_float(sp.Rational(p, q)) == float(Fraction(p, q))
+    assert rational_float(sp.Rational(2**1100 + 1, 3)) == math.inf
+    assert rational_float(sp.Rational(-(2**1100), 7)) == -math.inf
+    assert rational_float(sp.Rational(1, 2**1100)) == 0.0

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
-from jacli.backends.symbolic import classify
+from jacli.backends.symbolic import classify, rational_float
 
 SMALL = 64  # entries up to which Python floats judge faster than NumPy's cost per call
 
@@ -68,9 +68,11 @@ class Entries:
             numbers, dtype=np.float64).reshape(-1)
         if len(numeric) != len(flat):  # the two sides must line up entry for entry
             raise ValueError(f"{len(numeric)} numbers against {len(flat)} exact values")
-        exact = [0.0] * len(flat)
+        exact, zero = [0.0] * len(flat), sp.S.Zero
         for k, e in enumerate(flat):
-            if e is sp.S.Zero:  # a structural zero of a sparse J: exactly 0, nothing to classify
+            if e.is_Rational:  # most entries: a float at once, not looked up by SymPy's hash
+                if e is not zero:  # (a structural zero of a sparse J is 0.0 already)
+                    exact[k] = rational_float(e)
                 continue
             value, kind = self.classify(e)
             if kind == "real":

@@ -15,6 +15,7 @@ would leave the float range.
 from __future__ import annotations
 
 import math
+from operator import mul
 
 TINY = 9  # entries (3×3, 1×9): past this NumPy's LAPACK is as fast, cold or not
 EPS = 2.0 ** -52
@@ -47,22 +48,25 @@ def singular_values(rows: list[list[float]]) -> list[float]:
     are the column norms, descending."""
     m, n = len(rows), len(rows[0])
     cols = [list(c) for c in zip(*rows)] if n <= m else [list(r) for r in rows]
+    norms = [_dot(c, c) for c in cols]  # each column's squared length, kept as it turns
     for _ in range(_SWEEPS):
-        if not _sweep(cols):
+        if not _sweep(cols, norms):
             break
-    return sorted((math.sqrt(_dot(c, c)) for c in cols), reverse=True)
+    return sorted(map(math.sqrt, norms), reverse=True)
 
 
-def _sweep(cols: list[list[float]]) -> bool:
+def _sweep(cols: list[list[float]], norms: list[float]) -> bool:
     """One Jacobi sweep over every pair of columns; whether any pair was rotated. A pair is
     done when orthogonal to the precision its length allows (|γ| <= m·ε·√(αβ)), or when one
     column is negligible beside the other (rounding noise, which no rotation makes
-    orthogonal: it would shrink to the sweep cap)."""
+    orthogonal: it would shrink to the sweep cap). ``norms`` (the squared lengths) are
+    measured again only for the two columns a rotation changed: a converged pair costs one
+    dot product, not three (a 3×3's singular values: 27 → 20 µs; the same numbers)."""
     rotated, tol = False, len(cols[0]) * EPS
     for i in range(len(cols) - 1):
         for j in range(i + 1, len(cols)):
             x, y = cols[i], cols[j]
-            alpha, beta, gamma = _dot(x, x), _dot(y, y), _dot(x, y)
+            alpha, beta, gamma = norms[i], norms[j], _dot(x, y)
             if abs(gamma) <= tol * math.sqrt(alpha * beta) or \
                     min(alpha, beta) <= EPS * EPS * max(alpha, beta):
                 continue
@@ -71,13 +75,14 @@ def _sweep(cols: list[list[float]]) -> bool:
             t = math.copysign(1.0, zeta) / (abs(zeta) + math.hypot(1.0, zeta))
             c = 1.0 / math.sqrt(1.0 + t * t)
             s = c * t
-            cols[i] = [c * a - s * b for a, b in zip(x, y)]
-            cols[j] = [s * a + c * b for a, b in zip(x, y)]
+            cols[i] = u = [c * a - s * b for a, b in zip(x, y)]
+            cols[j] = w = [s * a + c * b for a, b in zip(x, y)]
+            norms[i], norms[j] = _dot(u, u), _dot(w, w)
     return rotated
 
 
 def _dot(x: list[float], y: list[float]) -> float:
-    return sum(a * b for a, b in zip(x, y))
+    return sum(map(mul, x, y))  # (the products summed in order, as a generator would)
 
 
 def slogdet(rows: list[list[float]]) -> tuple[float, float]:

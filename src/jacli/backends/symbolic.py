@@ -219,7 +219,7 @@ def classify(value: sp.Expr) -> tuple[float | None, str]:
     caller comparing infinities. ``value`` must have no free symbols.
     """
     if value.is_Rational:  # most entries: checked first, by attribute, not SymPy equality
-        return (0.0 if value is sp.S.Zero else _rational_to_float(value)), "real"
+        return (0.0 if value is sp.S.Zero else rational_float(value)), "real"
     if isinstance(value, not_real):
         return None, "complex"
     if value is sp.nan:
@@ -267,9 +267,12 @@ def _evalf(value: sp.Expr):
         return None
 
 
-def _rational_to_float(r: sp.Rational) -> float:
+def rational_float(r: sp.Rational) -> float:
+    """The float nearest ``r``: Python's ``int / int`` rounds correctly, as ``Fraction``'s
+    ``float`` does with the same division, without building (and reducing) a Fraction
+    first; past the float range, ±inf."""
     try:
-        return float(Fraction(int(r.p), int(r.q)))
+        return int(r.p) / int(r.q)
     except OverflowError:
         return math.inf if r > 0 else -math.inf
 

@@ -116,12 +116,13 @@ _command("graph", "The autograd graph PyTorch records: grad_fn nodes (MulBackwar
              'output dtype device symbolic mode timeout id.')
 def batch_command() -> None:
     from jacli.cli.batch import answer_line
+    from jacli.cli.requests_in import request_lines
     from jacli.analysis.structure import long_running
     from jacli.runtime.overlap import one_shot
 
     modules = 0
     with long_running(), one_shot(False), runner.interrupts_kept() as interrupted:
-        for line in sys.stdin:  # torch is worth importing here, once
+        for line in request_lines(sys.stdin):  # torch is worth importing here, once
             if line.strip():
                 sys.stdout.write(answer_line(line) + "\n")
                 sys.stdout.flush()
