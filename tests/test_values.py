@@ -550,3 +550,21 @@ def test_reading_values_and_points_imports_no_torch():
                          timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_a_plain_decimal_reads_as_fraction_reads_it():
+    """``lazy.decimal`` (a batch request's exact point) is ``Fraction(token)`` for every JSON
+    number text the fast reader passes: signs, fractions, exponents of up to 3 digits."""
+    import random
+
+    from jacli.request.lazy import decimal
+
+    rng = random.Random(11)
+    for _ in range(3000):
+        whole = rng.choice(["0", str(rng.randrange(1, 10 ** rng.randrange(1, 20)))])
+        token = rng.choice(["", "-"]) + whole
+        if rng.random() < 0.7:
+            token += "." + str(rng.randrange(10 ** rng.randrange(1, 25))).zfill(rng.randrange(1, 8))
+        if rng.random() < 0.4:
+            token += rng.choice("eE") + rng.choice(["", "+", "-"]) + str(rng.randrange(1000))
+        assert decimal(token) == Fraction(token), token

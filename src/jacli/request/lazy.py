@@ -116,12 +116,22 @@ def fast_point(texts: list[str], limits, exact_point: Callable) -> tuple[dict, l
             return None
         count += getattr(data, "size", 1)
         number = Numbers(data, getattr(data, "shape", ()), (
-            (lambda token=token: Fraction(token)) if token is not None else
+            (lambda token=token: decimal(token)) if token is not None else
             (lambda name=name, i=len(positional): exact(name, i))), typed=True)
         (positional.append(number) if name is None else named.__setitem__(name, number))
     if (named and positional) or count > limits.tensor_elements:
         return None
     return named, positional
+
+
+def decimal(token: str) -> Fraction:
+    """``Fraction(token)`` for a JSON number's text that ``_plain`` passed (exponents of at
+    most 3 digits), read without ``Fraction``'s regular expression (1.2 µs against 3)."""
+    mantissa, _, exponent = token.replace("E", "e").partition("e")
+    whole, _, digits = mantissa.partition(".")
+    n = int(whole + digits)
+    shift = int(exponent or 0) - len(digits)
+    return Fraction(n * 10 ** shift) if shift >= 0 else Fraction(n, 10 ** -shift)
 
 
 def _items(text: str, digits: int) -> list[tuple[str | None, Any, str | None]] | None:
