@@ -124,8 +124,10 @@ def batch_command() -> None:
     with long_running(), one_shot(False), runner.interrupts_kept() as interrupted:
         for line in request_lines(sys.stdin):  # torch is worth importing here, once
             if line.strip():
-                sys.stdout.write(answer_line(line) + "\n")
+                kept: list = []
+                sys.stdout.write(answer_line(line, kept) + "\n")
                 sys.stdout.flush()
+                kept.clear()  # the answer's objects freed once it is sent
             if len(sys.modules) != modules:  # a request imported torch or SymPy
                 modules = len(sys.modules)
                 runner.settle_gc()
