@@ -97,3 +97,17 @@ def test_the_written_line_is_the_strict_answer(request_line):
     from jacli.cli.batch import answer, answer_line
 
     assert answer_line(request_line) == json.dumps(answer(request_line), allow_nan=False)
+
+
+def test_an_answer_kept_for_later_freeing_is_the_same_line():
+    """``answer_line(line, kept)`` (what ``jacli batch`` writes before it frees the answer's
+    objects) is the line ``answer_line(line)`` gives, and ``kept`` holds the Result."""
+    from jacli.cli.batch import answer_line
+    from jacli.result import Result
+
+    for request in ({"command": "vjp", "expr": "sin(x1)*x2, x1**2", "at": "0.5,2", "v": "1,1"},
+                    {"expr": "x +"}, {"expr": "log(x)", "at": "-1"}):
+        line = json.dumps(request)
+        kept: list = []
+        assert answer_line(line, kept) == answer_line(line)
+        assert any(isinstance(k, Result) for k in kept) == ("+" not in request["expr"])

@@ -327,14 +327,15 @@ def test_a_slow_exact_comparison_is_skipped_with_a_notice_numbers_kept(monkeypat
     import jacli
     from jacli.analysis import entries as comparing
 
-    real = comparing.classify
-
-    def slow(e):
-        time.sleep(0.6)  # an exact value that is slow to evaluate (interruptible, like SymPy)
-        return real(e)
+    def slowly(real):
+        def slow(e):
+            time.sleep(0.6)  # an exact value slow to evaluate (interruptible, like SymPy)
+            return real(e)
+        return slow
 
     jacli.jacobian("x**3", at="x=[1,2]")  # torch and SymPy imported before the clock starts
-    monkeypatch.setattr(comparing, "classify", slow)
+    for name in ("classify", "rational_float"):  # (a rational's float is read apart)
+        monkeypatch.setattr(comparing, name, slowly(getattr(comparing, name)))
     t0 = time.monotonic()
     r = jacli.jacobian("x**3", at="x=[1,2,3,4,5,6,7,8]", timeout=1)
     # unbounded, 16 values × 0.6 s; bounded, the comparison's 1 s and the rest's tenths

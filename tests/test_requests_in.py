@@ -92,3 +92,25 @@ def test_spins_only_beside_a_second_cpu(monkeypatch):
     assert requests_in.spins() is False
     monkeypatch.setattr(requests_in.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     assert requests_in.spins() is True
+
+
+def test_a_slow_client_is_waited_for_asleep_after_one_poll(monkeypatch):
+    """Polling stops once a request took longer than SPIN_S to come (a client that thinks
+    between requests), and starts again when one comes quickly."""
+    monkeypatch.setattr(requests_in, "spins", lambda: True)
+    polls = []
+    real = requests_in._wait_briefly
+    monkeypatch.setattr(requests_in, "_wait_briefly", lambda fd: polls.append(1) or real(fd))
+    r, w = os.pipe()
+    stream = io.TextIOWrapper(io.open(r, "rb"), encoding="utf-8", newline="\n")
+    lines = request_lines(stream)
+    os.write(w, b"a\n")
+    assert next(lines) == "a\n" and len(polls) == 1  # the first read polls
+    threading.Timer(0.05, os.write, (w, b"b\n")).start()  # slow: polled, then slept
+    assert next(lines) == "b\n" and len(polls) == 2
+    os.write(w, b"c\n")  # (after a slow one: read asleep at once, and it came at once)
+    assert next(lines) == "c\n" and len(polls) == 2
+    os.write(w, b"d\n")  # quick again: polled again
+    assert next(lines) == "d\n" and len(polls) == 3
+    os.close(w)
+    assert list(lines) == []

@@ -5,8 +5,9 @@ its next line within microseconds of reading an answer. A reader blocked in ``re
 to sleep by then, and the kernel's wake-up — often on the other core, its caches cold — cost
 ~60 µs of a ~570 µs small request on 2 cores (bench/ ``batch`` row, measured with and
 without). So after each answer the reader polls the pipe for up to ``SPIN_S`` before it
-sleeps in ``read``: a bounded busy wait, at most ``SPIN_S`` of CPU per request and none while
-lines are already waiting (a file piped in), and only where a second CPU can run the client
+sleeps in ``read``: a bounded busy wait, none while lines are already waiting (a file piped
+in), only while the client's last request came within ``SPIN_S`` (a slower client costs
+one ``SPIN_S`` of CPU, then none), and only where a second CPU can run the client
 meanwhile. The lines are those ``for line in sys.stdin`` gives on POSIX: the stream's
 encoding and error handler, split after each ``"\n"`` only (Python's stdin translates no
 other newline there). Elsewhere (no ``select`` on pipes), the stream's own iteration.
@@ -35,9 +36,15 @@ def request_lines(stream: TextIO) -> Iterator[str]:
         return
     decoder = codecs.getincrementaldecoder(stream.encoding)(stream.errors or "strict")
     pending: list[str] = []  # a line's start, read in earlier chunks (a long line is joined
-    while True:  # once, when its end comes: no quadratic re-scan)
-        _wait_briefly(fd)
+    spin = True  # once, when its end comes: no quadratic re-scan)
+    while True:
+        start = time.perf_counter()
+        if spin:
+            _wait_briefly(fd)
         chunk = os.read(fd, CHUNK)
+        # poll next time only if input came soon this time: a client that takes longer
+        # between requests costs one SPIN_S of CPU, then none until it is quick again
+        spin = time.perf_counter() - start <= SPIN_S
         text = decoder.decode(chunk, final=not chunk)
         if "\n" in text:
             first, *lines = text.split("\n")
