@@ -162,14 +162,18 @@ def vector_text(value: Any) -> str | None:
 def _texts(at) -> tuple[str | tuple[str, Any], ...]:
     if at is None:
         return ()
+    if isinstance(at, str):  # (first: typing's Mapping check costs ~1 µs a call)
+        return (at,)
     if isinstance(at, Mapping):  # the API's values by name; a text value is read as --at's
         return tuple(f"{k}={v}" if isinstance(v, str) else
                      (str(k), lazy.given(v, f"--at {k}")) for k, v in at.items())
-    return (at,) if isinstance(at, str) else tuple(map(str, at))
+    return tuple(map(str, at))
 
 
 def _vector(value: Any, where: str) -> Any:
     """``--v``/``--u``: a text (lists become one), an API value, or (``u``) values by name."""
+    if value is None or isinstance(value, str):
+        return value
     if isinstance(value, Mapping):
         return tuple((str(k), lazy.given(v, f"{where} {k}")) for k, v in value.items())
     if value is None or isinstance(value, (str, list, tuple)):
