@@ -25,6 +25,7 @@ from jacli.analysis.numeric import Numeric
 from jacli.analysis.prepare import Setup, stage, untimed
 from jacli.analysis.shorten import Rows, shorten
 from jacli.backends.piecewise import on_reals
+from jacli.backends.exact_at import rationals
 from jacli.backends.symbolic import SymbolicBackend, jacobian, substitute
 from jacli.bounds import OutOfTime, within
 from jacli.request.command import Command as C
@@ -100,9 +101,10 @@ def symbolic(problem: Problem, setup: Setup, num: Numeric | None) -> Symbolic:
     _products(sym, list(d.inputs), problem.command)
     if setup.point is not None:
         point = _exact_point(SymbolicBackend(problem.limits), d.bindings, setup)
-        sym.exact = {"value": substitute(sym.value, point),
-                     "J": [substitute(row, point) for row in sym.J]}
-        sym.exact.update({k: sym.exact["J"][0] if J and f is J[0] else _subst(f, point)
+        at, cache = rationals(point), d.compiled  # (formulas compiled once per program)
+        sym.exact = {"value": substitute(sym.value, point, at, cache),
+                     "J": [substitute(row, point, at, cache) for row in sym.J]}
+        sym.exact.update({k: sym.exact["J"][0] if J and f is J[0] else _subst(f, point, at)
                           for k, f in sym.parts.items()})  # vᵀJ that is J's row: its values
         sym.kinks = notices_at(d.kinks(), point)
     return sym
@@ -120,6 +122,7 @@ class _Derived:
     inputs: tuple
     bindings: dict
     printed: dict = field(default_factory=dict)  # J's printed rows, shared by every request
+    compiled: dict = field(default_factory=dict)  # exact_at's evaluators, by formula
     kinked: list = field(default_factory=list)  # kinks.candidates(values), found on first ask
 
     def kinks(self) -> list:
@@ -232,10 +235,10 @@ def _products(sym: Symbolic, inputs: list, command: str) -> None:
                                 for row in sym.parts["H"]]
 
 
-def _subst(formulas, point):
+def _subst(formulas, point, at):
     if formulas and isinstance(formulas[0], list):
-        return [substitute(row, point) for row in formulas]
-    return substitute(formulas, point)
+        return [substitute(row, point, at) for row in formulas]
+    return substitute(formulas, point, at)
 
 
 def _exact_point(B: SymbolicBackend, bindings: dict, setup: Setup) -> dict:

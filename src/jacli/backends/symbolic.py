@@ -21,7 +21,7 @@ from jacli.bounds import DEFAULT_LIMITS, Limits, OutOfTime, within
 from jacli.errors import LimitError
 from jacli.request.lazy import Numbers
 from jacli.result.labels import labels
-from jacli.backends import at_rational
+from jacli.backends import at_rational, exact_at
 from jacli.backends.object_arrays import broadcasting, detach, obj
 from jacli.backends.object_arrays import matmul as sym_matmul
 from jacli.backends.torch_messages import expand_error
@@ -197,12 +197,22 @@ class not_real(sp.Function):
     to compare a complex number. Printed as ``not_real(...)`` and classified as complex."""
 
 
-def substitute(exprs: list[sp.Expr], point: dict[sp.Symbol, sp.Expr]) -> list[sp.Expr]:
+def substitute(exprs: list[sp.Expr], point: dict[sp.Symbol, sp.Expr], at: dict | None = None,
+               cache: dict | None = None) -> list[sp.Expr]:
     """Exact values at the point; ``xreplace`` lets SymPy fold constants without ``subs``'
     full re-simplification (38 s vs 0.2 s at 200×200, per the design notes). Numbers (the
     structural zeros of a sparse J among them) are their own value: skipped by attribute,
-    where ``free_symbols`` would build a set per entry."""
-    return [e if e.is_Number else _at(e, point) for e in exprs]
+    where ``free_symbols`` would build a set per entry. ``at``: the point as rationals
+    (``exact_at.rationals``), where it is one: a formula whose evaluation ``exact_at`` knows
+    is computed there, the same value without SymPy's constructors (``cache``: its compiled
+    formulas, the caller's per program)."""
+    if at is None:
+        return [e if e.is_Number else _at(e, point) for e in exprs]
+    out = []
+    for e in exprs:
+        found = e if e.is_Number else exact_at.value(e, at, cache)
+        out.append(_at(e, point) if found is None else found)
+    return out
 
 
 def _at(e: sp.Expr, point) -> sp.Expr:
