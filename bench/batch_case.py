@@ -36,14 +36,14 @@ BAD = ["not json", json.dumps({"expr": "x +"}), json.dumps({"expr": "x", "bogus"
 
 
 def requests(count: int, bad_every: int) -> list[tuple[str, bool]]:
-    """``(line, is_bad)``; point values vary with the index."""
+    """``(line, is_bad)``; each point fresh (a repeated one finds SymPy's cache warm)."""
     out = []
     for i in range(count):
         if bad_every and i % bad_every == bad_every - 1:
             out.append((BAD[i % len(BAD)], True))
             continue
         r = dict(SMALL[i % len(SMALL)])
-        a, b = f"{1 + (i % 17) / 8:g}", f"{-2 + (i % 13) / 4:g}"
+        a, b = f"{1 + i / 1000:.3f}", f"{-2 + i / 997:.5f}"
         r["at"] = r["at"].format(a=a, b=b)
         r["id"] = i
         out.append((json.dumps(r), False))

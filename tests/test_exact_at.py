@@ -44,7 +44,19 @@ def _same_as_sympy(e, point: dict) -> bool:
         return False
     assert got == expected and type(got) is type(expected), (e, point, got, expected)
     assert str(got) == str(expected), (e, point)
+    assert _fields(got) == _fields(expected), (e, point)
     return True
+
+
+def _fields(e) -> list:
+    """Every node's class, arguments' count and instance fields (``nargs``, commutativity)."""
+    out = []
+    for node in sp.preorder_traversal(e):
+        out.append((type(node), len(node.args), getattr(node, "nargs", None),
+                    node.is_commutative, {k: v for k, v in vars(node).items()
+                                          if k not in ("_mhash",)} if hasattr(node, "__dict__")
+                    else None))
+    return out
 
 
 @pytest.mark.parametrize("seed", range(6))

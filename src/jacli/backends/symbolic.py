@@ -197,7 +197,7 @@ class not_real(sp.Function):
     to compare a complex number. Printed as ``not_real(...)`` and classified as complex."""
 
 
-def substitute(exprs: list[sp.Expr], point: dict[sp.Symbol, sp.Expr], at: dict | None = None,
+def substitute(exprs: list[sp.Expr], point, at: dict | None = None,
                cache: dict | None = None) -> list[sp.Expr]:
     """Exact values at the point; ``xreplace`` lets SymPy fold constants without ``subs``'
     full re-simplification (38 s vs 0.2 s at 200×200, per the design notes). Numbers (the
@@ -205,13 +205,16 @@ def substitute(exprs: list[sp.Expr], point: dict[sp.Symbol, sp.Expr], at: dict |
     where ``free_symbols`` would build a set per entry. ``at``: the point as rationals
     (``exact_at.rationals``), where it is one: a formula whose evaluation ``exact_at`` knows
     is computed there, the same value without SymPy's constructors (``cache``: its compiled
-    formulas, the caller's per program)."""
+    formulas, the caller's per program). ``point`` may be a function giving the dict,
+    called only if a formula needs SymPy."""
     if at is None:
+        point = point() if callable(point) else point
         return [e if e.is_Number else _at(e, point) for e in exprs]
     out = []
     for e in exprs:
         found = e if e.is_Number else exact_at.value(e, at, cache)
-        out.append(_at(e, point) if found is None else found)
+        out.append(found if found is not None else
+                   _at(e, point() if callable(point) else point))
     return out
 
 
