@@ -156,3 +156,22 @@ def test_results_are_the_same_with_and_without_it(expr, at, command, options, mo
     monkeypatch.setattr(exact_at, "value", lambda *a, **k: None)
     sympys = getattr(jacli, command)(expr, at=at, **options).to_dict()
     assert fast == sympys
+
+
+def test_a_formula_deeper_than_the_stack_is_left_to_sympy():
+    """Compiling and evaluating take about two frames a level: past the recursion limit,
+    ``None`` (SymPy substitutes), never a RecursionError (found by a review)."""
+    import sys
+
+    x = X[0]
+    e = x
+    for _ in range(400):
+        e = x * (1 + e)
+    old = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(600)
+        assert value(e, {x: 1}, {}) is None
+        sys.setrecursionlimit(8000)  # (as jacli's compute sets it)
+        assert value(e, {x: 1}, {}) == 401  # with room, computed
+    finally:
+        sys.setrecursionlimit(old)

@@ -68,8 +68,9 @@ def value(e, at: dict, cache: dict | None = None):
         return None
     try:
         return f(at)
-    except (_NotHere, KeyError, ZeroDivisionError):  # a special argument, a symbol the
-        return None  # point lacks, a pole: SymPy's own answer (E, or zoo)
+    except (_NotHere, KeyError, ZeroDivisionError, RecursionError):  # a special argument,
+        return None  # a symbol the point lacks, a pole (SymPy's own answer: E, zoo); a
+    # formula nested deeper than the stack allows here (each level is two frames)
 
 
 def compiled(e) -> Evaluator | None:
@@ -79,6 +80,8 @@ def compiled(e) -> Evaluator | None:
             return None
         exact = _rational(e)
         return lambda at: _sympy(exact(at))
+    except RecursionError:
+        return None
     except _NotHere:
         pass
     factors = e.args if e.is_Mul else (e,)
@@ -89,7 +92,7 @@ def compiled(e) -> Evaluator | None:
     try:
         argument = _rational(call.args[0])
         coefficient = _product([_rational(a) for a in factors if a is not call])
-    except _NotHere:
+    except (_NotHere, RecursionError):
         return None
     return lambda at: _times(coefficient(at), type(call), argument(at))
 
