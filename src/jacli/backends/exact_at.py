@@ -107,8 +107,8 @@ def _times(c, f: type, a):
     if a < 0 and parity is not None:
         a, c = -a, (-c if parity == "odd" else c)
     call = _unevaluated(f, _sympy(a))
-    return call if c == 1 else sp.Mul._from_args((_sympy(c), call))  # Mul(c, f(a),
-    # evaluate=False)'s own step: a coefficient and one function, in SymPy's order
+    # Mul(c, f(a), evaluate=False)'s own step: a coefficient, then the function (SymPy's order)
+    return call if c == 1 else sp.Mul._from_args((_sympy(c), call))
 
 
 def _unevaluated(f: type, a: sp.Rational):
