@@ -340,3 +340,24 @@ def test_a_rationals_float_is_the_nearest_as_fractions_is():
     assert rational_float(sp.Rational(2**1100 + 1, 3)) == math.inf
     assert rational_float(sp.Rational(-(2**1100), 7)) == -math.inf
     assert rational_float(sp.Rational(1, 2**1100)) == 0.0
+
+
+def test_sin_and_cos_at_one_argument_share_one_kernel_call_and_its_bits():
+    """``at_rational`` computes sin(r) and cos(r) together (``mpf_cos_sin``) and keeps them
+    for the next value at r: the floats are those of ``mpf_sin`` and ``mpf_cos`` apiece."""
+    from mpmath import libmp
+
+    from jacli.backends import at_rational
+
+    rng = random.Random(3)
+    for _ in range(500):
+        r = sp.Rational(rng.randint(-10**9, 10**9), rng.randint(1, 10**6))
+        c = sp.Rational(rng.randint(-99, 99) or 1, rng.randint(1, 50))
+        for f, kernel in ((sp.sin, libmp.mpf_sin), (sp.cos, libmp.mpf_cos)):
+            x = kernel(libmp.from_rational(int(r.p), int(r.q), 200, "n"), 200, "n")
+            x = libmp.mpf_div(libmp.mpf_mul(x, libmp.from_int(int(c.p)), 200, "n"),
+                              libmp.from_int(int(c.q)), 200, "n")
+            expected = libmp.to_float(x, rnd="n")
+            e = sp.Mul(c, f(r)) if c != 1 else f(r)
+            assert at_rational.value(e) == (expected if math.isfinite(expected) else None)
+    assert len(at_rational._COS_SIN) <= 8
