@@ -120,7 +120,7 @@ def test_a_formula_is_compiled_once_per_cache(monkeypatch):
     cache: dict = {}
     e = X[0] ** 2 * X[1]
     for k in range(5):
-        assert value(e, {X[0]: k, X[1]: 3}, cache) == 3 * k * k
+        assert value(e, {X[0]: (k, 1), X[1]: (3, 1)}, cache) == 3 * k * k
     assert calls == [e]
 
 
@@ -170,8 +170,8 @@ def test_a_formula_deeper_than_the_stack_is_left_to_sympy():
     old = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(600)
-        assert value(e, {x: 1}, {}) is None
+        assert value(e, {x: (1, 1)}, {}) is None
         sys.setrecursionlimit(8000)  # (as jacli's compute sets it)
-        assert value(e, {x: 1}, {}) == 401  # with room, computed
+        assert value(e, {x: (1, 1)}, {}) == 401  # with room, computed
     finally:
         sys.setrecursionlimit(old)

@@ -26,7 +26,7 @@ from jacli.analysis.numeric import Numeric
 from jacli.analysis.prepare import Setup, stage, untimed
 from jacli.analysis.shorten import Rows, shorten
 from jacli.backends.piecewise import on_reals
-from jacli.backends.exact_at import rationals
+from jacli.backends.exact_at import pair, rationals
 from jacli.backends.symbolic import SymbolicBackend, jacobian, substitute
 from jacli.bounds import OutOfTime, within
 from jacli.request.command import Command as C
@@ -252,7 +252,7 @@ def _exact_point(B: SymbolicBackend, bindings: dict, setup: Setup):
                for name, symbols in bindings.items() if not setup.shapes[name]}
     if len(scalars) == len(bindings) and all(isinstance(x, (int, Fraction))
                                              for x in scalars.values()):
-        at = {s: int(x) if x.denominator == 1 else x for s, x in scalars.items()}
+        at = {s: pair(x) for s, x in scalars.items()}
         made: list[dict] = []  # (a list, not functools.cache: that wrapper cost 4 µs)
 
         def sympy_point() -> dict:

@@ -8,7 +8,9 @@ a point seen before; a fresh point — every request of a real ``jacli batch`` �
 Here a formula is compiled once into closures (``value``, cached by the caller per program):
 
 * a polynomial or rational function — ``+``, ``*``, integer powers up to ``MAX_POWER``,
-  rationals, the variables — is evaluated in Python's ``int`` and ``Fraction``, exactly;
+  rationals, the variables — is evaluated exactly on (numerator, denominator) pairs of
+  Python ints, reduced once at the end (``Fraction`` reduces after every operation:
+  25 µs against ~8 for a 3×3 system's 8 formulas);
 * ``c*f(a)`` (c and a such expressions, f one of ``FUNCTIONS``) is built as SymPy's
   evaluation builds it: ``f(0)``'s value, an odd function's sign moved into c, an even
   one's dropped, else ``f(a)`` unevaluated times c.
@@ -21,6 +23,7 @@ holds every case against ``xreplace``: equal expressions and equal strings.
 from __future__ import annotations
 
 from fractions import Fraction
+from math import gcd
 from typing import Any, Callable
 
 import sympy as sp
@@ -34,7 +37,7 @@ MAX_NODES = 2000  # a formula larger than this is substituted by SymPy (compilin
 FUNCTIONS: dict[type, tuple[str | None, int]] = {
     sp.sin: ("odd", 0), sp.tan: ("odd", 0), sp.sinh: ("odd", 0), sp.tanh: ("odd", 0),
     sp.cos: ("even", 1), sp.cosh: ("even", 1), sp.exp: (None, 1)}
-_SPECIAL = {sp.exp: (1,)}  # arguments SymPy evaluates to a named constant (exp(1) = E)
+_SPECIAL = {sp.exp: ((1, 1),)}  # arguments SymPy evaluates to a named constant (E)
 
 Evaluator = Callable[[dict], Any]
 _NOT_COMPILED = object()
@@ -45,18 +48,24 @@ class _NotHere(Exception):
 
 
 def rationals(point: dict) -> dict | None:
-    """``point`` (symbols to SymPy values) with each value as a Python ``int`` or
-    ``Fraction``, or ``None`` when a value is not a rational."""
+    """``point`` (symbols to SymPy values) as ``value`` reads it: each value a pair of
+    Python ints (numerator, denominator > 0), or ``None`` when a value is not a rational."""
     at = {}
     for symbol, x in point.items():
         if not isinstance(x, sp.Rational):
             return None
-        at[symbol] = int(x.p) if x.q == 1 else Fraction(int(x.p), int(x.q))
+        at[symbol] = (int(x.p), int(x.q))
     return at
 
 
+def pair(x: int | Fraction) -> tuple[int, int]:
+    """An ``int`` or ``Fraction`` as ``value``'s (numerator, denominator) pair."""
+    return (x.numerator, x.denominator)
+
+
 def value(e, at: dict, cache: dict | None = None):
-    """``e.xreplace(point)`` for the point ``at`` (``rationals``), or ``None`` when this
+    """``e.xreplace(point)`` for the point ``at`` (``rationals``, or ``pair`` of each exact
+    value), or ``None`` when this
     module does not know SymPy's answer. ``cache``: compiled formulas by expression (the
     caller's, per program), so a formula is compiled once."""
     f = cache.get(e, _NOT_COMPILED) if cache is not None else _NOT_COMPILED
@@ -97,18 +106,19 @@ def compiled(e) -> Evaluator | None:
     return lambda at: _times(coefficient(at), type(call), argument(at))
 
 
-def _times(c, f: type, a):
-    """``c * f(a)`` as SymPy evaluates it, for rationals c and a."""
+def _times(c: tuple[int, int], f: type, a: tuple[int, int]):
+    """``c * f(a)`` as SymPy evaluates it, for rationals c and a (pairs)."""
     parity, at_zero = FUNCTIONS[f]
-    if a == 0 or c == 0:
-        return _sympy(c * at_zero) if a == 0 else sp.S.Zero
+    if a[0] == 0 or c[0] == 0:
+        return _sympy((c[0] * at_zero, c[1])) if a[0] == 0 else sp.S.Zero
+    a, c = _lowest(a), _lowest(c)
     if a in _SPECIAL.get(f, ()):
         raise _NotHere
-    if a < 0 and parity is not None:
-        a, c = -a, (-c if parity == "odd" else c)
-    call = _unevaluated(f, _sympy(a))
+    if a[0] < 0 and parity is not None:
+        a, c = (-a[0], a[1]), ((-c[0], c[1]) if parity == "odd" else c)
+    call = _unevaluated(f, _number(a))
     # Mul(c, f(a), evaluate=False)'s own step: a coefficient, then the function (SymPy's order)
-    return call if c == 1 else sp.Mul._from_args((_sympy(c), call))
+    return call if c == (1, 1) else sp.Mul._from_args((_number(c), call))
 
 
 def _unevaluated(f: type, a: sp.Rational):
@@ -127,40 +137,70 @@ _NARGS: dict[type, Any] = {}  # f → the nargs SymPy sets on each f(a) (the cla
 
 
 def _rational(e) -> Evaluator:
-    """``e`` as a function of the point giving an ``int`` or ``Fraction``; ``_NotHere`` for
-    anything but the variables, rationals, sums, products and integer powers."""
+    """``e`` as a function of the point giving a (numerator, denominator) pair, not reduced;
+    ``_NotHere`` for anything but the variables, rationals, sums, products and integer
+    powers."""
     if e.is_Symbol:
         return lambda at: at[e]
     if e.is_Rational:
-        c = int(e.p) if e.q == 1 else Fraction(int(e.p), int(e.q))
+        c = (int(e.p), int(e.q))
         return lambda at: c
     if e.is_Add:
         terms = [_rational(a) for a in e.args]
-        return lambda at: sum(t(at) for t in terms)
+
+        def total(at):
+            n, d = terms[0](at)
+            for t in terms[1:]:
+                m, q = t(at)
+                n, d = (n + m, d) if q == d else (n * q + m * d, d * q)
+            return n, d
+        return total
     if e.is_Mul:
         return _product([_rational(a) for a in e.args])
     if e.is_Pow and e.exp.is_Integer and abs(int(e.exp)) <= MAX_POWER:
-        base, n = _rational(e.base), int(e.exp)
-        if n < 0:  # (an int to a negative power would be a float)
-            return lambda at: Fraction(base(at)) ** n
-        return lambda at: base(at) ** n
+        base, k = _rational(e.base), int(e.exp)
+        if k < 0:
+            return lambda at: _inverse(base(at), -k)
+        return lambda at: _power(base(at), k)
     raise _NotHere
+
+
+def _power(x: tuple[int, int], k: int) -> tuple[int, int]:
+    return x[0] ** k, x[1] ** k
+
+
+def _inverse(x: tuple[int, int], k: int) -> tuple[int, int]:
+    """x**-k; ``ZeroDivisionError`` at 0 (SymPy says zoo)."""
+    n, d = x
+    if n == 0:
+        raise ZeroDivisionError
+    return ((-d) ** k, (-n) ** k) if n < 0 else (d ** k, n ** k)
 
 
 def _product(factors: list[Evaluator]) -> Evaluator:
     def product(at):
-        p = 1
+        n, d = 1, 1
         for f in factors:
-            p *= f(at)
-        return p
+            m, q = f(at)
+            n, d = n * m, d * q
+        return n, d
     return product
 
 
-def _sympy(x) -> sp.Rational:
-    """An ``int`` or ``Fraction`` as SymPy's number (a Fraction is in lowest terms)."""
-    if isinstance(x, int) or x.denominator == 1:
-        return sp.Integer(int(x))
-    return sp.Rational(x.numerator, x.denominator)
+def _lowest(x: tuple[int, int]) -> tuple[int, int]:
+    n, d = x
+    g = gcd(n, d)
+    return (n // g, d // g) if g > 1 else x
+
+
+def _sympy(x: tuple[int, int]) -> sp.Rational:
+    """A pair as SymPy's number, in lowest terms."""
+    return _number(_lowest(x))
+
+
+def _number(x: tuple[int, int]) -> sp.Rational:
+    """A pair in lowest terms as SymPy's number."""
+    return sp.Integer(x[0]) if x[1] == 1 else sp.Rational(x[0], x[1])
 
 
 def _nodes(e) -> int:
