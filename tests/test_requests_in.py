@@ -114,3 +114,17 @@ def test_a_slow_client_is_waited_for_asleep_after_one_poll(monkeypatch):
     assert next(lines) == "d\n" and len(polls) == 3
     os.close(w)
     assert list(lines) == []
+
+
+def test_a_non_blocking_stdin_is_waited_for(monkeypatch):
+    """A parent may hand over a pipe with O_NONBLOCK set: reading waits for the lines
+    instead of failing with EAGAIN."""
+    monkeypatch.setattr(requests_in, "spins", lambda: True)
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    stream = io.TextIOWrapper(io.open(r, "rb"), encoding="utf-8", newline="\n")
+    lines = request_lines(stream)
+    threading.Timer(0.05, os.write, (w, b"late\n")).start()  # after the 2 ms poll
+    assert next(lines) == "late\n"
+    os.close(w)
+    assert list(lines) == []

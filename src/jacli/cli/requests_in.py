@@ -41,7 +41,7 @@ def request_lines(stream: TextIO) -> Iterator[str]:
         start = time.perf_counter()
         if spin:
             _wait_briefly(fd)
-        chunk = os.read(fd, CHUNK)
+        chunk = _read(fd)
         # poll next time only if input came soon this time: a client that takes longer
         # between requests costs one SPIN_S of CPU, then none until it is quick again
         spin = time.perf_counter() - start <= SPIN_S
@@ -79,6 +79,16 @@ def _fd(stream: TextIO) -> int | None:
         return stream.fileno() if stream.encoding else None
     except (AttributeError, OSError, ValueError):
         return None
+
+
+def _read(fd: int) -> bytes:
+    """``os.read``, waiting in ``select`` while a non-blocking descriptor (a parent may have
+    set O_NONBLOCK on the pipe it gave) has nothing yet."""
+    while True:
+        try:
+            return os.read(fd, CHUNK)
+        except BlockingIOError:
+            select.select([fd], [], [])
 
 
 def _wait_briefly(fd: int) -> None:
