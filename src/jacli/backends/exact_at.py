@@ -75,11 +75,12 @@ def value(e, at: dict, cache: dict | None = None):
             cache[e] = f
     if f is None:
         return None
+    # SymPy's to answer: a special argument (E), a symbol the point lacks, a pole (zoo), a
+    # formula nested deeper than the stack allows here (each level is two frames)
     try:
         return f(at)
-    except (_NotHere, KeyError, ZeroDivisionError, RecursionError):  # a special argument,
-        return None  # a symbol the point lacks, a pole (SymPy's own answer: E, zoo); a
-    # formula nested deeper than the stack allows here (each level is two frames)
+    except (_NotHere, KeyError, ZeroDivisionError, RecursionError):
+        return None
 
 
 def compiled(e) -> Evaluator | None:

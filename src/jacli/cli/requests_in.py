@@ -35,8 +35,10 @@ def request_lines(stream: TextIO) -> Iterator[str]:
         yield from stream
         return
     decoder = codecs.getincrementaldecoder(stream.encoding)(stream.errors or "strict")
-    pending: list[str] = []  # a line's start, read in earlier chunks (a long line is joined
-    spin = True  # once, when its end comes: no quadratic re-scan)
+    # a line's start, read in earlier chunks (a long line is joined once, when its end
+    # comes: no quadratic re-scan)
+    pending: list[str] = []
+    spin = True
     while True:
         start = time.perf_counter()
         if spin:
@@ -46,14 +48,12 @@ def request_lines(stream: TextIO) -> Iterator[str]:
         # between requests costs one SPIN_S of CPU, then none until it is quick again
         spin = time.perf_counter() - start <= SPIN_S
         text = decoder.decode(chunk, final=not chunk)
-        if "\n" in text:
-            first, *lines = text.split("\n")
-            pending.append(first)
-            lines[0:0] = ["".join(pending)]
-            pending = [lines.pop()]
-            yield from (line + "\n" for line in lines)
-        else:
-            pending.append(text)
+        *complete, tail = text.split("\n")
+        if complete:
+            complete[0] = "".join(pending) + complete[0]
+            pending = []
+            yield from (line + "\n" for line in complete)
+        pending.append(tail)
         if not chunk:
             rest = "".join(pending)
             if rest:
