@@ -45,6 +45,45 @@ def test_singular_values_and_rank_are_numpys(shape):
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
+def test_square_j_singular_values_are_numpys(n):
+    """A square J's singular values (a 2×2's by its closed form, σ₂ = |det|/σ₁) as NumPy's,
+    rank included, on random, rank-deficient, zero-row, orthogonal and integer matrices."""
+    rng = np.random.default_rng(11)
+    theta = rng.uniform(0, 2 * math.pi, 50)
+    rotations = [np.array([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]])
+                 for t in theta] if n == 2 else []
+    integers = [rng.integers(-3, 4, size=(n, n)).astype(float) for _ in range(200)]
+    for A in [*_matrices((n, n), count=600, seed=n + 20), *rotations, *integers]:
+        found = tiny.decompose(A.tolist(), square=True)
+        if found is None:
+            continue
+        s, _ = found
+        want = np.linalg.svd(A, compute_uv=False)
+        assert len(s) == n and s == sorted(s, reverse=True)
+        assert max(abs(a - b) for a, b in zip(s, want)) <= 8 * EPS * want[0]
+        tol = want[0] * n * EPS
+        assert sum(x > tol for x in s) == int((want > tol).sum())
+
+
+def test_a_2x2s_small_singular_value_has_high_relative_accuracy():
+    """σ₂ of a nearly singular 2×2 to a few ulps of itself, not of σ₁: against the float
+    matrix's singular values at 50 digits (mpmath's SVD); σ₁ − σ₂ from the closed form's two
+    lengths would keep only σ₁'s ulps."""
+    import mpmath
+
+    rng = np.random.default_rng(5)
+    with mpmath.workdps(50):
+        for k in range(300):
+            A = rng.standard_normal((2, 2))
+            near = rng.standard_normal(2) * 10.0 ** -rng.uniform(3, 12)
+            A[1] = A[0] * rng.standard_normal() + near  # nearly singular
+            want = sorted((float(x) for x in mpmath.svd_r(mpmath.matrix(A.tolist()),
+                                                           compute_uv=False)), reverse=True)
+            s, _ = tiny.decompose(A.tolist(), square=True)
+            assert all(abs(a - b) <= 8 * EPS * b for a, b in zip(s, want)), (A, s, want)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
 def test_the_determinant_is_exact_and_numpys_where_numpy_is_above_its_rounding(n):
     """The determinant is the exact one of the floats (SymPy's, on their rationals), rounded
     once; where |det| stands above LU's rounding noise, NumPy's to 1e-12."""

@@ -5,7 +5,8 @@ tight loop, but 50–90 µs in a request, where LAPACK's code is cold between ca
 by switching them off: a tenth to a sixth of a small request). Here: one-sided Jacobi
 (Hestenes) on the columns, which gives each singular value to high relative accuracy
 (within 8 ulps of σ_max of NumPy's, and the same rank, on random, rank-deficient and
-singular integer matrices in the tests), and the determinant exactly, in integers, rounded
+singular integer matrices in the tests; a 2×2's by its closed form, σ₂ from the exact
+determinant), and the determinant exactly, in integers, rounded
 once (an exactly singular J has determinant 0, where LU's rounding leaves ~1e-16). The
 matrix is first scaled by a power of two (exact); one whose entries span more than
 ``SPAN`` binary orders, or reach past 2**1000, is left to NumPy (``None``): its squares
@@ -38,8 +39,24 @@ def decompose(rows: list[list[float]], square: bool):
     if e > 1000 or math.frexp(min(magnitudes))[1] < e - SPAN:
         return None
     scaled = [[math.ldexp(x, -e) for x in row] for row in rows]  # every entry below 1
+    if square and len(rows) == 2:
+        det, shift = _exact_det(rows)
+        s = [math.ldexp(v, e) for v in _two_by_two(scaled, _ratio(det, shift + 2 * e))]
+        return s, _signed_log(det, shift)
     s = [math.ldexp(v, e) for v in singular_values(scaled)]
     return s, (slogdet(rows) if square else None)
+
+
+def _two_by_two(rows: list[list[float]], det: float) -> list[float]:
+    """The singular values of a 2×2 ``rows`` whose determinant is ``det`` (correctly
+    rounded): σ₁ = (|(a+d, b−c)| + |(a−d, b+c)|)/2, within a few ulps (the two lengths are
+    sums of squares, no cancellation between them), and σ₂ = |det|/σ₁ to the same relative
+    accuracy (where σ₁ − σ₂ from the same lengths would lose σ₂ to cancellation). One
+    Jacobi rotation and a sweep to confirm it cost a 2×2 three times as much."""
+    (a, b), (c, d) = rows
+    first = (math.hypot(a + d, b - c) + math.hypot(a - d, b + c)) / 2.0
+    second = abs(det) / first if first else 0.0
+    return [first, second] if first >= second else [second, first]
 
 
 def singular_values(rows: list[list[float]]) -> list[float]:
@@ -86,17 +103,31 @@ def _dot(x: list[float], y: list[float]) -> float:
 
 
 def slogdet(rows: list[list[float]]) -> tuple[float, float]:
-    """(sign, log|det|) of a square matrix of up to 3×3 floats (``TINY``), exactly: every float is an
-    integer over a power of two, so over their common power of two the matrix is one of
+    """(sign, log|det|) of a square matrix of up to 3×3 floats (``TINY``), exactly: every
+    float is an integer over a power of two, so over their common power of two the matrix is one of
     integers, whose determinant Python's integers give exactly; (0, -inf) when it is 0."""
+    return _signed_log(*_exact_det(rows))
+
+
+def _exact_det(rows: list[list[float]]) -> tuple[int, int]:
+    """(D, k): the determinant of the floats ``rows`` is exactly D / 2**k."""
     ratios = [x.as_integer_ratio() for row in rows for x in row]
     shift = max(d.bit_length() for _, d in ratios) - 1  # the common denominator 2**shift
     n = len(rows)
     ints = [num << (shift - d.bit_length() + 1) for num, d in ratios]
-    det = _det([ints[i * n:(i + 1) * n] for i in range(n)])
+    return _det([ints[i * n:(i + 1) * n] for i in range(n)]), n * shift
+
+
+def _signed_log(det: int, k: int) -> tuple[float, float]:
+    """``slogdet``'s (sign, log|det|) of det / 2**k; (0, -inf) when it is 0."""
     if det == 0:
         return 0.0, -math.inf
-    return (1.0 if det > 0 else -1.0), math.log(abs(det)) - n * shift * math.log(2.0)
+    return (1.0 if det > 0 else -1.0), math.log(abs(det)) - k * math.log(2.0)
+
+
+def _ratio(det: int, k: int) -> float:
+    """det / 2**k correctly rounded (Python's int division rounds once, to nearest)."""
+    return det / (1 << k) if k >= 0 else float(det << -k)
 
 
 def _det(a: list[list[int]]) -> int:
