@@ -112,6 +112,21 @@ def test_batch_answers_of_a_repeated_program_are_those_of_fresh_requests():
                                                     rel=1e-15)
 
 
+def test_a_repeated_programs_strategy_follows_each_requests_mode():
+    """The AD mode chosen for a program seen before is remembered by the mode requested: a
+    request for another mode gets that mode, and the next auto request auto's choice."""
+    def strategy(mode, a):
+        return answer(json.dumps({"command": "jacobian", "expr": "x1**2 + 2*x2, x1*x2",
+                                  "at": f"{a},2", "mode": mode}))["strategy_short"]
+
+    auto = [strategy("auto", a) for a in (0.5, 0.25)]
+    assert auto[0] == auto[1] and auto[0].startswith("reverse mode")
+    assert strategy("fwd", 0.75).startswith("forward mode")
+    assert strategy("rev", 0.125).startswith("reverse mode")
+    assert strategy("fwd", 1.5).startswith("forward mode")
+    assert strategy("auto", 1.25) == auto[0]
+
+
 def _vjp_by_hand(v: list[float]) -> list[float]:
     x = torch.tensor([0.5, -1.25], dtype=torch.float64, requires_grad=True)
     (torch.tanh(x) * x[0]).backward(torch.tensor(v, dtype=torch.float64))

@@ -17,7 +17,7 @@ from typing import Any
 from jacli.analysis.directions import Directions, directions
 from jacli.analysis.prepare import Setup
 from jacli.analysis.literals import literal_free
-from jacli.analysis.structure import choose_mode, strategy_text
+from jacli.analysis.structure import choose_mode, strategy_text, warm_process
 from jacli.errors import LimitError
 from jacli.request.lazy import all_finite
 from jacli.request.command import Command as C
@@ -123,16 +123,29 @@ def _value_and_jacobian(problem: Problem, setup: Setup, ag, B, point, n: int):
     known = SHAPES.get(key)
     if known is not None and known[0] is setup.program:
         shape, m = known[1], math.prod(known[1])
-        tensors = any(point[w].dim() > 0 for w in setup.wrt)
-        choice = _choose(problem, setup, m, n, tensors, _lanes(ag, setup, B, point, tensors))
+        choice = _known_choice(known[2], problem, setup, ag, B, point, m, n)
         if m * n <= problem.limits.jacobian_entries and choice[1] in ag.KEEPS_VALUE:
             kept: list = []
             J = ag.jacobian(setup.program, B, point, setup.wrt, choice[1], keep=kept)
             if kept and kept[0].numel() == m:
                 return kept[0].detach().reshape(shape), J, choice
     y = ag.value(setup.program, B, point)
-    SHAPES.put(key, (setup.program, tuple(y.shape)))
+    SHAPES.put(key, (setup.program, tuple(y.shape), {}))
     return y, None, None
+
+
+def _known_choice(chosen: dict, problem: Problem, setup: Setup, ag, B, point, m: int, n: int):
+    """``_choose``'s answer for a program and input shapes seen before, kept in ``chosen``
+    (the ``SHAPES`` entry's) by what else it reads: the requested mode and whether the
+    process is warm. Asking afresh (the lanes plan's lookup, the rule, its reason's text)
+    cost a small request ~7 µs."""
+    warm = warm_process()
+    choice = chosen.get((problem.mode, warm))
+    if choice is None:
+        tensors = any(point[w].dim() > 0 for w in setup.wrt)
+        choice = chosen[problem.mode, warm] = _choose(
+            problem, setup, m, n, tensors, _lanes(ag, setup, B, point, tensors))
+    return choice
 
 
 def _choose(problem: Problem, setup: Setup, m: int, n: int, tensors: bool, lanes: bool):
