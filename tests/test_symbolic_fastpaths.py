@@ -293,6 +293,20 @@ def test_a_function_at_a_rational_prints_and_evaluates_as_sympy_does(seed):
     assert printed > 150 and evaluated > 100  # the fast paths were exercised
 
 
+def test_c_times_f_r_is_nearest_across_the_float_range():
+    """The float of c·f(r) with c from 1e-330 to 1e330: the nearest (subnormals included),
+    or ``None`` past the largest float, as SymPy at 60 digits rounded once says."""
+    from jacli.backends import at_rational
+
+    rng = random.Random(7)
+    for _ in range(300):
+        k = rng.randint(-330, 330)
+        c = sp.Rational(rng.randint(1, 999), 1) * sp.Rational(10) ** k * rng.choice([1, -1])
+        e = c * rng.choice([sp.sin, sp.exp, sp.atan])(sp.Rational(rng.randint(-900, 900), 7))
+        number, want = at_rational.value(e), float(sp.N(e, 60))
+        assert number == (want if math.isfinite(want) else None), e
+
+
 def classify_slowly(e):
     """``classify`` by SymPy's evalf alone (the general path)."""
     from jacli.backends import at_rational, symbolic

@@ -69,12 +69,15 @@ class Entries:
         if len(numeric) != len(flat):  # the two sides must line up entry for entry
             raise ValueError(f"{len(numeric)} numbers against {len(flat)} exact values")
         exact, zero = [0.0] * len(flat), sp.S.Zero
+        # a few values are classified as they come: hashing each to find a repeat cost
+        # more than the repeats it found (a small request's values are rarely equal)
+        known = self.classify if len(flat) > SMALL else classify
         for k, e in enumerate(flat):
             if e.is_Rational:  # most entries: a float at once, not looked up by SymPy's hash
                 if e is not zero:  # (a structural zero of a sparse J is 0.0 already)
                     exact[k] = rational_float(e)
                 continue
-            value, kind = self.classify(e)
+            value, kind = known(e)
             if kind == "real":
                 exact[k] = value
             else:

@@ -78,9 +78,22 @@ def value(e) -> float | None:
             kernel(libmp.from_rational(int(r.p), int(r.q), BITS, _NEAREST), BITS, _NEAREST)
     except NotImplementedError:  # (mpmath's own refusal: the general path decides)
         return None
-    x = libmp.mpf_div(libmp.mpf_mul(x, libmp.from_int(int(c.p)), BITS, _NEAREST),
-                      libmp.from_int(int(c.q)), BITS, _NEAREST)
-    number = libmp.to_float(x, rnd=_NEAREST)  # the one rounding to float64 (±inf past it)
+    return _scaled(x, int(c.p), int(c.q))
+
+
+def _scaled(x: tuple, p: int, q: int) -> float | None:
+    """The float64 nearest p·x/q for mpmath's value ``x`` (sign, mantissa, exponent, bits):
+    one exact quotient of integers, which Python rounds once, to nearest (mpmath's product,
+    quotient and conversion rounded three times, twice at ``BITS``: 3 µs against 1);
+    ``None`` past the float range."""
+    sign, man, exp, _ = x
+    if not man:  # zero, or one of mpmath's infinities and NaN
+        return 0.0 if x == libmp.fzero else None
+    num = -p * man if sign else p * man
+    try:
+        number = num / (q << -exp) if exp < 0 else (num << exp) / q
+    except OverflowError:
+        return None
     return number if math.isfinite(number) else None
 
 
