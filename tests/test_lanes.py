@@ -135,7 +135,7 @@ def test_what_lanes_leave_as_written(source, at):
 def test_in_lanes_the_mode_with_fewer_passes(cli_json):
     """Each lanes call works on a batch of m VJPs or n JVPs: the smaller batch wins, whatever
     the literals (as written, the literal rule decides), and the CLI says so."""
-    from jacli.analysis.structure import choose_mode
+    from jacli.analysis.modes import choose_mode
 
     assert choose_mode(30, 300, lanes=True)[:2] == ("rev", "af_rev")
     assert choose_mode(300, 30, lanes=True)[:2] == ("fwd", "af_fwd")

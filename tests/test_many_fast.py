@@ -13,7 +13,8 @@ import torch
 
 from jacli import Problem
 from jacli.analysis.literals import literal_free
-from jacli.analysis.structure import choose_mode, structure
+from jacli.analysis.modes import choose_mode
+from jacli.analysis.structure import structure
 from jacli.many import batched as core
 from jacli.many import jsonl
 from jacli.many.stream import evaluate_many, json_lines
@@ -198,7 +199,7 @@ def test_the_api_reports_the_forward_rule_and_its_numbers_match_reverse():
 
 
 def test_the_forward_rule_says_why_when_it_needs_more_passes():
-    from jacli.analysis.structure import mode_line
+    from jacli.analysis.modes import mode_line
 
     for m, n in [(2, 2), (3, 1), (1, 3), (20, 4), (40, 300)]:
         choice = choose_mode(m, n, "auto", tensors=False, literals=False)

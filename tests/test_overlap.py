@@ -305,7 +305,7 @@ print(json.dumps(seen))
 def test_plain_turns_what_has_tolist_into_lists():
     from collections import namedtuple
 
-    from jacli.analysis.structure import choose_mode
+    from jacli.analysis.modes import choose_mode
     from jacli.runtime.overlap import plain
 
     class Lazy:  # a wrapper around a tensor, as a numeric stage may hand out
@@ -324,7 +324,7 @@ def test_plain_turns_what_has_tolist_into_lists():
 def test_the_mode_choice_survives_pickling():
     import pickle
 
-    from jacli.analysis.structure import choose_mode
+    from jacli.analysis.modes import choose_mode
 
     reason = choose_mode(2, 2)[2]
     again = pickle.loads(pickle.dumps(reason))

@@ -23,13 +23,13 @@ import pytest
     (128, 1024, True, True, ("rev", "vjp_vmap")),
 ])
 def test_mode_auto_follows_the_benchmark(m, n, tensors, warm, expected):
-    from jacli.analysis.structure import choose_mode
+    from jacli.analysis.modes import choose_mode
 
     assert choose_mode(m, n, "auto", tensors, warm)[:2] == expected
 
 
 def test_forced_reverse_mode_on_a_cold_process_avoids_dynamo_until_it_pays():
-    from jacli.analysis.structure import COLD_REV_MAX, choose_mode
+    from jacli.analysis.modes import COLD_REV_MAX, choose_mode
 
     assert choose_mode(COLD_REV_MAX, 10, "rev", True, False)[1] == "af_rev"
     assert choose_mode(COLD_REV_MAX + 1, 10, "rev", True, False)[1] == "vjp_vmap"
@@ -38,7 +38,7 @@ def test_forced_reverse_mode_on_a_cold_process_avoids_dynamo_until_it_pays():
 
 @pytest.mark.parametrize("warm", [False, True])
 def test_the_cli_says_which_strategy_and_why(cli_json, monkeypatch, warm):
-    monkeypatch.setattr("jacli.analysis.structure.warm_process", lambda: warm)
+    monkeypatch.setattr("jacli.analysis.modes.warm_process", lambda: warm)
     tall = cli_json("jacobian", "2*x**2, x**3, x", "--at", "x=2")
     assert tall["strategy"].startswith("reverse mode (torch.autograd.functional")
     assert "system of scalar variables" in tall["strategy"]

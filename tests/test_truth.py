@@ -48,7 +48,8 @@ def test_a_requested_mode_says_it_was_requested(cli_json):
 @pytest.mark.parametrize("tensors, warm, requested", list(itertools.product(
     [False, True], [False, True], ["auto", "fwd", "rev"])))
 def test_mode_text_never_calls_the_dearer_mode_cheaper(tensors, warm, requested):
-    from jacli.analysis.structure import choose_mode, mode_line, structure
+    from jacli.analysis.modes import choose_mode, mode_line
+    from jacli.analysis.structure import structure
 
     for m, n in [(1, 1), (2, 2), (3, 1), (1, 3), (20, 4), (64, 64), (300, 20), (40, 300)]:
         choice = choose_mode(m, n, requested, tensors, warm)

@@ -113,7 +113,7 @@ class NumericCore:
         """``(mode, impl)`` as the CLI picks them for ``--mode mode``; ``warm`` None: as this
         process is now (``torch._dynamo`` loaded or not), else as a warm/cold process."""
         from jacli.analysis.literals import literal_free
-        from jacli.analysis.structure import choose_mode
+        from jacli.analysis.modes import choose_mode
 
         return choose_mode(self.m, self.n, mode, self.tensors, warm,
                            literals=not literal_free(self.program), lanes=self.lanes)[:2]
@@ -132,7 +132,7 @@ class NumericCore:
         picked at each call as the CLI picks it in a process in that state."""
         from jacli.analysis.autograd import jacobian
         from jacli.analysis.literals import literal_free
-        from jacli.analysis.structure import choose_mode
+        from jacli.analysis.modes import choose_mode
 
         prog, B, point, wrt = self.program, self.backend, self.point, self.wrt
         if impl is not None:

@@ -18,7 +18,8 @@ from jacli.analysis.directions import Directions
 from jacli.analysis.formulas import Symbolic, compare_within, symbolic_or_notice
 from jacli.analysis.numeric import Numeric, numeric
 from jacli.analysis.prepare import Setup, stage, variables_info
-from jacli.analysis.structure import mode_line, structure
+from jacli.analysis.modes import mode_line
+from jacli.analysis.structure import structure
 from jacli.request.command import Command as C
 from jacli.result.labels import joined_labels
 from jacli.request.problem import Problem

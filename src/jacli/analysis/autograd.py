@@ -42,7 +42,7 @@ def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.
              wrt: list[str], impl: str = "af_rev", keep: list | None = None) -> torch.Tensor:
     """J as an (m, n) tensor: m output elements, n = total elements of the ``wrt`` variables,
     both flattened row-major, variables in ``wrt`` order. The function is taken of one flat
-    input, so J comes back as one block. ``impl`` (chosen by ``structure.choose_mode`` from
+    input, so J comes back as one block. ``impl`` (chosen by ``modes.choose_mode`` from
     bench/ measurements):
 
     * ``af_rev`` / ``af_fwd``: ``torch.autograd.functional.jacobian(vectorize=True)``, reverse

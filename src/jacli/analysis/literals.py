@@ -1,5 +1,5 @@
 """Whether a program's arithmetic meets a number literal: an input of the AD-mode rule
-(``structure.choose_mode``), asked once per program."""
+(``modes.choose_mode``), asked once per program."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The numeric stage: autograd at the point, in floats.
 
-The forward pass, the vectorised Jacobian (the AD mode chosen by ``structure.choose_mode``),
+The forward pass, the vectorised Jacobian (the AD mode chosen by ``modes.choose_mode``),
 ``y.backward(v)`` itself on a fresh graph with every leaf's ``.grad`` read back, and per
 command J u, H, H v and the finite differences of ``check``. torch is imported by this stage
 only, and only when there is a point.
@@ -17,7 +17,8 @@ from typing import Any
 from jacli.analysis.directions import Directions, directions
 from jacli.analysis.prepare import Setup
 from jacli.analysis.literals import literal_free
-from jacli.analysis.structure import choose_mode, strategy_text, warm_process
+from jacli.analysis import modes
+from jacli.analysis.modes import choose_mode, strategy_text
 from jacli.errors import LimitError
 from jacli.request.lazy import all_finite
 from jacli.request.command import Command as C
@@ -139,7 +140,7 @@ def _known_choice(chosen: dict, problem: Problem, setup: Setup, ag, B, point, m:
     (the ``SHAPES`` entry's) by what else it reads: the requested mode and whether the
     process is warm. Asking afresh (the lanes plan's lookup, the rule, its reason's text)
     cost a small request ~7 µs."""
-    warm = warm_process()
+    warm = modes.warm_process()
     choice = chosen.get((problem.mode, warm))
     if choice is None:
         tensors = any(point[w].dim() > 0 for w in setup.wrt)

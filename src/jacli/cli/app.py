@@ -117,7 +117,7 @@ _command("graph", "The autograd graph PyTorch records: grad_fn nodes (MulBackwar
 def batch_command() -> None:
     from jacli.cli.batch import answer_line
     from jacli.cli.requests_in import request_lines
-    from jacli.analysis.structure import long_running
+    from jacli.analysis.modes import long_running
     from jacli.runtime.overlap import one_shot
 
     modules = 0
