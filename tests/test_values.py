@@ -568,3 +568,39 @@ def test_a_plain_decimal_reads_as_fraction_reads_it():
         if rng.random() < 0.4:
             token += rng.choice("eE") + rng.choice(["", "+", "-"]) + str(rng.randrange(1000))
         assert decimal(token) == Fraction(token), token
+
+
+def test_a_few_plain_numbers_read_as_the_general_reader_reads_them(monkeypatch):
+    """``0.513, 2e-3`` (a small request's point) is split, not decoded item by item: the
+    same items (value as a float, the number's own text), and the same refusals, as the
+    general reader, on random texts of numbers, blanks and near misses."""
+    import random
+    import re
+
+    from jacli.request import lazy
+
+    rng = random.Random(4)
+    pieces = ["0", "-0", "7", "12", "0.5", "-3.25", "1e5", "2E-3", "1e+005", "1e0005", "01",
+              "1.", ".5", "-", "1" * 40, "1" * 41, "0." + "9" * 40, "0." + "9" * 41, "nan",
+              "1e", "+1", "--1", "x=1", "[1]", "1_0", "١", "0x1"]
+
+    def text() -> str:
+        items = [rng.choice(pieces) for _ in range(rng.randint(1, 4))]
+        blank = lambda: rng.choice(["", "", " ", "\t", "  "])  # noqa: E731
+        return ",".join(blank() + item + blank() for item in items) + rng.choice(["", "", ","])
+
+    def general(t: str):
+        with monkeypatch.context() as m:
+            m.setattr(lazy, "_NUMBERS", re.compile(r"(?!)"))  # never matches
+            return lazy._items(t, 400)
+
+    fast = 0
+    for _ in range(3000):
+        t = text()
+        want, got = general(t), lazy._items(t, 400)
+        if lazy._NUMBERS.fullmatch(t) is None:  # (the general reader itself)
+            continue
+        fast += 1
+        assert want is not None and [(n, float(v), tok) for n, v, tok in want] == got, t
+        assert [lazy._numbers(v) for _, v, _ in want] == [lazy._numbers(v) for _, v, _ in got]
+    assert fast > 300  # the split path was taken
