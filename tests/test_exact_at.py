@@ -10,7 +10,7 @@ import pytest
 import sympy as sp
 
 from jacli.backends import exact_at
-from jacli.backends.exact_at import FUNCTIONS, compiled, rationals, value
+from jacli.backends.exact_at import FUNCTIONS, compiled, point_of, rationals, value
 
 X = sp.symbols("x1 x2 x3", real=True)
 
@@ -113,6 +113,22 @@ def test_a_point_it_cannot_read_is_left_to_sympy():
     assert value(sp.exp(x1), rationals({x1: sp.S.Zero})) == 1
 
 
+def test_a_symbol_equal_to_the_points_but_another_object_finds_its_value():
+    """The point is read by each symbol's identity first, then by SymPy's equality: a
+    formula holding an equal symbol that is another object (SymPy's cache cleared between
+    the two) still finds its value, and a symbol not in the point none."""
+    from sympy.core.cache import clear_cache
+
+    first = sp.Symbol("q_exact_at")
+    clear_cache()
+    second = sp.Symbol("q_exact_at")
+    assert first == second and first is not second
+    at = rationals({first: sp.Rational(1, 2)})
+    for e in (second ** 3 + second, first ** 3 + first):
+        assert value(e, at, {}) == sp.Rational(5, 8)
+    assert value(sp.Symbol("r_exact_at") * first, at, {}) is None
+
+
 def test_a_formula_is_compiled_once_per_cache(monkeypatch):
     calls = []
     real = exact_at.compiled
@@ -120,7 +136,7 @@ def test_a_formula_is_compiled_once_per_cache(monkeypatch):
     cache: dict = {}
     e = X[0] ** 2 * X[1]
     for k in range(5):
-        assert value(e, {X[0]: (k, 1), X[1]: (3, 1)}, cache) == 3 * k * k
+        assert value(e, point_of([(X[0], (k, 1)), (X[1], (3, 1))]), cache) == 3 * k * k
     assert calls == [e]
 
 
@@ -170,8 +186,8 @@ def test_a_formula_deeper_than_the_stack_is_left_to_sympy():
     old = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(600)
-        assert value(e, {x: (1, 1)}, {}) is None
+        assert value(e, point_of([(x, (1, 1))]), {}) is None
         sys.setrecursionlimit(8000)  # (as jacli's compute sets it)
-        assert value(e, {x: (1, 1)}, {}) == 401  # with room, computed
+        assert value(e, point_of([(x, (1, 1))]), {}) == 401  # with room, computed
     finally:
         sys.setrecursionlimit(old)

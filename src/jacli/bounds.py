@@ -92,6 +92,7 @@ def own_alarm() -> None:
 def _forgotten_in_child() -> None:
     global _armed_at  # a forked child starts with no timer armed (POSIX): arm afresh
     _armed_at = None
+    _main_again()  # (threading's own handler, registered first, has named the main thread)
 
 
 if hasattr(os, "register_at_fork"):
@@ -149,8 +150,16 @@ _HAS_TIMER = hasattr(signal, "setitimer")
 def _enabled() -> bool:
     """Whether a budget may use the alarm: on the main thread (the one signals reach), where
     there is one. ``get_ident`` against the main thread's: a quarter of a budget's entry
-    went to ``current_thread()``'s lookup."""
-    return _HAS_TIMER and _thread.get_ident() == threading.main_thread().ident
+    went to ``current_thread()``'s lookup, and ``main_thread()``'s is read once (again in a
+    forked child, whose main thread is the one that forked)."""
+    return _HAS_TIMER and _thread.get_ident() == _MAIN[0]
+
+
+_MAIN = [threading.main_thread().ident]
+
+
+def _main_again() -> None:
+    _MAIN[0] = threading.main_thread().ident
 
 
 def _arm() -> None:

@@ -26,7 +26,7 @@ from jacli.analysis.numeric import Numeric
 from jacli.analysis.prepare import Setup, stage, untimed
 from jacli.analysis.shorten import Rows, shorten
 from jacli.backends.piecewise import on_reals
-from jacli.backends.exact_at import pair, rationals
+from jacli.backends.exact_at import pair, point_of, rationals
 from jacli.backends.symbolic import SymbolicBackend, jacobian, substitute
 from jacli.bounds import OutOfTime, within
 from jacli.request.command import Command as C
@@ -248,24 +248,23 @@ def _exact_point(B: SymbolicBackend, bindings: dict, setup: Setup):
     function giving it as SymPy values, made on its first call: only the formulas
     ``exact_at`` leaves to SymPy, and the kinks, read those (making them cost a small
     request at a fresh point ~17 µs)."""
-    scalars = {symbols.item(): exact_of(setup.point[name])
-               for name, symbols in bindings.items() if not setup.shapes[name]}
+    scalars = [(symbols.item(), exact_of(setup.point[name]))
+               for name, symbols in bindings.items() if not setup.shapes[name]]
     if len(scalars) == len(bindings) and all(isinstance(x, (int, Fraction))
-                                             for x in scalars.values()):
-        at = {s: pair(x) for s, x in scalars.items()}
+                                             for _, x in scalars):
+        at = point_of((s, pair(x)) for s, x in scalars)
         made: list[dict] = []  # (a list, not functools.cache: that wrapper cost 4 µs)
 
         def sympy_point() -> dict:
             if not made:
-                made.append({s: sp.Rational(x.numerator, x.denominator)
-                             for s, x in scalars.items()})
+                made.append({s: sp.Rational(x.numerator, x.denominator) for s, x in scalars})
             return made[0]
 
         return at, sympy_point
-    point = {}
+    point, scalar = {}, dict(scalars)
     for name, symbols in bindings.items():
         if not setup.shapes[name]:  # a scalar: its Rational, without object arrays (batch)
-            x = scalars[symbols.item()]
+            x = scalar[symbols.item()]
             point[symbols.item()] = sp.Rational(x.numerator, x.denominator)
             continue
         exact = np.asarray(B.exact(setup.point[name]))

@@ -49,12 +49,25 @@ class _NotHere(Exception):
 
 def rationals(point: dict) -> dict | None:
     """``point`` (symbols to SymPy values) as ``value`` reads it: each value a pair of
-    Python ints (numerator, denominator > 0), or ``None`` when a value is not a rational."""
-    at = {}
+    Python ints (numerator, denominator > 0) by its symbol's ``id`` (``key``), or ``None``
+    when a value is not a rational."""
+    pairs = []
     for symbol, x in point.items():
         if not isinstance(x, sp.Rational):
             return None
-        at[symbol] = (int(x.p), int(x.q))
+        pairs.append((symbol, (int(x.p), int(x.q))))
+    return point_of(pairs)
+
+
+def point_of(pairs) -> dict:
+    """``(symbol, pair)`` items as the point ``value`` reads: each pair under its symbol and
+    under the symbol's ``id``. A compiled formula looks its symbol up by ``id`` first — an
+    int, hashed in C, where a SymPy symbol's hash is a Python call (a small request made
+    ~10) — and by the symbol itself (SymPy's equality) when its own object is another
+    equal one (SymPy's cache can hand a formula an equal symbol made earlier)."""
+    at = {}
+    for symbol, x in pairs:
+        at[symbol] = at[id(symbol)] = x
     return at
 
 
@@ -143,7 +156,12 @@ def _rational(e) -> Evaluator:
     ``_NotHere`` for anything but the variables, rationals, sums, products and integer
     powers."""
     if e.is_Symbol:
-        return lambda at: at[e]
+        name = id(e)
+
+        def lookup(at):
+            found = at.get(name)
+            return found if found is not None else at[e]
+        return lookup
     if e.is_Rational:
         c = (int(e.p), int(e.q))
         return lambda at: c
