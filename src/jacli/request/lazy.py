@@ -151,7 +151,8 @@ def _items(text: str, digits: int) -> list[tuple[str | None, Any, str | None]] |
     if digits >= 40 and len(text) <= 400 and _NUMBERS.fullmatch(text):
         # a few plain numbers, ``0.513, 2e-3`` (a small request's point): split, not
         # decoded one by one (equal: tests/test_values.py)
-        return [(None, float(token), token) for token in map(_unblank, text.split(","))]
+        tokens = [token.strip(" \t") for token in text.split(",")]
+        return [(None, float(token), token) for token in tokens]
     t = text.translate(_TABLE)  # str to str: no encoded copy (0.8 ms a megabyte)
     named = "=" in text  # then every item is named; a mix is the exact reader's to refuse
     out, i = [], 0
@@ -176,10 +177,6 @@ def _items(text: str, digits: int) -> list[tuple[str | None, Any, str | None]] |
         if text[i] != ",":
             return None
         i += 1
-
-
-def _unblank(token: str) -> str:
-    return token.strip(" \t")
 
 
 def _plain(t: str, start: int, end: int, digits: int) -> bool:
