@@ -127,6 +127,23 @@ def test_a_repeated_programs_strategy_follows_each_requests_mode():
     assert strategy("auto", 1.25) == auto[0]
 
 
+def test_a_repeated_small_program_looks_no_lanes_plan_up(monkeypatch):
+    """A small system runs as written (no lanes plan); once its answer is kept, its later
+    requests do not look a plan up at all, and their numbers are the program's."""
+    from jacli.analysis import autograd as ag
+
+    calls, asked, found = [], [], []
+    real = ag.in_lanes
+    monkeypatch.setattr(ag, "in_lanes", lambda *a: calls.append(1) or real(*a))
+    for a in (0.5, 0.25, 0.125, 0.0625):
+        found.append(jacli.jacobian("x1**3 + 2*x2, x2*x1", at=f"{a},2", symbolic="never"))
+        asked.append(len(calls))  # (a program no other test asks for: unseen at first)
+    assert asked[0] > 0 and asked[-1] == asked[-2] == asked[-3]
+    assert [r.jacobian.numeric.tolist() for r in found] == [[[3 * a * a, 2.0], [2.0, a]]
+                                                            for a in (0.5, 0.25, 0.125, 0.0625)]
+    assert all(r.strategy == found[0].strategy for r in found)
+
+
 def _vjp_by_hand(v: list[float]) -> list[float]:
     x = torch.tensor([0.5, -1.25], dtype=torch.float64, requires_grad=True)
     (torch.tanh(x) * x[0]).backward(torch.tensor(v, dtype=torch.float64))

@@ -146,3 +146,20 @@ def test_in_lanes_the_mode_with_fewer_passes(cli_json):
                      for i in range(0, n, 10))  # 6 outputs of 60 inputs, no literal
     r = cli_json("jacobian", wide, "--at", ",".join(["1.5"] * n), "--symbolic", "never")
     assert r["strategy"].startswith("reverse mode") and "run in lanes" in r["strategy"]
+
+
+def test_a_repeated_program_runs_in_lanes_again_with_the_same_numbers():
+    """A program seen before (batch, the API in a loop) keeps whether it runs in lanes: its
+    later requests run in lanes again, with the J a fresh request computes."""
+    import jacli
+    from jacli.analysis import numeric
+
+    n = 40
+    source = ", ".join(f"x{i}**2*x{i % n + 1}+sin(x{i})" for i in range(1, n + 1))
+    points = [",".join(repr(0.1 + (i * k % 13) / 10) for i in range(n)) for k in (1, 2, 3)]
+    answers = [jacli.jacobian(source, at=p, symbolic="never") for p in points]
+    assert all("run in lanes" in a.strategy for a in answers)
+    numeric.SHAPES.clear()  # forgotten: asked afresh
+    fresh = jacli.jacobian(source, at=points[2], symbolic="never")
+    assert "run in lanes" in fresh.strategy
+    assert torch.equal(answers[2].jacobian.numeric.tensor, fresh.jacobian.numeric.tensor)

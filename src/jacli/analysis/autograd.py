@@ -39,7 +39,8 @@ KEEPS_VALUE = ("af_rev", "af_fwd", "vjp_vmap")  # those that can hand back their
 
 
 def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.Tensor],
-             wrt: list[str], impl: str = "af_rev", keep: list | None = None) -> torch.Tensor:
+             wrt: list[str], impl: str = "af_rev", keep: list | None = None,
+             lanes: bool = True) -> torch.Tensor:
     """J as an (m, n) tensor: m output elements, n = total elements of the ``wrt`` variables,
     both flattened row-major, variables in ``wrt`` order. The function is taken of one flat
     input, so J comes back as one block. ``impl`` (chosen by ``modes.choose_mode`` from
@@ -54,10 +55,11 @@ def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.
       programs with n < m (matches jacfwd without importing torch._dynamo).
 
     ``keep``: a list that receives the flat output of the one unbatched forward pass, for
-    the implementations in ``KEEPS_VALUE`` (the same numbers ``value`` gives).
+    the implementations in ``KEEPS_VALUE`` (the same numbers ``value`` gives). ``lanes``:
+    False when the caller knows the program does not run in lanes (no plan looked up).
     """
     try:  # not a context manager: this wraps calls of ~0.2 ms, where each µs shows
-        return _jacobian(program, backend, point, wrt, impl, keep)
+        return _jacobian(program, backend, point, wrt, impl, keep, lanes)
     except (MemoryError, RuntimeError) as e:
         limit = _allocation_error(e, "the numeric Jacobian")
         if limit is None:
@@ -65,8 +67,8 @@ def jacobian(program: ir.Program, backend: TorchBackend, point: dict[str, torch.
         raise limit from None
 
 
-def _jacobian(program, backend, point, wrt, impl, keep=None):
-    f, flat = flat_function(program, backend, point, wrt, lanes_ok=True)
+def _jacobian(program, backend, point, wrt, impl, keep=None, lanes=True):
+    f, flat = flat_function(program, backend, point, wrt, lanes_ok=lanes)
     if impl == "af_fwd":
         try:
             return engine.jacfwd(f, flat, keep)  # AF's forward mode, as it computes

@@ -124,10 +124,11 @@ def _value_and_jacobian(problem: Problem, setup: Setup, ag, B, point, n: int):
     known = SHAPES.get(key)
     if known is not None and known[0] is setup.program:
         shape, m = known[1], math.prod(known[1])
-        choice = _known_choice(known[2], problem, setup, ag, B, point, m, n)
+        choice, lanes = _known_choice(known[2], problem, setup, ag, B, point, m, n)
         if m * n <= problem.limits.jacobian_entries and choice[1] in ag.KEEPS_VALUE:
             kept: list = []
-            J = ag.jacobian(setup.program, B, point, setup.wrt, choice[1], keep=kept)
+            J = ag.jacobian(setup.program, B, point, setup.wrt, choice[1], keep=kept,
+                            lanes=lanes)
             if kept and kept[0].numel() == m:
                 return kept[0].detach().reshape(shape), J, choice
     y = ag.value(setup.program, B, point)
@@ -136,17 +137,18 @@ def _value_and_jacobian(problem: Problem, setup: Setup, ag, B, point, n: int):
 
 
 def _known_choice(chosen: dict, problem: Problem, setup: Setup, ag, B, point, m: int, n: int):
-    """``_choose``'s answer for a program and input shapes seen before, kept in ``chosen``
-    (the ``SHAPES`` entry's) by what else it reads: the requested mode and whether the
-    process is warm. Asking afresh (the lanes plan's lookup, the rule, its reason's text)
-    cost a small request ~7 µs."""
-    warm = modes.warm_process()
-    choice = chosen.get((problem.mode, warm))
-    if choice is None:
+    """``(choice, lanes)``: ``_choose``'s answer for a program and input shapes seen before,
+    and whether the program runs in lanes, kept in ``chosen`` (the ``SHAPES`` entry's) by
+    what else they read: the requested mode, whether the process is warm, the backend. Asking
+    afresh (the lanes plan's lookup, the rule, its reason's text) cost a small request
+    ~7 µs."""
+    key = (problem.mode, modes.warm_process(), B.share_key)  # (the plan is the backend's)
+    found = chosen.get(key)
+    if found is None:
         tensors = any(point[w].dim() > 0 for w in setup.wrt)
-        choice = chosen[problem.mode, warm] = _choose(
-            problem, setup, m, n, tensors, _lanes(ag, setup, B, point, tensors))
-    return choice
+        lanes = _lanes(ag, setup, B, point, tensors)
+        found = chosen[key] = (_choose(problem, setup, m, n, tensors, lanes), lanes)
+    return found
 
 
 def _choose(problem: Problem, setup: Setup, m: int, n: int, tensors: bool, lanes: bool):
