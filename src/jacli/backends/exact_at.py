@@ -48,9 +48,9 @@ class _NotHere(Exception):
 
 
 def rationals(point: dict) -> dict | None:
-    """``point`` (symbols to SymPy values) as ``value`` reads it: each value a pair of
-    Python ints (numerator, denominator > 0) by its symbol's ``id`` (``key``), or ``None``
-    when a value is not a rational."""
+    """``point`` (symbols to SymPy values) as ``value`` reads it (``point_of``): each value
+    a pair of Python ints (numerator, denominator > 0), or ``None`` when a value is not a
+    rational."""
     pairs = []
     for symbol, x in point.items():
         if not isinstance(x, sp.Rational):
@@ -77,10 +77,10 @@ def pair(x: int | Fraction) -> tuple[int, int]:
 
 
 def value(e, at: dict, cache: dict | None = None):
-    """``e.xreplace(point)`` for the point ``at`` (``rationals``, or ``pair`` of each exact
-    value), or ``None`` when this
-    module does not know SymPy's answer. ``cache``: compiled formulas by expression (the
-    caller's, per program), so a formula is compiled once."""
+    """``e.xreplace(point)`` for the point ``at`` (``rationals``, or ``point_of`` the
+    ``pair`` of each exact value), or ``None`` when this module does not know SymPy's
+    answer. ``cache``: compiled formulas by expression (the caller's, per program), so a
+    formula is compiled once."""
     f = cache.get(e, _NOT_COMPILED) if cache is not None else _NOT_COMPILED
     if f is _NOT_COMPILED:
         f = compiled(e)

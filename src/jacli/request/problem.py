@@ -172,10 +172,10 @@ def _texts(at) -> tuple[str | tuple[str, Any], ...]:
 
 def _vector(value: Any, where: str) -> Any:
     """``--v``/``--u``: a text (lists become one), an API value, or (``u``) values by name."""
-    if value is None or isinstance(value, str):
+    if value is None or isinstance(value, str):  # (first: typing's Mapping check, ~1 µs)
         return value
     if isinstance(value, Mapping):
         return tuple((str(k), lazy.given(v, f"{where} {k}")) for k, v in value.items())
-    if value is None or isinstance(value, (str, list, tuple)):
+    if isinstance(value, (list, tuple)):
         return vector_text(value)
     return lazy.given(value, where)
