@@ -18,6 +18,9 @@ from jacli.analysis.entries import SMALL, Entries, Entry
 from jacli.analysis.tolerances import TOLERANCES
 from jacli.result import Check
 
+_INF = math.inf
+_TOLERANCE_TEXT = {k: f"rtol {r:g}, atol {a:g}" for k, (r, a) in TOLERANCES.items()}
+
 
 def compare(found: Entries, dtype: str) -> tuple[Check, list[str]]:
     """A ``Check`` over every entry of ``found`` and the notices that explain each
@@ -33,7 +36,8 @@ def compare(found: Entries, dtype: str) -> tuple[Check, list[str]]:
     real_bad, real_count, finite, (worst, worst_diff), ulps = (
         _reals_small if small else _reals)(found, rtol, atol, dtype)
     verdicts = {i: _agree(found.entry(i), rtol, atol) for i in found.special}
-    odd = sorted([*real_bad, *(i for i, v in verdicts.items() if v is not True)])
+    odd = sorted([*real_bad, *(i for i, v in verdicts.items() if v is not True)]) \
+        if real_bad or verdicts else []
     bad: list[str] = []
     notices: list[str] = []
     for i in odd:
@@ -50,7 +54,7 @@ def compare(found: Entries, dtype: str) -> tuple[Check, list[str]]:
     max_diff, reason = _unmeasured_diff(found, unmeasured) if unmeasured else (worst_diff, None)
     agree = None if compared == 0 else not bad
     check = Check(agree=agree, max_abs_diff=max_diff if compared else None, compared=compared,
-                  tolerance=f"rtol {rtol:g}, atol {atol:g}",
+                  tolerance=_TOLERANCE_TEXT.get(dtype) or f"rtol {rtol:g}, atol {atol:g}",
                   worst=bad[0] if bad else worst, disagreements=tuple(bad), max_ulps=ulps,
                   max_abs_diff_reason=reason)
     return check, notices
@@ -76,11 +80,18 @@ def _reals_small(found: Entries, rtol: float, atol: float, dtype: str):
     operations one entry at a time, without NumPy's cost per call (float64 only: float32's
     ulps are NumPy's)."""
     bad, finite, worst, worst_diff = [], [], None, -1.0
+    special = found.special
     for i, (n, x) in enumerate(zip(found.numeric, found.exact)):
-        if i in found.special:
+        if special and i in special:
             finite.append(False)
             continue
         diff = abs(n - x)
+        tol = atol + rtol * abs(x)
+        if diff <= tol < _INF:  # the usual entry: both finite (x is, so tol is; then so are
+            finite.append(True)  # diff and n) and within the tolerance: what the general
+            if diff > worst_diff:  # branch below concludes, without its four tests
+                worst, worst_diff = i, diff
+            continue
         if math.isinf(x) or math.isinf(n):
             ok = x == n
         else:
