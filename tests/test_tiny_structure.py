@@ -105,6 +105,7 @@ def test_singular_integer_matrices_converge_and_have_determinant_zero(monkeypatc
     sweeps = []
     real = tiny._sweep
     monkeypatch.setattr(tiny, "_sweep", lambda *a: sweeps.append(1) or real(*a))
+    monkeypatch.setattr(tiny, "_jacobi3", tiny._jacobi)  # the general sweeps, counted
     rng = np.random.default_rng(3)
     for _ in range(300):
         A = rng.integers(-3, 4, size=(3, 3)).astype(float)
@@ -157,11 +158,18 @@ def test_structure_of_a_tiny_j_reads_as_numpys():
     assert "note" in structure([[1.0, math.nan]], 1, 2, None)
 
 
-def test_a_3x3s_written_out_rotation_is_the_general_ones_bit_for_bit(monkeypatch):
-    """Columns of 3 are turned and measured by ``_rotate3``/``_dot3``, written out: the
-    same singular values, bit for bit, as the general ``_rotate``/``_dot``."""
-    matrices = [A.tolist() for A in _matrices((3, 3), count=600, seed=9)]
+@pytest.mark.parametrize("shape", [(3, 3), (3, 2), (2, 3), (4, 3)])
+def test_a_3x3s_written_out_sweeps_are_the_general_ones_bit_for_bit(monkeypatch, shape):
+    """Three columns of three are swept by ``_jacobi3``, and columns of 3 turned and measured
+    by ``_rotate3``/``_dot3``, all written out: the same singular values, bit for bit, as
+    the general ``_jacobi`` with ``_rotate``/``_dot``."""
+    matrices = [A.tolist() for A in _matrices(shape, count=600, seed=9)]
+    if shape == (3, 3):  # singular, orthogonal already, widely scaled
+        matrices += [[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]],
+                     [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+                     [[1.0, 1e-200, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1e-100]]]
     fast = [tiny.singular_values(A) for A in matrices]
+    monkeypatch.setattr(tiny, "_jacobi3", tiny._jacobi)
     monkeypatch.setattr(tiny, "_rotate3", tiny._rotate)
     monkeypatch.setattr(tiny, "_dot3", tiny._dot)
     assert [tiny.singular_values(A) for A in matrices] == fast

@@ -21,7 +21,7 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from jacli.watchdog import Watchdog
 
@@ -51,6 +51,15 @@ class Limits:
     jacobian_entries: int = 1_000_000  # numeric Jacobian m*n: 1000×1000 (≈ 20 MB of JSON)
     symbolic_entries: int = 10_000  # symbolic Jacobian m*n before it is skipped with a notice
     timeout: float = 10.0  # seconds per stage: input parsing, autograd, SymPy (each its own)
+
+    def __post_init__(self) -> None:
+        # hashed once: limits are part of the keys a request looks its program and its
+        # derivation up by, three hashes of eleven fields each (~1 µs) otherwise
+        object.__setattr__(self, "_hash", hash(tuple(getattr(self, f.name)
+                                                     for f in fields(self))))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 DEFAULT_LIMITS = Limits()

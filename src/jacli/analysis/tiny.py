@@ -66,10 +66,64 @@ def singular_values(rows: list[list[float]]) -> list[float]:
     m, n = len(rows), len(rows[0])
     cols = [list(c) for c in zip(*rows)] if n <= m else [list(r) for r in rows]
     norms = [_dot(c, c) for c in cols]  # each column's squared length, kept as it turns
+    jacobi = _jacobi3 if len(cols) == 3 and len(cols[0]) == 3 else _jacobi
+    return sorted(map(math.sqrt, jacobi(cols, norms)), reverse=True)
+
+
+def _jacobi(cols: list[list[float]], norms: list[float]) -> list[float]:
+    """Sweeps until no pair turns (at most ``_SWEEPS``); the columns' squared lengths."""
     for _ in range(_SWEEPS):
         if not _sweep(cols, norms):
             break
-    return sorted(map(math.sqrt, norms), reverse=True)
+    return norms
+
+
+def _jacobi3(cols: list[list[float]], norms: list[float]) -> list[float]:
+    """``_jacobi`` for three columns of three (a 3×3 J), written out: the pairs (0, 1),
+    (0, 2), (1, 2) in ``_sweep``'s order, each with ``_sweep``'s test and rotation
+    (``_rotate3``, ``_dot3``): the same operations in the same order, so the same floats,
+    in local variables instead of lists and calls (a 3×3's singular values: 10 → 5 µs)."""
+    (a0, a1, a2), (b0, b1, b2), (c0, c1, c2) = cols
+    na, nb, nc = norms
+    tol = 3 * EPS
+    for _ in range(_SWEEPS):
+        rotated = False
+        g = a0 * b0 + a1 * b1 + a2 * b2
+        if not (abs(g) <= tol * math.sqrt(na * nb)
+                or (na <= _EPS2 * nb if na <= nb else nb <= _EPS2 * na)):
+            rotated, (co, si) = True, _turn(na, nb, g)
+            a0, a1, a2, b0, b1, b2 = (co * a0 - si * b0, co * a1 - si * b1, co * a2 - si * b2,
+                                      si * a0 + co * b0, si * a1 + co * b1, si * a2 + co * b2)
+            na, nb = a0 * a0 + a1 * a1 + a2 * a2, b0 * b0 + b1 * b1 + b2 * b2
+        g = a0 * c0 + a1 * c1 + a2 * c2
+        if not (abs(g) <= tol * math.sqrt(na * nc)
+                or (na <= _EPS2 * nc if na <= nc else nc <= _EPS2 * na)):
+            rotated, (co, si) = True, _turn(na, nc, g)
+            a0, a1, a2, c0, c1, c2 = (co * a0 - si * c0, co * a1 - si * c1, co * a2 - si * c2,
+                                      si * a0 + co * c0, si * a1 + co * c1, si * a2 + co * c2)
+            na, nc = a0 * a0 + a1 * a1 + a2 * a2, c0 * c0 + c1 * c1 + c2 * c2
+        g = b0 * c0 + b1 * c1 + b2 * c2
+        if not (abs(g) <= tol * math.sqrt(nb * nc)
+                or (nb <= _EPS2 * nc if nb <= nc else nc <= _EPS2 * nb)):
+            rotated, (co, si) = True, _turn(nb, nc, g)
+            b0, b1, b2, c0, c1, c2 = (co * b0 - si * c0, co * b1 - si * c1, co * b2 - si * c2,
+                                      si * b0 + co * c0, si * b1 + co * c1, si * b2 + co * c2)
+            nb, nc = b0 * b0 + b1 * b1 + b2 * b2, c0 * c0 + c1 * c1 + c2 * c2
+        if not rotated:
+            break
+    return [na, nb, nc]
+
+
+_EPS2 = EPS * EPS  # (``_jacobi3``'s ``min(α, β) <= ε²·max(α, β)``, written as one test)
+
+
+def _turn(alpha: float, beta: float, gamma: float) -> tuple[float, float]:
+    """The rotation (c, s) that makes a pair with squared lengths α, β and dot product γ
+    orthogonal (``_sweep``'s)."""
+    zeta = (beta - alpha) / (2.0 * gamma)
+    t = math.copysign(1.0, zeta) / (abs(zeta) + math.hypot(1.0, zeta))
+    c = 1.0 / math.sqrt(1.0 + t * t)
+    return c, c * t
 
 
 def _sweep(cols: list[list[float]], norms: list[float]) -> bool:
@@ -89,10 +143,7 @@ def _sweep(cols: list[list[float]], norms: list[float]) -> bool:
                     min(alpha, beta) <= EPS * EPS * max(alpha, beta):
                 continue
             rotated = True
-            zeta = (beta - alpha) / (2.0 * gamma)
-            t = math.copysign(1.0, zeta) / (abs(zeta) + math.hypot(1.0, zeta))
-            c = 1.0 / math.sqrt(1.0 + t * t)
-            cols[i], cols[j], norms[i], norms[j] = rotate(x, y, c, c * t)
+            cols[i], cols[j], norms[i], norms[j] = rotate(x, y, *_turn(alpha, beta, gamma))
     return rotated
 
 
