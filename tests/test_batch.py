@@ -111,3 +111,24 @@ def test_an_answer_kept_for_later_freeing_is_the_same_line():
         kept: list = []
         assert answer_line(line, kept) == answer_line(line)
         assert any(isinstance(k, Result) for k in kept) == ("+" not in request["expr"])
+
+
+def test_requests_that_differ_only_in_their_point_share_checked_options():
+    """A request like an earlier one but for ``at`` copies its checked ``Problem``
+    (``batch._problem``): each gets its own point, and an option is still checked as the
+    request gives it — ``true`` equals ``1`` in Python, but only ``1`` is a timeout."""
+    from jacli.cli import batch
+    from jacli.request.problem import build
+
+    base = {"command": "vjp", "expr": "x1*x2, x1+x2", "v": "1,1", "timeout": 1}
+    for point in ("1,2", "3,4", ["x1=5", "x2=6"]):
+        got = batch._problem({**base, "at": point, "id": str(point)})
+        want = build("vjp", base["expr"], at=point, v="1,1", timeout=1,
+                     given=["at", "v", "timeout"])
+        assert got == want and got.at == want.at
+    answers = [batch.answer(json.dumps({**base, "at": p})) for p in ("1,2", "3,4")]
+    assert [a["vjp"]["numeric"] for a in answers] == [[3.0, 2.0], [5.0, 4.0]]
+    refused = batch.answer(json.dumps({**base, "timeout": True, "at": "1,2"}))
+    assert refused["error"]["kind"] == "usage" and "timeout" in refused["error"]["message"]
+    no_point = batch._problem({k: v for k, v in base.items() if k != "v"} | {"command": "jacobian"})
+    assert no_point.at == ()

@@ -14,6 +14,7 @@ from typing import Any
 
 from jacli.errors import JacliError, UsageError, internal_error
 from jacli.result import SCHEMA, strict
+from jacli.runtime.lru import Lru
 
 _KEYS = {"command", "expr", "at", "v", "u", "vars", "wrt", "output", "dtype", "device",
          "symbolic", "mode", "timeout", "id"}
@@ -115,7 +116,37 @@ def _check(request: Any) -> None:
 
 def _problem(request: dict[str, Any]):
     """The request as a checked ``Problem``: the CLI's builder, with the request's keys as the
-    options given (a key the command would ignore is refused, as the CLI refuses it)."""
+    options given (a key the command would ignore is refused, as the CLI refuses it). A
+    request that differs from an earlier one only in ``at`` (and ``id``) copies that one's
+    ``Problem`` with its own point (``at_point``)."""
+    from jacli.request.problem import at_point
+
+    key = _options_key(request)
+    built = _BUILT.get(key) if key is not None else None
+    if built is None:
+        built = _build(request)
+        if key is not None:
+            _BUILT.put(key, built)
+    return at_point(built, request.get("at"))
+
+
+_BUILT = Lru(32)  # Problems by their requests' other keys: see ``_options_key``
+
+
+def _options_key(request: dict[str, Any]) -> tuple | None:
+    """What a request asks besides its point: its keys but ``at`` and ``id``, with their
+    values and the values' types (``true`` equals ``1``, but only one is a valid timeout),
+    and whether it has an ``at``; ``None`` when a value is not hashable (a list)."""
+    key = (tuple(sorted((k, type(v), v) for k, v in request.items() if k not in ("at", "id"))),
+           "at" in request)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _build(request: dict[str, Any]):
     from jacli.request.problem import build, check_timeout
 
     options = {k: v for k, v in request.items() if k not in ("command", "expr", "id")}

@@ -91,6 +91,16 @@ def build(command_name: str, source: str, *,
                    event=check_event(event))
 
 
+def at_point(problem: Problem, at) -> Problem:
+    """``problem`` asked at ``at`` instead (read as ``build`` reads it): requests that differ
+    only in their point (``jacli batch``) check their options once and copy the ``Problem``
+    per request (``build``'s checks and the frozen dataclass's fields cost ~5 µs a call)."""
+    moved = object.__new__(Problem)
+    moved.__dict__.update(problem.__dict__)
+    moved.__dict__["at"] = _texts(at)
+    return moved
+
+
 def check_entries(entries) -> int:
     """``max_entries``: a positive whole number (default: ``Limits().jacobian_entries``)."""
     if entries is None:
