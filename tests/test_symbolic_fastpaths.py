@@ -375,3 +375,21 @@ def test_sin_and_cos_at_one_argument_share_one_kernel_call_and_its_bits():
             e = sp.Mul(c, f(r)) if c != 1 else f(r)
             assert at_rational.value(e) == (expected if math.isfinite(expected) else None)
     assert len(at_rational._COS_SIN) <= 8
+
+
+def test_rows_of_rationals_print_as_each_entry_alone():
+    """``texts``' one-loop path for rows of rationals gives ``text`` of each entry; a row with
+    anything else (a function value, a symbol, an integer past the printable size, a plain
+    Python number) goes the general way, with the same strings."""
+    from jacli.analysis.pack import _rational_texts, text, texts
+
+    big = sp.Integer(10) ** 1200
+    rows = [[sp.Rational(128, 125), sp.Integer(2), sp.S.Zero, sp.S.Half, sp.S.NegativeOne],
+            [sp.Rational(-80509, 62500), sp.Integer(-7), sp.S.One],
+            [sp.Rational(3, 7), sp.Rational(513, 1000) * sp.sin(sp.Rational(617, 1000))],
+            [big, sp.Integer(1)], [sp.Rational(1, 3), big / 7], [sp.Symbol("x"), sp.Integer(2)],
+            [2, sp.Rational(1, 2)], []]
+    for row in rows:
+        assert texts(row) == [text(e) for e in row], row
+    assert _rational_texts(rows[0]) == ["128/125", "2", "0", "1/2", "-1"]
+    assert [_rational_texts(r) for r in rows[2:7]] == [None] * 5

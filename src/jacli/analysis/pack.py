@@ -108,6 +108,9 @@ def later2(rows) -> list[Texts] | None:
 def texts(exprs) -> list[str]:
     """``text`` of each entry; structural zeros (the ``S.Zero`` singleton, most of a sparse J)
     are recognised by identity, without a call each."""
+    found = _rational_texts(exprs)
+    if found is not None:
+        return found
     zero = sp.S.Zero
     old = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old, RECURSION))
@@ -115,6 +118,27 @@ def texts(exprs) -> list[str]:
         return ["0" if e is zero else text(e) for e in exprs]
     finally:
         sys.setrecursionlimit(old)
+
+
+_BITS = MAX_DIGITS * 3.32  # (``text``'s bound on a printed integer's size)
+
+
+def _rational_texts(exprs) -> list[str] | None:
+    """``text`` of each entry when every one is a rational of printable size (a polynomial's
+    exact values at a rational point), in one loop without a call each (~0.4 µs an entry);
+    ``None`` otherwise."""
+    out, zero = [], sp.S.Zero
+    try:
+        for e in exprs:
+            if e is zero:
+                out.append("0")
+            elif e.is_Rational and e.p.bit_length() < _BITS and e.q.bit_length() < _BITS:
+                out.append(str(e.p) if e.q == 1 else f"{e.p}/{e.q}")
+            else:
+                return None
+    except AttributeError:  # not a SymPy value (``is_Rational``): the general path
+        return None
+    return out
 
 
 def matrix(numeric, symbolic, exact) -> Matrix:
