@@ -140,6 +140,16 @@ def test_a_formula_is_compiled_once_per_cache(monkeypatch):
     assert calls == [e]
 
 
+def test_a_cache_entry_under_a_formulas_id_is_its_own_or_ignored():
+    """The cache holds each formula beside its evaluator, under its ``id``: an entry left
+    under that id by another formula (whose object is gone, its id reused) is not used."""
+    e, other = X[0] ** 2 * X[1], X[0] + X[1]
+    at = point_of([(X[0], (2, 1)), (X[1], (3, 1))])
+    cache = {id(e): (other, exact_at.compiled(other))}
+    assert value(e, at, cache) == 12 and cache[id(e)][0] is e
+    assert value(other, at, cache) == 5
+
+
 PROGRAMS = [("x1**2+2*x2+x3, x1+x2**3+x3**2, 2*x1+x2**2+x3**3", "1.234,-0.567,2.5"),
             ("sin(x1)*x2, x1**2", "0.761,-1.25"), ("sum(x**3) + prod(x)", "x=[0.5,-1.5,2]"),
             # sums of functions, exp(1): every value left to SymPy
