@@ -177,7 +177,7 @@ def _arm() -> None:
     it wakes), and none is ever disarmed."""
     global _armed_at
     if _deadlines:
-        nearest = min(d for d, _, _ in _deadlines)
+        nearest = min(_deadlines)[0]  # (the earliest deadline: tuples compare it first)
         if _owned and _armed_at is not None and _armed_at <= nearest:
             return
         _signal.setitimer(signal.ITIMER_REAL, max(nearest - time.monotonic(), 1e-3))
