@@ -94,6 +94,16 @@ def test_notices_belong_to_their_own_request():
     assert jacli.jacobian(SOURCE, at="1,1").notices == on_kink.notices
 
 
+def test_a_programs_structural_notices_are_its_own_at_every_point():
+    """Which outputs depend on no input (SymPy's zeros: the formulas') is found once per
+    program and kept with its derivation: the same at every point, and never another's."""
+    said = ["output y[1] does not depend on any input", "no output depends on x2"]
+    for point in ("1,2", "3,4", "5,6"):
+        assert [n for n in jacli.jacobian("x1**2, 3", at=point, vars="x1,x2").notices
+                if "depend" in n] == said
+        assert not any("depend" in n for n in jacli.jacobian("x1*x2, x2", at=point).notices)
+
+
 def test_the_exact_value_of_a_typed_decimal_survives_the_caches():
     for point in ("0.1,2", "0.1,2"):
         r = jacli.jacobian("x1**2*x2, x2", at=point)

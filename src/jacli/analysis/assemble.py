@@ -91,7 +91,13 @@ def _structure_notices(num, sym, outputs, inputs) -> list[str]:
     rows = sym.J if sym is not None else (num.J if num is not None else None)
     if not rows or len(outputs) * len(inputs) > SUPPORT_MAX:
         return []
-    empty, used = _support(rows, exact=sym is not None)
+    kept = getattr(rows, "printed", None)  # (a program's derivation: its J's own support)
+    found = kept.get("support") if kept is not None else None
+    if found is None:
+        found = _support(rows, exact=sym is not None)
+        if kept is not None:  # SymPy's zeros are the formulas', the same at every point
+            kept["support"] = found
+    empty, used = found
     # SymPy's zeros are structural; autograd's numbers say only what holds at this point
     row, column = (("does not depend on any input", "no output depends on {}") if sym else
                    ("has a zero derivative for every input at this point",

@@ -123,8 +123,8 @@ class _Derived:
     J: Rows
     inputs: tuple
     bindings: dict
-    printed: dict = field(default_factory=dict)  # J's printed rows, shared by every request
-    compiled: dict = field(default_factory=dict)  # exact_at's evaluators, by formula
+    printed: dict = field(default_factory=dict)  # J's printed rows, its support: per program
+    compiled: dict = field(default_factory=dict)  # exact_at's evaluators, by formula id
     kinked: list = field(default_factory=list)  # kinks.candidates(values), found on first ask
 
     def kinks(self) -> list:
