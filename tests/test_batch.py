@@ -132,3 +132,27 @@ def test_requests_that_differ_only_in_their_point_share_checked_options():
     assert refused["error"]["kind"] == "usage" and "timeout" in refused["error"]["message"]
     no_point = batch._problem({k: v for k, v in base.items() if k != "v"} | {"command": "jacobian"})
     assert no_point.at == ()
+
+
+def test_the_prebuilt_encoder_writes_what_json_dumps_writes(monkeypatch):
+    """``_encoded`` (the C encoder built once) gives ``json.dumps``' text for the same
+    options, lazy lists, non-ASCII text and nesting included, refuses a NaN alike, and
+    falls back on ``json.dumps`` where there is no C encoder."""
+    import math
+
+    import torch
+
+    from jacli.cli import batch
+    from jacli.result import Floats, Texts
+
+    values = [{"a": [1, 2.5, None, True], "b": {"c": "x — y × z", "d": []}},
+              {"rows": [Texts([1, 2], lambda xs: [str(x) for x in xs])],
+               "J": Floats(torch.tensor([[1.0, 0.1]], dtype=torch.float64))},
+              [], "é", 1e300, {"k": [[[-0.0]]]}]
+    for value in values:
+        want = json.dumps(value, allow_nan=False, default=batch._listed, check_circular=False)
+        assert batch._encoded(value) == want
+    with pytest.raises(ValueError):
+        batch._encoded({"x": [math.nan]})
+    monkeypatch.setattr(batch, "_C_ENCODER", None)
+    assert batch._encoded(values[0]) == json.dumps(values[0])
