@@ -156,3 +156,14 @@ def test_the_prebuilt_encoder_writes_what_json_dumps_writes(monkeypatch):
         batch._encoded({"x": [math.nan]})
     monkeypatch.setattr(batch, "_C_ENCODER", None)
     assert batch._encoded(values[0]) == json.dumps(values[0])
+
+
+def test_a_kept_problem_holds_no_requests_point():
+    """The ``Problem`` kept for later requests is checked without its point: a large ``at``
+    is not held on to after its request."""
+    from jacli.cli import batch
+
+    batch._problem({"expr": "sum(x**2)", "command": "grad", "at": {"x": list(range(1000))}})
+    kept = batch._BUILT.get(batch._options_key({"expr": "sum(x**2)", "command": "grad",
+                                                "at": None}))
+    assert kept is not None and kept.at == ()

@@ -145,8 +145,8 @@ def _problem(request: dict[str, Any]):
 
     key = _options_key(request)
     built = _BUILT.get(key) if key is not None else None
-    if built is None:
-        built = _build(request)
+    if built is None:  # checked without its point (``at`` named, its value not kept)
+        built = _build({**request, "at": None} if "at" in request else request)
         if key is not None:
             _BUILT.put(key, built)
     return at_point(built, request.get("at"))
