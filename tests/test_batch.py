@@ -163,7 +163,25 @@ def test_a_kept_problem_holds_no_requests_point():
     is not held on to after its request."""
     from jacli.cli import batch
 
-    batch._problem({"expr": "sum(x**2)", "command": "grad", "at": {"x": list(range(1000))}})
+    point = "x=[" + ",".join(map(str, range(1000))) + "]"
+    assert batch._problem({"expr": "sum(x**2)", "command": "grad", "at": point}).at == (point,)
     kept = batch._BUILT.get(batch._options_key({"expr": "sum(x**2)", "command": "grad",
                                                 "at": None}))
     assert kept is not None and kept.at == ()
+
+
+def test_values_by_name_are_refused_before_u_as_build_refuses_them():
+    """An ``at`` of values by name is read where ``build`` reads it, before ``u``: with both
+    wrong, the error names ``--at`` (found by a review)."""
+    from jacli.cli import batch
+    from jacli.errors import JacliError
+    from jacli.request.problem import build
+
+    bad = [[1], [1, 2]]
+    request = {"command": "jvp", "expr": "x*y", "at": {"x": bad, "y": 1}, "u": {"x": bad}}
+    for _ in range(2):  # (a second time: nothing kept changes it)
+        error = batch.answer(json.dumps(request))["error"]
+        assert error["where"] == "--at", error
+    with pytest.raises(JacliError) as fresh:
+        build("jvp", "x*y", at=request["at"], u=request["u"], given=["at", "u"])
+    assert fresh.value.to_dict()["message"] == error["message"]

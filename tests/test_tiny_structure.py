@@ -168,8 +168,12 @@ def test_a_3x3s_written_out_sweeps_are_the_general_ones_bit_for_bit(monkeypatch,
         matrices += [[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]],
                      [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
                      [[1.0, 1e-200, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1e-100]]]
-    fast = [tiny.singular_values(A) for A in matrices]
+        nan, inf = math.nan, math.inf  # and (called directly) non-finite entries
+        matrices += [[[0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, nan]],
+                     [[inf, 1.0, 0.0], [0.0, 1.0, 0.0], [0.0, 2.0, 3.0]],
+                     [[nan, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1.0]]]
+    fast = [repr(tiny.singular_values(A)) for A in matrices]  # (repr: NaN equals itself)
     monkeypatch.setattr(tiny, "_jacobi3", tiny._jacobi)
     monkeypatch.setattr(tiny, "_rotate3", tiny._rotate)
     monkeypatch.setattr(tiny, "_dot3", tiny._dot)
-    assert [tiny.singular_values(A) for A in matrices] == fast
+    assert [repr(tiny.singular_values(A)) for A in matrices] == fast

@@ -104,16 +104,16 @@ def _pair3(x0, x1, x2, y0, y1, y2, alpha: float, beta: float):
     """One pair of ``_jacobi3``: ``None`` when orthogonal to working precision (or one column
     negligible), else the pair turned and its two new squared lengths."""
     gamma = x0 * y0 + x1 * y1 + x2 * y2
-    if abs(gamma) <= _TOL3 * math.sqrt(alpha * beta) or (
-            alpha <= _EPS2 * beta if alpha <= beta else beta <= _EPS2 * alpha):
-        return None
+    if abs(gamma) <= _TOL3 * math.sqrt(alpha * beta) or (  # min(α, β) <= ε²·max(α, β),
+            beta if beta < alpha else alpha) <= _EPS2 * (beta if beta > alpha else alpha):
+        return None  # as ``min`` and ``max`` pick (a NaN too), without their calls
     c, s = _turn(alpha, beta, gamma)
     u0, u1, u2 = c * x0 - s * y0, c * x1 - s * y1, c * x2 - s * y2
     w0, w1, w2 = s * x0 + c * y0, s * x1 + c * y1, s * x2 + c * y2
     return (u0, u1, u2, w0, w1, w2, u0 * u0 + u1 * u1 + u2 * u2, w0 * w0 + w1 * w1 + w2 * w2)
 
 
-_EPS2 = EPS * EPS  # (``_pair3``'s ``min(α, β) <= ε²·max(α, β)``, written as one test)
+_EPS2 = EPS * EPS  # (``_pair3``'s ``min(α, β) <= ε²·max(α, β)``)
 _TOL3 = 3 * EPS  # (``_sweep``'s tolerance for columns of 3)
 
 

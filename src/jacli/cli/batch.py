@@ -143,6 +143,8 @@ def _problem(request: dict[str, Any]):
     ``Problem`` with its own point (``at_point``)."""
     from jacli.request.problem import at_point
 
+    if isinstance(request.get("at"), dict):  # values by name are read (and may be refused)
+        return _build(request)  # where ``build`` reads them: before ``u``'s, whose may be too
     key = _options_key(request)
     built = _BUILT.get(key) if key is not None else None
     if built is None:  # checked without its point (``at`` named, its value not kept)
