@@ -54,7 +54,7 @@ def compare(found: Entries, dtype: str) -> tuple[Check, list[str]]:
     max_diff, reason = _unmeasured_diff(found, unmeasured) if unmeasured else (worst_diff, None)
     agree = None if compared == 0 else not bad
     check = Check(agree=agree, max_abs_diff=max_diff if compared else None, compared=compared,
-                  tolerance=_TOLERANCE_TEXT.get(dtype) or f"rtol {rtol:g}, atol {atol:g}",
+                  tolerance=_TOLERANCE_TEXT[dtype],
                   worst=bad[0] if bad else worst, disagreements=tuple(bad), max_ulps=ulps,
                   max_abs_diff_reason=reason)
     return check, notices
